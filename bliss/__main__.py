@@ -1,0 +1,5 @@
+import sys
+
+from bliss.cli import main
+
+sys.exit(main())
