@@ -1,0 +1,1 @@
+"""Plots of BLISS products (matplotlib, Agg backend: files only, no display needed)."""
