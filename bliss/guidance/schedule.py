@@ -143,7 +143,8 @@ class AttitudeSchedule:
             else:
                 raise ValueError(f"unknown schedule mode {mode[k]} in segment {k} (expected 0, 1 or 2)")
             axes0 = body_axes(r0, v0, cone[k], clock[k])
-            normal[k] = axes0[:, 2]
+            # mode 2 keeps the exact stored normal (replays bit for bit); otherwise body +Z
+            normal[k] = nvec if mode[k] == MODE_INERTIAL else axes0[:, 2]
             q0[k] = matrix_to_quaternion(axes0)
             if mode[k] == MODE_RTN:
                 q1[k] = matrix_to_quaternion(body_axes(y_end[k, :3], y_end[k, 3:], cone[k], clock[k]))

@@ -1,0 +1,156 @@
+"""Sail attitude schedule as a CCSDS Attitude Ephemeris Message (AEM 2.0, XML), via ``ccsds-ndm``.
+
+Library and format. ``ccsds-ndm`` (maintained, installed, CCSDS NDM/XML 4.0 schemas) builds AEM 2.0
+(CCSDS 504.0-B-2, ADM 2.0) object trees and writes/reads them as XML or KVN. Its KVN *reader* fails on
+AEM 2.0 quaternion data (ccsds-ndm 3.1.1: ``KeyError: 'quaternion_state'``) and its KVN writer puts QC
+first on data lines, so we write **XML**, where every quaternion component is a named element
+(Q1, Q2, Q3, QC) and the round trip through the same library is exact.
+
+Content. One AEM segment per schedule segment (the attitude is discontinuous at segment switches, so
+each constant-attitude segment gets its own START_TIME/STOP_TIME and two states: at its start and at
+its end). REF_FRAME_A = ICRF (the OEM written by :mod:`bliss.io.oem` uses ICRF axes too, for the
+same reason: CCSDS names no ecliptic frame), REF_FRAME_B = SC_BODY_1, TIME_SYSTEM = TDB,
+ATTITUDE_TYPE = QUATERNION. In ADM 2.0 the quaternion rotates REF_FRAME_A into REF_FRAME_B, scalar
+component QC: it is our inertial-to-body quaternion (see :mod:`bliss.guidance.schedule` for the body
+axes: +Z sail normal, +X the Sun direction projected onto the sail plane) re-expressed in ICRF axes.
+Mode 1 segments (held in the RTN frame) turn slowly over the segment: INTERPOLATION_METHOD LINEAR (degree 1)
+between the two states; mode 2 segments are inertially fixed (both states equal).
+
+:func:`read_aem` reads a file back with the same library and returns times and quaternions in the
+internal heliocentric ecliptic J2000 frame.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+import numpy as np
+from astropy.time import Time
+from ccsds_ndm.mapping import NDMFileFormats
+from ccsds_ndm.models.ndmxml4 import Aem
+from ccsds_ndm.models.ndmxml4.ndmxml_4_0_0_aem_2_0 import AemBody, AemData, AemMetadata, AemSegment
+from ccsds_ndm.models.ndmxml4.ndmxml_4_0_0_common_4_0 import (
+    AdmHeader,
+    AttitudeStateType,
+    AttitudeTypeType,
+    QuaternionEphemerisType,
+    QuaternionType,
+)
+from ccsds_ndm.ndm_io import NdmIo
+
+from bliss.guidance.schedule import MODE_NAMES, AttitudeSchedule, matrix_to_quaternion, quaternion_to_matrix
+from sim.constants import DAY
+
+__all__ = ["write_aem", "read_aem", "AEM_REF_FRAME_A", "AEM_REF_FRAME_B"]
+
+AEM_REF_FRAME_A = "ICRF"
+AEM_REF_FRAME_B = "SC_BODY_1"
+AEM_TIME_SYSTEM = "TDB"
+#: Julian date of J2000.0 in TDB (IAU definition of the epoch J2000.0).
+JD_J2000 = 2451545.0
+_EPOCH_FMT = "%Y-%m-%dT%H:%M:%S.%f"
+
+
+def _ecl_to_icrf() -> np.ndarray:
+    from sim.frames import ECLIPJ2000_TO_ICRS
+
+    return np.asarray(ECLIPJ2000_TO_ICRS, dtype=float)
+
+
+def _iso(t_s: np.ndarray) -> list[str]:
+    t_s = np.atleast_1d(np.asarray(t_s, dtype=float))
+    days = t_s / DAY
+    whole = np.floor(days)
+    times = Time(JD_J2000 + whole, days - whole, format="jd", scale="tdb", precision=6)
+    return [t.strftime(_EPOCH_FMT) for t in times]
+
+
+def _tdb_seconds(epochs: list[str]) -> np.ndarray:
+    t = Time(epochs, format="isot", scale="tdb")
+    return ((t.jd1 - JD_J2000) + t.jd2) * DAY
+
+
+def _to_frame(q_ecl: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Re-express scalar-last inertial->body quaternions (n, 4) with the inertial axes rotated by m."""
+    return np.array([matrix_to_quaternion(m @ quaternion_to_matrix(q)) for q in q_ecl]).reshape(-1, 4)
+
+
+def _state(epoch: str, q: np.ndarray) -> AttitudeStateType:
+    quat = QuaternionType(q1=float(q[0]), q2=float(q[1]), q3=float(q[2]), qc=float(q[3]))
+    return AttitudeStateType(quaternion_ephemeris=QuaternionEphemerisType(epoch=epoch, quaternion=quat))
+
+
+def write_aem(path: str | os.PathLike, schedule: AttitudeSchedule, *, object_name: str = "BLISS",
+              object_id: str = "BLISS-SAIL", originator: str = "BLISS",
+              comments: tuple[str, ...] = ()) -> None:
+    """Write ``schedule`` to ``path`` as an AEM 2.0 XML file (one AEM segment per schedule segment)."""
+    n = len(schedule)
+    if n == 0:
+        raise ValueError("an AEM needs at least one attitude segment; the schedule is empty")
+    m = _ecl_to_icrf()
+    q0 = _to_frame(schedule.quaternion, m)
+    q1 = _to_frame(schedule.quaternion_end, m)
+    e0 = _iso(schedule.t_start)
+    e1 = _iso(schedule.t_end)
+    segments = []
+    for k in range(n):
+        mode = MODE_NAMES.get(int(schedule.mode[k]), "?")
+        note = (f"segment {k}: mode {mode}, cone {np.degrees(schedule.cone[k]):.6f} deg, "
+                f"clock {np.degrees(schedule.clock[k]):.6f} deg (RTN frame at segment start)")
+        meta = AemMetadata(
+            comment=[note], object_name=object_name, object_id=object_id, center_name="SUN",
+            ref_frame_a=AEM_REF_FRAME_A, ref_frame_b=AEM_REF_FRAME_B, time_system=AEM_TIME_SYSTEM,
+            start_time=e0[k], stop_time=e1[k], attitude_type=AttitudeTypeType.QUATERNION,
+            interpolation_method="LINEAR", interpolation_degree=1,
+        )
+        data = AemData(attitude_state=[_state(e0[k], q0[k]), _state(e1[k], q1[k])])
+        segments.append(AemSegment(metadata=meta, data=data))
+    header = AdmHeader(
+        comment=[
+            "BLISS solar-sail attitude schedule: constant-attitude segments, one AEM segment each.",
+            "Quaternion rotates ICRF axes onto SC_BODY_1 (scalar QC): body +Z = sail normal,",
+            "body +X = Sun direction projected on the sail plane, body +Y = Z x X.",
+            *comments,
+        ],
+        creation_date=datetime.now(timezone.utc).strftime(_EPOCH_FMT),
+        originator=originator,
+    )
+    aem = Aem(header=header, body=AemBody(segment=segments))
+    text = NdmIo().to_string(aem, NDMFileFormats.XML)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+
+
+def read_aem(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Read an AEM written by :func:`write_aem`.
+
+    Returns ``t_start``, ``t_end`` (n,) [s TDB past J2000] and ``q_start``, ``q_end`` (n, 4) scalar-last
+    inertial->body quaternions with the inertial axes rotated back to heliocentric ecliptic J2000,
+    plus ``normal`` (n, 3), body +Z at each segment start in the same frame.
+    """
+    try:
+        aem = NdmIo().from_path(path)
+    except Exception as exc:  # the library raises several types for malformed files
+        raise ValueError(f"{path}: not a readable CCSDS AEM ({type(exc).__name__}: {exc})") from None
+    segs = aem.body.segment
+    t0, t1, q0, q1 = [], [], [], []
+    for seg in segs:
+        md = seg.metadata
+        if md.ref_frame_a.upper() != AEM_REF_FRAME_A or md.time_system.upper() != AEM_TIME_SYSTEM:
+            raise ValueError(f"{path}: expected REF_FRAME_A {AEM_REF_FRAME_A} and TIME_SYSTEM "
+                             f"{AEM_TIME_SYSTEM}, found {md.ref_frame_a} and {md.time_system}")
+        states = [s.quaternion_ephemeris for s in seg.data.attitude_state]
+        if len(states) < 2 or any(s is None for s in states):
+            raise ValueError(f"{path}: each segment must hold two quaternion states (start and end)")
+        t0.append(states[0].epoch)
+        t1.append(states[-1].epoch)
+        for store, st in ((q0, states[0]), (q1, states[-1])):
+            q = st.quaternion
+            store.append([q.q1, q.q2, q.q3, q.qc])
+    m = _ecl_to_icrf()
+    q_start = _to_frame(np.array(q0, float), m.T)
+    q_end = _to_frame(np.array(q1, float), m.T)
+    normal = np.array([quaternion_to_matrix(q)[:, 2] for q in q_start]).reshape(-1, 3)
+    return {"t_start": _tdb_seconds(t0), "t_end": _tdb_seconds(t1), "q_start": q_start, "q_end": q_end,
+            "normal": normal}
