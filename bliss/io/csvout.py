@@ -18,25 +18,20 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from astropy.time import Time
 
-from sim.constants import AU, DAY
+from sim.constants import AU
+from sim.timeconv import tdb_seconds_to_epoch
 
 __all__ = ["CSV_COLUMNS", "write_trajectory_csv", "tdb_seconds_to_iso"]
 
 CSV_COLUMNS = ("epoch_tdb", "t_tdb_s", "x_m", "y_m", "z_m", "vx_m_s", "vy_m_s", "vz_m_s",
                "r_AU", "cone_deg", "clock_deg")
 
-#: Julian date of J2000.0 in TDB (IAU definition of the epoch J2000.0).
-JD_J2000 = 2451545.0
-
-
 def tdb_seconds_to_iso(t_s) -> np.ndarray:
     """ISO 8601 TDB strings (millisecond precision) for seconds of TDB past J2000.0 (vectorised)."""
-    t_s = np.atleast_1d(np.asarray(t_s, dtype=float))
-    days = t_s / DAY
-    whole = np.floor(days)
-    return np.atleast_1d(Time(JD_J2000 + whole, days - whole, format="jd", scale="tdb", precision=3).isot)
+    t = tdb_seconds_to_epoch(np.atleast_1d(np.asarray(t_s, dtype=float)))
+    t.precision = 3
+    return np.atleast_1d(t.isot)
 
 
 def write_trajectory_csv(path: str | os.PathLike, t_s, y, cone_rad=None, clock_rad=None) -> None:

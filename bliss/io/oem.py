@@ -4,7 +4,7 @@ Frame choice. BLISS works in heliocentric *ecliptic* J2000, but the CCSDS refere
 tools understand (CCSDS 502.0-B-2 / SANA: EME2000, ICRF, GCRF, ...; Orekit's ``CelestialBodyFrame`` and
 STK's CCSDS export list the same) have no ecliptic frame. The ``oem`` package stores any REF_FRAME
 string, but its own state comparison only knows EME2000/GCRF/ICRF/MCI/TEME/TOD as inertial. So the
-states are rotated to **ICRF** axes with :mod:`sim.frames` (astropy) and written with CENTER_NAME SUN,
+states are rotated to **ICRF** axes with :mod:`sim.frames` (astropy's ERFA ecm06 matrix) and written with CENTER_NAME SUN,
 REF_FRAME ICRF, TIME_SYSTEM TDB, in km and km/s. A COMMENT in the metadata says so. (The oem writer has
 no COMMENT support: the lines are inserted into the library's output; its reader skips them.)
 
@@ -20,37 +20,29 @@ from astropy.time import Time
 from oem import OrbitEphemerisMessage
 from oem.components import EphemerisSegment, HeaderSection, MetaDataSection
 
-from sim.constants import DAY
+from sim.frames import ecliptic_to_icrs, icrs_to_ecliptic
+from sim.timeconv import epoch_to_tdb_seconds, tdb_seconds_to_epoch
 
 __all__ = ["write_oem", "read_oem", "OEM_REF_FRAME"]
 
 OEM_REF_FRAME = "ICRF"
 OEM_CENTER = "SUN"
 OEM_TIME_SYSTEM = "TDB"
-#: Julian date of J2000.0 in TDB (IAU definition of the epoch J2000.0).
-JD_J2000 = 2451545.0
 _M_PER_KM = 1000.0
 
 
 def _tdb_time(t_s) -> Time:
-    t_s = np.atleast_1d(np.asarray(t_s, dtype=float))
-    days = t_s / DAY
-    whole = np.floor(days)
-    return Time(JD_J2000 + whole, days - whole, format="jd", scale="tdb", precision=6)
+    t = tdb_seconds_to_epoch(np.atleast_1d(np.asarray(t_s, dtype=float)))
+    t.precision = 6
+    return t
 
 
 def _ecliptic_to_icrf(y: np.ndarray) -> np.ndarray:
-    from sim.frames import ecliptic_to_icrf_matrix
-
-    m = np.asarray(ecliptic_to_icrf_matrix(), dtype=float)
-    return np.hstack([y[:, :3] @ m.T, y[:, 3:] @ m.T])
+    return np.hstack([ecliptic_to_icrs(y[:, :3]), ecliptic_to_icrs(y[:, 3:])])
 
 
 def _icrf_to_ecliptic(y: np.ndarray) -> np.ndarray:
-    from sim.frames import ecliptic_to_icrf_matrix
-
-    m = np.asarray(ecliptic_to_icrf_matrix(), dtype=float)
-    return np.hstack([y[:, :3] @ m, y[:, 3:] @ m])
+    return np.hstack([icrs_to_ecliptic(y[:, :3]), icrs_to_ecliptic(y[:, 3:])])
 
 
 def write_oem(path: str | os.PathLike, t_s, y, *, object_name: str = "BLISS", object_id: str = "BLISS-SAIL",
@@ -119,8 +111,6 @@ def read_oem(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     frames = {(s.frame.upper(), s.center.upper()) for s in states}
     if frames != {(OEM_REF_FRAME, OEM_CENTER)}:
         raise ValueError(f"{path}: expected REF_FRAME {OEM_REF_FRAME} about {OEM_CENTER}, found {sorted(frames)}")
-    epochs = Time([s.epoch for s in states])
-    epochs = epochs.tdb
-    t_s = ((epochs.jd1 - JD_J2000) + epochs.jd2) * DAY
+    t_s = np.asarray(epoch_to_tdb_seconds(Time([s.epoch for s in states])), dtype=float)
     y = np.array([np.concatenate([s.position, s.velocity]) for s in states], dtype=float) * _M_PER_KM
     return t_s, _icrf_to_ecliptic(y)

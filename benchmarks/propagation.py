@@ -1,0 +1,391 @@
+"""Benchmark: one year of solar-sail flight by our integrator and by three independent ones.
+
+The problem: a 10 g, 1 m^2 ideal sail (a_c = 2 P A / m, P = TSI/c at 1 AU, sim.constants) leaving Earth's
+heliocentric state (C3 = 0) on 2028-01-01 TDB and flying one Julian year with the attitude fixed in the
+RTN frame (clock 0) and held constant over segments (zero-order hold):
+
+* ``segmented``: 52 segments of one week each, cone = 35.26 deg + 20 deg sin(2 pi k / 13);
+* ``constant``: one segment at the locally optimal cone 35.26 deg (tan a = 1/sqrt 2, McInnes 1999).
+
+Integrators (each flies the segments one after another, restarting at every switch):
+
+* ``ours``      sim.integrator.propagate (numba DOP853, zero-order-hold segments in the compiled loop);
+* ``scipy``     scipy.integrate.solve_ivp(method="DOP853") with a plain-Python right-hand side written
+                below (same physics, own code), same absolute tolerances as ours;
+* ``heyoka``    heyoka's Taylor integrator; the ODE is built once with the sail's RTN force coefficients
+                as runtime parameters changed per segment; canonical units (AU, AU^3/GM = 1) because
+                heyoka's tolerance applies to the whole state vector;
+* ``hapsira``   hapsira's CowellPropagator (DOP853 via scipy) with the SRP added in its ``f``; hapsira needs
+                an old numpy/astropy stack, so it runs in its own interpreter (``$BLISS_POLIASTRO_PYTHON``
+                or /work/venv-poliastro/bin/python), driven through a sub-script that reports JSON.
+                Skipped with a note when absent.
+
+Accuracy is measured against a reference flown by ours at rtol 1e-13, checked against scipy at rtol 1e-13
+(their difference is printed). Each integrator runs at a few tolerances; wall time is the best of
+``--repeats`` runs after a warm-up run (numba compilation, heyoka JIT). "matched" rows pick, for each
+integrator, the fastest tolerance whose final position error is within the accuracy target. Batch
+throughput: many one-year trajectories on all cores with sim.batch.
+
+Run:  cd /work/main && PYTHONPATH=. /work/venv/bin/python benchmarks/propagation.py [--save] [--repeats 5]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sim.constants import AU, CONE_MAX_ALONG_TRACK, GM_SUN, JULIAN_YEAR  # noqa: E402
+
+#: Departure epoch: 2028-01-01 00:00:00 TDB, in seconds of TDB past J2000.0 (10 226.5 days).
+T0_TDB_S = (10226.5) * 86400.0
+N_SEGMENTS = 52
+#: Final-position accuracy targets for the "matched" rows [km].
+TARGETS_KM = (1.0, 0.001)
+
+RESULTS = Path(__file__).resolve().parent / "results" / "propagation.txt"
+
+
+# ------------------------------------------------------------------------------------------------------
+# The problem
+# ------------------------------------------------------------------------------------------------------
+def make_problem(kind: str):
+    """Return (y0 [m, m/s], seg_t [s], cones [rad]) for 'segmented' or 'constant'."""
+    from sim.ephemeris import body_state
+
+    r0, v0 = body_state("earth", T0_TDB_S)
+    y0 = np.concatenate([np.asarray(r0, float), np.asarray(v0, float)])
+    if kind == "segmented":
+        seg_t = T0_TDB_S + np.linspace(0.0, JULIAN_YEAR, N_SEGMENTS + 1)
+        k = np.arange(N_SEGMENTS)
+        cones = CONE_MAX_ALONG_TRACK + np.radians(20.0) * np.sin(2.0 * np.pi * k / 13.0)
+    elif kind == "constant":
+        seg_t = np.array([T0_TDB_S, T0_TDB_S + JULIAN_YEAR])
+        cones = np.array([CONE_MAX_ALONG_TRACK])
+    else:
+        raise ValueError(kind)
+    return y0, seg_t, cones
+
+
+def make_sail():
+    from sim.sail import IDEAL, Sail
+
+    return Sail(0.010, 1.0, IDEAL)
+
+
+def rtn_coefficients(a_c: float, cones) -> tuple[np.ndarray, np.ndarray]:
+    """Ideal sail, clock 0: a_srp = (AU/r)^2 [kr R + kt T] with kr = a_c cos^3, kt = a_c cos^2 sin.
+    Returned multiplied by AU^2 [m^3/s^2], so a_srp = (kr R + kt T) / r^2."""
+    c, s = np.cos(cones), np.sin(cones)
+    return a_c * AU**2 * c**3, a_c * AU**2 * c**2 * s
+
+
+# ------------------------------------------------------------------------------------------------------
+# Integrators. Each returns dict(wall, nfev, steps, y_final)
+# ------------------------------------------------------------------------------------------------------
+def best_of(fn, repeats: int):
+    fn()  # warm-up: compilation, caches
+    best, out = math.inf, None
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    out["wall"] = best
+    return out
+
+
+def run_ours(y0, seg_t, cones, sail, rtol):
+    from sim.integrator import Schedule, propagate
+
+    sched = Schedule.from_rtn(seg_t, cones, np.zeros_like(cones))
+    traj = propagate(y0, sched, sail, t_out=np.array([seg_t[-1]]), rtol=rtol)
+    return {"nfev": int(traj.nfev), "steps": None, "y_final": np.asarray(traj.y[-1], float)}
+
+
+def _python_rhs(t, s, kr, kt):
+    """Plain-Python right-hand side: Sun point mass + ideal sail fixed in RTN (clock 0). SI units."""
+    x, y, z, vx, vy, vz = s
+    r2 = x * x + y * y + z * z
+    r = math.sqrt(r2)
+    hx, hy, hz = y * vz - z * vy, z * vx - x * vz, x * vy - y * vx
+    h = math.sqrt(hx * hx + hy * hy + hz * hz)
+    rv = x * vx + y * vy + z * vz
+    g = -GM_SUN / (r2 * r) + kr / (r2 * r)      # radial terms, times the position vector
+    f = kt / (r2 * h * r)                       # transverse: T = (r^2 v - (r.v) r) / (h r)
+    return [vx, vy, vz,
+            g * x + f * (r2 * vx - rv * x),
+            g * y + f * (r2 * vy - rv * y),
+            g * z + f * (r2 * vz - rv * z)]
+
+
+def run_scipy(y0, seg_t, cones, a_c, rtol):
+    from scipy.integrate import solve_ivp
+
+    kr, kt = rtn_coefficients(a_c, cones)
+    atol = np.array([rtol * 1e10] * 3 + [rtol * 2e3] * 3)  # same absolute tolerances as ours
+    y = np.array(y0, float)
+    nfev = 0
+    for k in range(len(cones)):
+        sol = solve_ivp(_python_rhs, (seg_t[k], seg_t[k + 1]), y, method="DOP853", rtol=rtol, atol=atol,
+                        args=(kr[k], kt[k]))
+        if not sol.success:
+            raise RuntimeError(f"scipy failed on segment {k}: {sol.message}")
+        y = sol.y[:, -1]
+        nfev += sol.nfev
+    return {"nfev": nfev, "steps": None, "y_final": y}
+
+
+class HeyokaSail:
+    """heyoka Taylor integrator for the same ODE in canonical units (length AU, GM_sun = 1)."""
+
+    def __init__(self, tol):
+        import heyoka as hy
+
+        self.L = AU
+        self.T = math.sqrt(AU**3 / GM_SUN)
+        x, y, z, vx, vy, vz = hy.make_vars("x", "y", "z", "vx", "vy", "vz")
+        r2 = x * x + y * y + z * z
+        r = hy.sqrt(r2)
+        hx, hy_, hz = y * vz - z * vy, z * vx - x * vz, x * vy - y * vx
+        h = hy.sqrt(hx * hx + hy_ * hy_ + hz * hz)
+        rv = x * vx + y * vy + z * vz
+        g = (hy.par[0] - 1.0) / (r2 * r)
+        f = hy.par[1] / (r2 * h * r)
+        sys_ = [(x, vx), (y, vy), (z, vz),
+                (vx, g * x + f * (r2 * vx - rv * x)),
+                (vy, g * y + f * (r2 * vy - rv * y)),
+                (vz, g * z + f * (r2 * vz - rv * z))]
+        self.ta = hy.taylor_adaptive(sys_, [1.0, 0, 0, 0, 1.0, 0], tol=tol, pars=[0.0, 0.0])
+
+    def run(self, y0, seg_t, cones, a_c):
+        kr, kt = rtn_coefficients(a_c, cones)
+        acc = self.L**3 / self.T**2  # m^3/s^2 per canonical unit (= GM_SUN)
+        ta = self.ta
+        ta.state[:3] = np.asarray(y0[:3]) / self.L
+        ta.state[3:] = np.asarray(y0[3:]) * self.T / self.L
+        ta.time = seg_t[0] / self.T
+        steps = 0
+        for k in range(len(cones)):
+            ta.pars[0] = kr[k] / acc
+            ta.pars[1] = kt[k] / acc
+            res = ta.propagate_until(seg_t[k + 1] / self.T)
+            steps += res[3]
+        y = np.concatenate([ta.state[:3] * self.L, ta.state[3:] * self.L / self.T])
+        return {"nfev": None, "steps": steps, "y_final": y}
+
+
+_HAPSIRA_SCRIPT = r'''
+import json, math, sys, time
+import numpy as np
+from astropy import units as u
+from hapsira.bodies import Sun
+from hapsira.twobody import Orbit
+from hapsira.twobody.propagation import CowellPropagator
+from hapsira.core.propagation import func_twobody
+spec = json.load(sys.stdin)
+calls = [0]
+def make_f(kr, kt):
+    def f(t0, s, k):
+        calls[0] += 1
+        du = func_twobody(t0, s, k)
+        x, y, z, vx, vy, vz = s
+        r2 = x*x + y*y + z*z; r = math.sqrt(r2)
+        hx, hy, hz = y*vz - z*vy, z*vx - x*vz, x*vy - y*vx
+        h = math.sqrt(hx*hx + hy*hy + hz*hz); rv = x*vx + y*vy + z*vz
+        g = kr / (r2*r); q = kt / (r2*h*r)
+        du[3] += g*x + q*(r2*vx - rv*x); du[4] += g*y + q*(r2*vy - rv*y); du[5] += g*z + q*(r2*vz - rv*z)
+        return du
+    return f
+def fly(rtol):
+    orb = Orbit.from_vectors(Sun, spec["r0_km"] * u.km, spec["v0_km_s"] * u.km / u.s)
+    for dt, kr, kt in zip(spec["dt_s"], spec["kr"], spec["kt"]):
+        orb = orb.propagate(dt * u.s, method=CowellPropagator(rtol=rtol, f=make_f(kr, kt)))
+    return np.concatenate([orb.r.to_value(u.km), orb.v.to_value(u.km / u.s)])
+out = {}
+for rtol in spec["rtols"]:
+    fly(rtol)
+    best = math.inf
+    for _ in range(spec["repeats"]):
+        calls[0] = 0
+        t = time.perf_counter(); y = fly(rtol); best = min(best, time.perf_counter() - t)
+    out[repr(rtol)] = {"wall": best, "nfev": calls[0], "y_final_km": list(map(float, y))}
+import hapsira
+out["_version"] = hapsira.__version__
+json.dump(out, sys.stdout)
+'''
+
+
+def hapsira_python() -> str | None:
+    cand = os.environ.get("BLISS_POLIASTRO_PYTHON") or "/work/venv-poliastro/bin/python"
+    return cand if Path(cand).exists() else None
+
+
+def run_hapsira(y0, seg_t, cones, a_c, rtols, repeats):
+    """Run the sub-script; returns ({rtol: result}, note)."""
+    py = hapsira_python()
+    if py is None:
+        return {}, ("hapsira skipped: no interpreter (set BLISS_POLIASTRO_PYTHON or create "
+                    "/work/venv-poliastro with the 'poliastro' extra)")
+    kr, kt = rtn_coefficients(a_c, cones)
+    spec = {"r0_km": list(y0[:3] / 1e3), "v0_km_s": list(y0[3:] / 1e3), "dt_s": list(np.diff(seg_t)),
+            "kr": list(kr / 1e9), "kt": list(kt / 1e9), "rtols": list(rtols), "repeats": repeats}
+    proc = subprocess.run([py, "-c", _HAPSIRA_SCRIPT], input=json.dumps(spec), capture_output=True,
+                          text=True, timeout=3600)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        return {}, f"hapsira skipped: sub-script failed ({last})"
+    data = json.loads(proc.stdout)
+    version = data.pop("_version", "?")
+    out = {}
+    for key, val in data.items():
+        out[float(key)] = {"wall": val["wall"], "nfev": val["nfev"], "steps": None,
+                           "y_final": np.asarray(val["y_final_km"]) * 1e3}
+    return out, f"hapsira {version} via {py}"
+
+
+# ------------------------------------------------------------------------------------------------------
+# Batch throughput
+# ------------------------------------------------------------------------------------------------------
+def run_batch(y0, seg_t, cones, sail, n_traj, rtol, repeats):
+    """Trajectory-years per second for n_traj one-year trajectories (cones perturbed per trajectory)."""
+    import numba
+
+    from sim import batch
+
+    rng = np.random.default_rng(2028)
+    cone_sets = np.clip(cones[None, :] + np.radians(5.0) * rng.standard_normal((n_traj, cones.size)),
+                        0.0, np.radians(89.0))
+    y0s = np.repeat(y0[None, :], n_traj, axis=0)
+
+    def go():
+        batch_final(batch, y0s, seg_t, cone_sets, sail, rtol)
+        return {}
+
+    res = best_of(go, repeats)
+    years = n_traj * (seg_t[-1] - seg_t[0]) / JULIAN_YEAR
+    return years / res["wall"], res["wall"], numba.get_num_threads()
+
+
+def batch_final(batch, y0s, seg_t, cone_sets, sail, rtol):
+    """Final states of many trajectories through sim.batch.propagate_final_batch (RTN mode, clock 0)."""
+    n, nseg = cone_sets.shape
+    att = np.zeros((n, nseg, 3))
+    att[:, :, 0] = cone_sets
+    mode = np.ones(nseg, dtype=np.int64)  # 1: cone/clock fixed in the RTN frame
+    return batch.propagate_final_batch(y0s, seg_t, mode, att, sail.kernel_params(), rtol=rtol)
+
+
+# ------------------------------------------------------------------------------------------------------
+# Report
+# ------------------------------------------------------------------------------------------------------
+def fmt_row(cols, widths):
+    return "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cols, widths)))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--save", action="store_true", help=f"also write the table to {RESULTS}")
+    ap.add_argument("--repeats", type=int, default=5, help="timed runs per configuration (best is kept)")
+    ap.add_argument("--batch", type=int, default=64, help="trajectories in the batch-throughput run")
+    ap.add_argument("--no-hapsira", action="store_true", help="skip the hapsira sub-process")
+    args = ap.parse_args(argv)
+    if args.repeats < 1 or args.batch < 1:
+        ap.error("--repeats and --batch must be at least 1")
+
+    from tqdm import tqdm
+
+    sail = make_sail()
+    a_c = sail.characteristic_acceleration
+    out = io.StringIO()
+
+    def say(line=""):
+        print(line, flush=True)
+        out.write(line + "\n")
+
+    say(f"BLISS propagation benchmark  ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        f"{os.cpu_count()} CPUs, best of {args.repeats} after warm-up)")
+    say(f"sail 10 g, 1 m^2, ideal: a_c = {a_c * 1e3:.4f} mm/s^2; departure Earth 2028-01-01 TDB, C3 = 0; "
+        f"1 Julian year")
+    tols = {"ours": (1e-8, 1e-10, 1e-12), "scipy": (1e-8, 1e-10, 1e-12),
+            "heyoka": (1e-9, 1e-12, 1e-15), "hapsira": (1e-8, 1e-10, 1e-12)}
+    widths = (10, 8, 11, 8, 9, 8, 14)
+    for kind in ("segmented", "constant"):
+        y0, seg_t, cones = make_problem(kind)
+        ref = run_ours(y0, seg_t, cones, sail, 1e-13)["y_final"]
+        ref_sp = run_scipy(y0, seg_t, cones, a_c, 1e-13)["y_final"]
+        say()
+        say(f"== {kind}: {len(cones)} segment(s); reference = ours at rtol 1e-13, final r = "
+            f"{np.linalg.norm(ref[:3]) / AU:.6f} AU; |ours - scipy| at rtol 1e-13 = "
+            f"{np.linalg.norm(ref[:3] - ref_sp[:3]) / 1e3:.3e} km")
+        rows = []
+        jobs = [(name, tol) for name in ("ours", "scipy", "heyoka") for tol in tols[name]]
+        for name, tol in tqdm(jobs, desc=f"{kind}", leave=False, file=sys.stderr):
+            if name == "ours":
+                res = best_of(lambda: run_ours(y0, seg_t, cones, sail, tol), args.repeats)
+            elif name == "scipy":
+                res = best_of(lambda: run_scipy(y0, seg_t, cones, a_c, tol), args.repeats)
+            else:
+                hs = HeyokaSail(tol)  # JIT compilation here, outside the timing
+                res = best_of(lambda: hs.run(y0, seg_t, cones, a_c), args.repeats)
+            rows.append((name, tol, res))
+        if args.no_hapsira:
+            note = "hapsira skipped (--no-hapsira)"
+            hres = {}
+        else:
+            hres, note = run_hapsira(y0, seg_t, cones, a_c, tols["hapsira"], args.repeats)
+        rows += [("hapsira", tol, res) for tol, res in sorted(hres.items(), reverse=True)]
+        for _, _, res in rows:
+            res["err_km"] = float(np.linalg.norm(res["y_final"][:3] - ref[:3]) / 1e3)
+        ours_by_tol = {tol: res["wall"] for name, tol, res in rows if name == "ours"}
+        say(fmt_row(("integrator", "tol", "wall [ms]", "x ours", "RHS evals", "steps", "pos err [km]"),
+                    widths))
+        for name, tol, res in rows:
+            ref_wall = ours_by_tol.get(tol) if name != "heyoka" else None
+            ratio = f"{res['wall'] / ref_wall:.1f}" if ref_wall else "-"
+            say(fmt_row((name, f"{tol:.0e}", f"{res['wall'] * 1e3:.2f}", ratio,
+                         res["nfev"] if res["nfev"] is not None else "-",
+                         res["steps"] if res["steps"] is not None else "-", f"{res['err_km']:.3e}"), widths))
+        say(f"   ({note}; 'x ours' = wall / ours at the same rtol)")
+        for target in TARGETS_KM:
+            best = {}
+            for name, tol, res in rows:
+                if res["err_km"] <= target and (name not in best or res["wall"] < best[name][1]["wall"]):
+                    best[name] = (tol, res)
+            if "ours" not in best:
+                say(f"   matched at <= {target:g} km: ours does not reach it at the tolerances tried")
+                continue
+            base = best["ours"][1]["wall"]
+            parts = [f"{name} {res['wall'] * 1e3:.2f} ms (tol {tol:.0e}, x{res['wall'] / base:.1f})"
+                     for name, (tol, res) in best.items()]
+            say(f"   matched at <= {target:g} km: " + "; ".join(parts))
+
+    y0, seg_t, cones = make_problem("segmented")
+    try:
+        rate, wall, threads = run_batch(y0, seg_t, cones, sail, args.batch, 1e-10, max(1, args.repeats // 2))
+        say()
+        say(f"== batch (sim.batch, {threads} threads): {args.batch} segmented one-year trajectories at "
+            f"rtol 1e-10 in {wall:.3f} s = {rate:.1f} trajectory-years/s")
+    except (ImportError, AttributeError, TypeError) as exc:
+        say()
+        say(f"== batch: skipped ({type(exc).__name__}: {exc})")
+
+    if args.save:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        tmp = RESULTS.with_suffix(".tmp")
+        tmp.write_text(out.getvalue(), encoding="utf-8")
+        os.replace(tmp, RESULTS)
+        print(f"saved {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
