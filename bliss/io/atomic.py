@@ -24,6 +24,12 @@ from pathlib import Path
 __all__ = ["OutputFolderError", "OutputSet", "check_writable"]
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 class OutputFolderError(ValueError):
     """The output folder cannot be created or written (a ``ValueError``: bad user input)."""
 
@@ -113,6 +119,7 @@ class OutputSet:
             return self._temps[name]
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{name}.", suffix=".tmp")
         os.close(fd)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; published files get the usual mode
         self._temps[name] = Path(tmp)
         return self._temps[name]
 

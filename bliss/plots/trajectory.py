@@ -33,23 +33,27 @@ def orbital_period_s(r, v, mu: float = GM_SUN) -> float:
     return 2.0 * math.pi * math.sqrt((1.0 / inv_a) ** 3 / mu)
 
 
-def sample_orbit(state: Callable[[float], tuple], t0_s: float, n: int = ORBIT_SAMPLES) -> np.ndarray:
-    """Positions (n, 3) [m] of a body over one orbital period from ``t0_s``; ``state(t) -> (r, v)``."""
-    r0, v0 = state(t0_s)
-    period = orbital_period_s(r0, v0)
+def sample_orbit(states: Callable[[np.ndarray], tuple], t0_s: float, n: int = ORBIT_SAMPLES) -> np.ndarray:
+    """Positions (n, 3) [m] of a body over one orbital period from ``t0_s``.
+
+    ``states(times) -> (r (k, 3), v (k, 3))`` is a vectorised ephemeris (e.g. ``sim.ephemeris.body_states``
+    with the name bound); the period comes from the two-body energy of the state at ``t0_s``.
+    """
+    r0, v0 = states(np.array([t0_s]))
+    period = orbital_period_s(r0[0], v0[0])
     if not math.isfinite(period):
         raise ValueError("reference body is not on a bound heliocentric orbit; cannot sample one period")
-    times = t0_s + np.linspace(0.0, period, n)
-    return np.array([np.asarray(state(t)[0], dtype=float) for t in times])
+    r, _ = states(t0_s + np.linspace(0.0, period, n))
+    return np.asarray(r, dtype=float)
 
 
 def default_reference_orbits(t0_s: float) -> dict[str, np.ndarray]:
     """Earth's and Bennu's orbits (one period each from ``t0_s``) as {label: positions (n, 3) m}."""
-    from sim.ephemeris import BENNU, body_state
+    from sim.ephemeris import BENNU, body_states
 
     return {
-        "Earth": sample_orbit(lambda t: body_state("earth", t), t0_s),
-        "Bennu": sample_orbit(BENNU.state, t0_s),
+        "Earth": sample_orbit(lambda t: body_states("earth", t), t0_s),
+        "Bennu": sample_orbit(BENNU.states, t0_s),
     }
 
 
@@ -84,7 +88,7 @@ def plot_trajectory(path: str | os.PathLike, t_s, y, orbits: Mapping[str, np.nda
         days = (t_s[-1] - t_s[0]) / 86400.0
         ax.set_title(title or f"Heliocentric trajectory, {days:.0f} days")
         ax.grid(True, linewidth=0.4, alpha=0.5)
-        ax.legend(loc="upper right", fontsize="small", framealpha=0.85)
+        ax.legend(loc="best", fontsize="small", framealpha=0.85)
         fig.tight_layout()
         fig.savefig(path, format="png")
     finally:

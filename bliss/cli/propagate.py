@@ -1,0 +1,302 @@
+"""``bliss propagate``: fly a solar sail at a constant RTN attitude from Earth and write the trajectory.
+
+Defaults: departure from Earth's heliocentric state (C3 = 0) on 2028-01-01T00:00:00 TDB; the BLISS sail,
+10 g, 1 m^2, ideal optics (Alvara et al. 2024); cone 35.26 deg (tan a = 1/sqrt 2, the locally optimal
+cone for raising the orbit, McInnes 1999), clock 0; 365 days; output every day into
+``bliss_out/propagate``: ``trajectory.oem`` (CCSDS OEM, ICRF axes, km), ``trajectory.csv`` (SI, ecliptic
+J2000), ``trajectory.png`` (ecliptic-plane plot) and ``summary.json``.
+
+Every input is validated before anything is computed; bad input gives one line ``bliss: error: ...``,
+exit code 2 and no files. Files appear all together or not at all (``bliss.io.atomic.OutputSet``).
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from bliss.cli import UsageError
+
+#: Default departure epoch (TDB) and duration [days]; our choice for a first Bennu-season run.
+DEFAULT_DATE = "2028-01-01T00:00:00"
+DEFAULT_DURATION_DAYS = 365.0
+#: BLISS baseline spacecraft: 10 g total, 1 m^2 sail (Alvara et al., Acta Astronautica 2024).
+DEFAULT_MASS_G = 10.0
+DEFAULT_AREA_M2 = 1.0
+#: Locally optimal cone for the along-track force of an ideal sail: atan(1/sqrt 2) = 35.26 deg.
+DEFAULT_CONE_DEG = 35.26
+DEFAULT_STEP_DAYS = 1.0
+DEFAULT_OUT = "bliss_out/propagate"
+DEFAULT_RTOL = 1e-10
+#: Longest run accepted [days] (100 Julian years) and most output rows (keeps files sane).
+MAX_DURATION_DAYS = 36525.0
+MAX_ROWS = 2_000_000
+DAY_S = 86400.0
+
+OPTICS_CHOICES = ("ideal", "mcinnes", "nea-scout")
+OUTPUT_FILES = ("trajectory.oem", "trajectory.csv", "trajectory.png", "summary.json")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "propagate",
+        help="fly a sail at a constant cone/clock attitude from Earth; write OEM, CSV, plot, summary",
+        description=__doc__.split("\n\n")[0],
+    )
+    # Values are taken as strings and checked in _validate, so that every mistake gives one clear line.
+    p.add_argument("--date", default=DEFAULT_DATE,
+                   help="departure epoch, ISO 8601, TDB unless a scale follows (e.g. '2028-01-01 UTC'); "
+                        f"default {DEFAULT_DATE} TDB")
+    p.add_argument("--duration-days", default=str(DEFAULT_DURATION_DAYS),
+                   help=f"flight time [days], > 0 and <= {MAX_DURATION_DAYS:g}; default {DEFAULT_DURATION_DAYS:g}")
+    p.add_argument("--mass-g", default=str(DEFAULT_MASS_G),
+                   help=f"total spacecraft mass [g], > 0; default {DEFAULT_MASS_G:g}")
+    p.add_argument("--area-m2", default=str(DEFAULT_AREA_M2),
+                   help=f"sail area [m^2], > 0; default {DEFAULT_AREA_M2:g}")
+    p.add_argument("--optics", default="ideal",
+                   help=f"sail optical model: {', '.join(OPTICS_CHOICES)}; default ideal")
+    p.add_argument("--cone-deg", default=str(DEFAULT_CONE_DEG),
+                   help="signed cone angle [deg] in [-90, 90] (negative tilts the normal toward -T, i.e. "
+                        f"clock + 180); default {DEFAULT_CONE_DEG} (locally optimal for raising the orbit)")
+    p.add_argument("--clock-deg", default="0",
+                   help="clock angle [deg] in [-360, 360], from T toward the orbit normal N; default 0")
+    p.add_argument("--third-bodies", default="",
+                   help="comma-separated planets whose pull is added (e.g. 'venus,earth,mars,jupiter'); "
+                        "default none (Sun + sail only)")
+    p.add_argument("--step-days", default=str(DEFAULT_STEP_DAYS),
+                   help=f"output grid spacing [days], > 0; default {DEFAULT_STEP_DAYS:g}")
+    p.add_argument("--rtol", default=str(DEFAULT_RTOL),
+                   help=f"integrator relative tolerance, in [1e-14, 1e-4]; default {DEFAULT_RTOL:g}")
+    p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder; default {DEFAULT_OUT}")
+    p.set_defaults(func=run)
+
+
+# ------------------------------------------------------------------------------------------------------
+# Validation: everything the user typed, before any computation
+# ------------------------------------------------------------------------------------------------------
+@dataclass
+class Plan:
+    t0: float               # TDB s past J2000
+    t1: float
+    date_label: str
+    sail: object
+    cone: float             # rad, >= 0
+    clock: float            # rad, in (-pi, pi]
+    cone_signed_deg: float
+    clock_deg: float
+    third: tuple
+    t_out: np.ndarray
+    rtol: float
+    out: object
+    y0: np.ndarray
+
+
+def _number(text: str, option: str, what: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise UsageError(f"{option} must be a number ({what}), got {text!r}") from None
+    if not math.isfinite(value):
+        raise UsageError(f"{option} must be a finite number ({what}), got {text!r}")
+    return value
+
+
+def _positive(text: str, option: str, what: str, upper: float | None = None) -> float:
+    value = _number(text, option, what)
+    if value <= 0 or (upper is not None and value > upper):
+        allowed = f"> 0 and <= {upper:g}" if upper is not None else "> 0"
+        raise UsageError(f"{option} must be {allowed} ({what}), got {text!r}")
+    return value
+
+
+def _parse_date(text: str) -> tuple[float, str]:
+    from astropy.time import Time
+
+    from sim.timeconv import epoch_to_tdb_seconds
+
+    parts = text.strip().rsplit(None, 1)
+    if not (len(parts) == 2 and parts[1].lower() in Time.SCALES):
+        text = f"{text.strip()} TDB"  # a bare date means TDB here
+    try:
+        t0 = epoch_to_tdb_seconds(text)
+    except ValueError as exc:
+        raise UsageError(f"--date: {exc}") from None
+    if not math.isfinite(t0):
+        raise UsageError(f"--date {text!r} is not a finite epoch")
+    return t0, text
+
+
+#: Perturbing planets allowed with --third-bodies. Not Earth or the Moon: the run departs from Earth's
+#: centre (C3 = 0, no escape phase modelled), where their pull is singular.
+THIRD_BODY_CHOICES = ("mercury", "venus", "mars", "jupiter", "saturn", "uranus", "neptune")
+#: Sampling step of the third-body table [s]: 0.5 day, interpolated by cubic Hermite in sim.dynamics.
+THIRD_BODY_STEP_S = 0.5 * 86400.0
+
+
+def _parse_third_bodies(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
+    for name in names:
+        if name in ("earth", "moon", "emb"):
+            raise UsageError(f"--third-bodies: {name!r} is not allowed because the sail starts at Earth's "
+                             f"centre (singular pull); allowed: {', '.join(THIRD_BODY_CHOICES)}")
+        if name not in THIRD_BODY_CHOICES:
+            raise UsageError(f"--third-bodies: unknown body {name!r}; allowed: {', '.join(THIRD_BODY_CHOICES)}")
+    return names
+
+
+def _validate(args) -> Plan:
+    from sim.sail import OPTICS, Sail
+
+    t0, date_label = _parse_date(args.date)
+    duration = _positive(args.duration_days, "--duration-days", "flight time in days", MAX_DURATION_DAYS)
+    mass_g = _positive(args.mass_g, "--mass-g", "spacecraft mass in grams")
+    area = _positive(args.area_m2, "--area-m2", "sail area in square metres")
+    optics_name = args.optics.strip().lower()
+    if optics_name not in OPTICS:
+        raise UsageError(f"--optics: unknown optical model {args.optics!r}; allowed: {', '.join(OPTICS)}")
+    cone_deg = _number(args.cone_deg, "--cone-deg", "signed cone angle in degrees")
+    if not -90.0 <= cone_deg <= 90.0:
+        raise UsageError(f"--cone-deg must lie in [-90, 90] degrees, got {args.cone_deg!r}")
+    clock_deg = _number(args.clock_deg, "--clock-deg", "clock angle in degrees")
+    if not -360.0 <= clock_deg <= 360.0:
+        raise UsageError(f"--clock-deg must lie in [-360, 360] degrees, got {args.clock_deg!r}")
+    step = _positive(args.step_days, "--step-days", "output spacing in days")
+    rtol = _number(args.rtol, "--rtol", "relative tolerance")
+    if not 1e-14 <= rtol <= 1e-4:
+        raise UsageError(f"--rtol must lie in [1e-14, 1e-4], got {args.rtol!r}")
+    if step > duration:
+        raise UsageError(f"--step-days ({step:g}) must not exceed --duration-days ({duration:g})")
+    if duration / step > MAX_ROWS:
+        raise UsageError(f"--step-days {step:g} gives more than {MAX_ROWS} output rows over "
+                         f"{duration:g} days; use a larger step")
+    third = _parse_third_bodies(args.third_bodies)
+
+    # signed cone: negative means the normal tilts toward -T, i.e. the same cone at clock + 180 deg
+    clock_eff = clock_deg + (180.0 if cone_deg < 0 else 0.0)
+    clock_eff = (clock_eff + 180.0) % 360.0 - 180.0
+    if clock_eff == -180.0:
+        clock_eff = 180.0
+    sail = Sail(mass_g / 1000.0, area, OPTICS[optics_name])
+    t1 = t0 + duration * DAY_S
+
+    from bliss.io.atomic import check_writable
+    from sim.ephemeris import body_state
+
+    out = check_writable(args.out)
+    try:  # epochs outside the ephemeris: fail now, before computing
+        r0, v0 = body_state("earth", t0)
+        body_state("earth", t1)
+    except ValueError as exc:
+        raise UsageError(f"--date/--duration-days: {exc}") from None
+    y0 = np.concatenate([np.asarray(r0, float), np.asarray(v0, float)])
+    n_steps = int(math.floor(duration / step + 1e-9))
+    t_out = t0 + np.arange(n_steps + 1) * step * DAY_S
+    if t1 - t_out[-1] > 1e-6:
+        t_out = np.append(t_out, t1)
+    t_out[-1] = t1
+    return Plan(t0, t1, date_label, sail, math.radians(abs(cone_deg)), math.radians(clock_eff), cone_deg,
+                clock_deg, third, t_out, rtol, out, y0)
+
+
+# ------------------------------------------------------------------------------------------------------
+# Run
+# ------------------------------------------------------------------------------------------------------
+def run(args) -> int:
+    wall0 = time.perf_counter()
+    plan = _validate(args)
+
+    from sim.integrator import Schedule, propagate
+
+    third_bodies = None
+    if plan.third:
+        third_bodies = _third_body_table(plan)
+    from bliss.plots.trajectory import default_reference_orbits
+
+    try:
+        orbits = default_reference_orbits(plan.t0)
+    except ValueError as exc:
+        raise UsageError(f"--date: reference orbits for the plot: {exc}") from None
+
+    sched = Schedule.constant_rtn(plan.t0, plan.t1, plan.cone, plan.clock)
+    tp = time.perf_counter()
+    try:
+        traj = propagate(plan.y0, sched, plan.sail, t_out=plan.t_out, rtol=plan.rtol, third_bodies=third_bodies)
+    except RuntimeError as exc:
+        print(f"bliss: error: propagation failed: {exc}", file=sys.stderr, flush=True)
+        return 1
+    prop_wall = time.perf_counter() - tp
+    y_final = np.asarray(traj.y[-1], float)
+
+    from sim.constants import AU, GM_SUN
+    from sim.kepler import rv2coe
+
+    a, e, inc, raan, argp, nu = rv2coe(GM_SUN, y_final[:3].copy(), y_final[3:].copy())
+    n = traj.t.shape[0]
+    cone_col = np.full(n, plan.cone)
+    clock_col = np.full(n, plan.clock)
+
+    from bliss.io.atomic import OutputSet
+    from bliss.io.csvout import write_trajectory_csv, tdb_seconds_to_iso
+    from bliss.io.oem import write_oem
+    from bliss.io.summary import sail_summary, write_summary
+    from bliss.plots.trajectory import plot_trajectory
+
+    sail = plan.sail
+    epochs = tdb_seconds_to_iso([plan.t0, plan.t1])
+    summary = {
+        "command": "propagate",
+        "sail": sail_summary(sail),
+        "attitude": {"mode": "rtn", "cone_deg_signed": plan.cone_signed_deg, "clock_deg": plan.clock_deg,
+                     "cone_deg_flown": math.degrees(plan.cone), "clock_deg_flown": math.degrees(plan.clock)},
+        "departure": {"epoch": epochs[0] + " TDB", "t_tdb_s": plan.t0, "state": plan.y0,
+                      "from": "Earth heliocentric state (sim.ephemeris), C3 = 0"},
+        "final": {"epoch": epochs[1] + " TDB", "t_tdb_s": float(traj.t[-1]), "state": y_final,
+                  "r_AU": float(np.linalg.norm(y_final[:3]) / AU),
+                  "elements": {"a_AU": a / AU, "e": e, "i_deg": math.degrees(inc),
+                               "raan_deg": math.degrees(raan), "argp_deg": math.degrees(argp),
+                               "nu_deg": math.degrees(nu)}},
+        "third_bodies": list(plan.third),
+        "integrator": {"rtol": plan.rtol, "nfev": traj.nfev, "steps": traj.n_steps,
+                       "rejected": traj.n_rejected, "wall_s": prop_wall},
+        "frame": "heliocentric mean ecliptic and equinox of J2000 (OEM: ICRF axes)",
+        "files": list(OUTPUT_FILES),
+    }
+    label = (f"cone {plan.cone_signed_deg:g} deg, clock {plan.clock_deg:g} deg, "
+             f"{sail.mass * 1e3:g} g, {sail.area:g} m^2, {sail.optics.name}")
+    with OutputSet(plan.out) as out:
+        write_oem(out.path("trajectory.oem"), traj.t, traj.y,
+                  comments=(f"Constant RTN attitude: {label}.",))
+        write_trajectory_csv(out.path("trajectory.csv"), traj.t, traj.y, cone_col, clock_col)
+        plot_trajectory(out.path("trajectory.png"), traj.t, traj.y, orbits=orbits,
+                        title=f"BLISS sail, {(plan.t1 - plan.t0) / DAY_S:g} days: {label}")
+        write_summary(out.path("summary.json"), summary)
+
+    wall = time.perf_counter() - wall0
+    print(f"bliss propagate: departure {epochs[0]} TDB from Earth (C3 = 0), "
+          f"{(plan.t1 - plan.t0) / DAY_S:g} days, {label}"
+          + (f", third bodies: {', '.join(plan.third)}" if plan.third else ""), flush=True)
+    print(f"  sail: a_c = {sail.characteristic_acceleration * 1e3:.4f} mm/s^2, "
+          f"beta = {sail.lightness_number:.4f}", flush=True)
+    print(f"  final ({epochs[1]} TDB): r = {np.linalg.norm(y_final[:3]) / AU:.6f} AU, "
+          f"a = {a / AU:.6f} AU, e = {e:.6f}, i = {math.degrees(inc):.4f} deg, "
+          f"raan = {math.degrees(raan):.4f} deg, argp = {math.degrees(argp):.4f} deg (ecliptic J2000)",
+          flush=True)
+    print(f"  wrote {', '.join(str(out.final_path(f)) for f in OUTPUT_FILES)}", flush=True)
+    print(f"  wall time {wall:.2f} s (propagation {prop_wall * 1e3:.1f} ms, {traj.nfev} RHS evaluations)",
+          flush=True)
+    return 0
+
+
+def _third_body_table(plan: Plan):
+    """Planet positions sampled over the run (sim.ephemeris.planet_table) for the integrator."""
+    from sim.ephemeris import planet_table
+    from sim.integrator import ThirdBodies
+
+    try:
+        gm, t0, dt, pos, vel = planet_table(plan.third, plan.t0, plan.t1, THIRD_BODY_STEP_S)
+    except ValueError as exc:
+        raise UsageError(f"--third-bodies: {exc}") from None
+    return ThirdBodies(gm, t0, dt, pos, vel, names=plan.third)
