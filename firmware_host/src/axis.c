@@ -1,0 +1,186 @@
+/* axis.c - inchworm drive sequencer for one axis (see axis.h). */
+#include "axis.h"
+#include "hal.h"
+#include "proto.h"
+
+const uint8_t AXIS_CYCLE[4] = {
+    HAL_PH_A_CLAMP | HAL_PH_A_DRIVE,                  /* A pushes: first half step */
+    HAL_PH_A_CLAMP | HAL_PH_A_DRIVE | HAL_PH_B_CLAMP, /* B engages: hand-over */
+    HAL_PH_B_CLAMP | HAL_PH_B_DRIVE,                  /* A releases, B pushes: second half step */
+    HAL_PH_B_CLAMP | HAL_PH_B_DRIVE | HAL_PH_A_CLAMP, /* A re-engages: cycle complete */
+};
+
+static void raise_faults(axis_t *a, uint8_t bits)
+{
+    if ((a->faults | bits) != a->faults) {
+        a->faults |= bits;
+        a->pending_events |= AX_EVT_FAULT;
+    }
+}
+
+void axis_init(axis_t *a, uint8_t id, uint32_t now_us)
+{
+    a->id = id;
+    int32_t enc = hal_encoder_read(id);
+    a->position = (enc == HAL_NO_ENCODER) ? 0 : enc; /* an absolute sensor survives a reset */
+    a->target = a->position;
+    a->soft_min = -DEFAULT_SOFT_LIMIT;
+    a->soft_max = DEFAULT_SOFT_LIMIT;
+    a->drive_hz = DEFAULT_DRIVE_HZ;
+    a->rate = DEFAULT_DRIVE_HZ;
+    a->faults = 0;
+    a->pending_events = 0;
+    a->dir = 0;
+    a->sub = 0;
+    a->last_us = now_us;
+    a->elapsed_us = 0;
+    a->substeps_done = 0;
+    a->no_travel = 0;
+    a->travel = 0;
+    axis_hold(a); /* power-on state: clamp only */
+}
+
+void axis_stop(axis_t *a)
+{
+    a->state = ST_ENABLED;
+    a->dir = 0;
+    hal_phase_write(a->id, AXIS_PH_IDLE);
+}
+
+void axis_hold(axis_t *a)
+{
+    a->state = ST_HOLDING;
+    a->dir = 0;
+    hal_phase_write(a->id, AXIS_PH_HOLD);
+}
+
+static bool reached(const axis_t *a)
+{
+    return (a->dir >= 0) ? (a->position >= a->target) : (a->position <= a->target);
+}
+
+static void finish_move(axis_t *a)
+{
+    axis_stop(a);
+    a->pending_events |= AX_EVT_DONE;
+    if (a->position <= a->soft_min || a->position >= a->soft_max) {
+        raise_faults(a, F_LIMIT);
+    }
+}
+
+int axis_move(axis_t *a, int32_t target, uint16_t rate, uint32_t now_us)
+{
+    if (rate == 0) {
+        rate = a->drive_hz;
+    }
+    if (target < a->soft_min || target > a->soft_max) {
+        return ERR_SOFT_LIMIT;
+    }
+    if (rate < RATE_MIN || rate > RATE_MAX) {
+        return ERR_BAD_RATE;
+    }
+    if (a->faults & F_BLOCKING) {
+        return ERR_AXIS_FAULT;
+    }
+    a->target = target;
+    a->rate = rate;
+    a->dir = (target >= a->position) ? 1 : -1;
+    if (target == a->position) {
+        finish_move(a);
+        return 0;
+    }
+    a->state = ST_MOVING | ST_ENABLED;
+    a->sub = 0;
+    a->last_us = now_us;
+    a->elapsed_us = 0;
+    a->substeps_done = 0;
+    a->no_travel = 0;
+    a->travel = 0;
+    return 0;
+}
+
+int axis_config(axis_t *a, uint16_t drive_hz, int32_t soft_min, int32_t soft_max)
+{
+    if (axis_moving(a)) {
+        return ERR_BUSY;
+    }
+    if (drive_hz < RATE_MIN || drive_hz > RATE_MAX) {
+        return ERR_BAD_RATE;
+    }
+    if (soft_min >= soft_max) {
+        return ERR_BAD_ARG;
+    }
+    if (soft_min < -HARD_LIMIT || soft_max > HARD_LIMIT) {
+        return ERR_SOFT_LIMIT;
+    }
+    a->drive_hz = drive_hz;
+    a->soft_min = soft_min;
+    a->soft_max = soft_max;
+    return 0;
+}
+
+void axis_clear_faults(axis_t *a) { a->faults = 0; }
+
+bool axis_watchdog(axis_t *a)
+{
+    if (!axis_moving(a)) {
+        return false;
+    }
+    axis_hold(a);
+    a->faults |= F_WATCHDOG; /* reported by EVENT WATCHDOG, not EVENT FAULT */
+    return true;
+}
+
+/* Step accounting at the end of a drive cycle. */
+static void cycle_done(axis_t *a)
+{
+    int32_t enc = hal_encoder_read(a->id);
+    if (enc == HAL_NO_ENCODER) { /* open loop: one commanded cycle is one step */
+        a->position += a->dir;
+        a->travel++;
+    } else {
+        int32_t delta = enc - a->position;
+        a->position = enc;
+        if ((a->dir > 0 && delta > 0) || (a->dir < 0 && delta < 0)) {
+            a->no_travel = 0;
+            a->travel += (uint32_t)(delta > 0 ? delta : -delta);
+        } else {
+            raise_faults(a, F_MISSED);
+            if (++a->no_travel >= STALL_CYCLES) {
+                /* STUCK: never travelled during this move; STALL: commanded but no travel. */
+                raise_faults(a, (uint8_t)(F_STALL | (a->travel == 0 ? F_STUCK : 0)));
+                axis_hold(a);
+                return;
+            }
+        }
+    }
+    if (reached(a)) {
+        finish_move(a);
+    }
+}
+
+void axis_service(axis_t *a, uint32_t now_us)
+{
+    uint32_t dt = now_us - a->last_us; /* unsigned: correct across the 32-bit wrap */
+    a->last_us = now_us;
+    if (!axis_moving(a)) {
+        return;
+    }
+    a->elapsed_us += dt;
+    /* 4 substeps per drive cycle; rate in Hz = cycles per second. */
+    uint64_t due = a->elapsed_us * a->rate * 4u / 1000000u;
+    if (due > a->substeps_done + AXIS_MAX_CATCHUP) {
+        a->substeps_done = due - AXIS_MAX_CATCHUP;
+    }
+    uint8_t rev = (a->dir < 0) ? HAL_PH_DIR_REV : 0;
+    while (a->substeps_done < due && axis_moving(a)) {
+        hal_phase_write(a->id, (uint8_t)(AXIS_CYCLE[a->sub] | rev));
+        a->substeps_done++;
+        if (a->sub == 3) {
+            a->sub = 0;
+            cycle_done(a);
+        } else {
+            a->sub++;
+        }
+    }
+}

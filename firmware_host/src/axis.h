@@ -1,0 +1,56 @@
+/* axis.h - one inchworm axis: the drive-cycle phase sequencer, step counting, soft limits and
+ * stall/missed-step detection. */
+#ifndef BLISS_AXIS_H
+#define BLISS_AXIS_H
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Phase patterns (bits of hal.h HAL_PH_*). A drive cycle is the four substeps of AXIS_CYCLE, each
+ * lasting a quarter of the drive period: array A's pawl pushes the shuttle half a step, B engages
+ * (hand-over), A lets go and B pushes the second half step, A re-engages. */
+extern const uint8_t AXIS_CYCLE[4];
+#define AXIS_PH_IDLE 0x05u /* A_CLAMP | B_CLAMP: stopped, both pawls hold the shuttle */
+#define AXIS_PH_HOLD 0x01u /* A_CLAMP only: drive phases de-energised except the clamp */
+
+/* pending_events bits, drained by the board to send EVENT frames */
+#define AX_EVT_DONE 0x01u  /* MOVE_DONE */
+#define AX_EVT_FAULT 0x02u /* a fault bit was newly set */
+
+/* Most substeps run in one service call when the loop fell behind: 100 ms at 20 kHz. Beyond that
+ * the sequencer drops the backlog (runs slow) rather than bursting. */
+#define AXIS_MAX_CATCHUP 8000u
+
+typedef struct {
+    uint8_t id;
+    int32_t position;   /* steps */
+    int32_t target;     /* steps */
+    int32_t soft_min;   /* steps */
+    int32_t soft_max;   /* steps */
+    uint16_t drive_hz;  /* default rate, Hz */
+    uint16_t rate;      /* rate of the current move, Hz */
+    uint8_t state;      /* ST_* */
+    uint8_t faults;     /* F_* */
+    uint8_t pending_events;
+    int8_t dir;         /* +1 / -1 while moving */
+    uint8_t sub;        /* next substep of the cycle, 0..3 */
+    uint32_t last_us;
+    uint64_t elapsed_us;     /* since the move started */
+    uint64_t substeps_done;  /* since the move started */
+    uint16_t no_travel;      /* consecutive completed cycles without travel */
+    uint32_t travel;         /* steps travelled during this move */
+} axis_t;
+
+void axis_init(axis_t *a, uint8_t id, uint32_t now_us);
+/* Returns 0 or a NACK error code (ERR_*). */
+int axis_move(axis_t *a, int32_t target, uint16_t rate, uint32_t now_us);
+void axis_stop(axis_t *a);
+void axis_hold(axis_t *a);
+int axis_config(axis_t *a, uint16_t drive_hz, int32_t soft_min, int32_t soft_max);
+void axis_clear_faults(axis_t *a);
+/* Watchdog: stop and hold a moving axis, set F_WATCHDOG. Returns true if the axis was moving. */
+bool axis_watchdog(axis_t *a);
+/* Run the substeps due by now_us. */
+void axis_service(axis_t *a, uint32_t now_us);
+static inline bool axis_moving(const axis_t *a) { return (a->state & 0x01u) != 0; }
+
+#endif
