@@ -1,0 +1,36 @@
+"""Batch propagation: many trajectories at once, in parallel over the machine's cores (numba prange).
+
+Each row is one trajectory: its own initial state, attitude schedule (all rows with the same number of
+segments) and sail parameters. For Monte Carlo runs and optimiser finite differences.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from sim.dop853 import integrate_final
+
+
+@njit(cache=True, parallel=True)
+def _final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol, out):
+    for j in prange(Y0.shape[0]):
+        out[j, :] = integrate_final(Y0[j], SEG_T[j], SEG_MODE[j], SEG_ATT[j], P[j], rtol)
+
+
+def propagate_final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol=1e-10):
+    """Final states (n, 6) of n trajectories.
+
+    Y0 (n, 6) m, m/s; SEG_T (n, nseg+1) TDB s; SEG_MODE (n, nseg) int; SEG_ATT (n, nseg, 3);
+    P (n, n_params) from ``Sail.kernel_params()`` (a single row is broadcast to all trajectories).
+    """
+    Y0 = np.ascontiguousarray(Y0, dtype=np.float64)
+    n = Y0.shape[0]
+    SEG_T = np.ascontiguousarray(np.broadcast_to(SEG_T, (n,) + np.shape(SEG_T)[-1:]), dtype=np.float64)
+    SEG_MODE = np.ascontiguousarray(np.broadcast_to(SEG_MODE, (n,) + np.shape(SEG_MODE)[-1:]), dtype=np.int64)
+    SEG_ATT = np.ascontiguousarray(np.broadcast_to(SEG_ATT, (n,) + np.shape(SEG_ATT)[-2:]), dtype=np.float64)
+    P = np.ascontiguousarray(np.broadcast_to(P, (n,) + np.shape(P)[-1:]), dtype=np.float64)
+    if SEG_T.shape[1] != SEG_MODE.shape[1] + 1 or SEG_ATT.shape[1] != SEG_MODE.shape[1]:
+        raise ValueError("SEG_T must have one more column than SEG_MODE and SEG_ATT has rows")
+    out = np.empty((n, 6))
+    _final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, float(rtol), out)
+    return out

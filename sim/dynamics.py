@@ -1,0 +1,105 @@
+"""Equations of motion in the heliocentric ecliptic J2000 frame, numba-compiled, SI units.
+
+    a = -GM_sun r / |r|^3  +  a_srp(r, n)  +  sum_k  -GM_k [ (r - r_k)/|r - r_k|^3 + r_k/|r_k|^3 ]
+
+The last term (optional) is the point-mass pull of third bodies k at heliocentric positions r_k with the
+indirect term (the Sun's own acceleration toward the body, since the frame is centred on the Sun). Third
+body positions come from a table sampled on a uniform grid (positions and velocities) and interpolated
+with cubic Hermite polynomials, so no ephemeris call happens inside the compiled loop.
+
+Sail attitude modes (see ``docs/architecture.md``): 0 sail off; 1 cone/clock fixed in the RTN frame of
+the current state; 2 normal fixed in the inertial frame.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from sim.constants import GM_SUN
+from sim.rtn import rtn_normal_from_trig
+from sim.sail import srp_accel
+
+MODE_OFF, MODE_RTN, MODE_INERTIAL = 0, 1, 2
+
+
+@njit(cache=True, inline="always")
+def hermite_position(tb_t0, tb_dt, pos, vel, k, t):
+    """Cubic Hermite interpolation of body k's position at time t from a uniform table."""
+    nt = pos.shape[1]
+    u = (t - tb_t0) / tb_dt
+    j = int(math.floor(u))
+    if j < 0:
+        j = 0
+    elif j > nt - 2:
+        j = nt - 2
+    s = u - j
+    s2 = s * s
+    s3 = s2 * s
+    h00 = 2.0 * s3 - 3.0 * s2 + 1.0
+    h10 = (s3 - 2.0 * s2 + s) * tb_dt
+    h01 = -2.0 * s3 + 3.0 * s2
+    h11 = (s3 - s2) * tb_dt
+    return (h00 * pos[k, j, 0] + h10 * vel[k, j, 0] + h01 * pos[k, j + 1, 0] + h11 * vel[k, j + 1, 0],
+            h00 * pos[k, j, 1] + h10 * vel[k, j, 1] + h01 * pos[k, j + 1, 1] + h11 * vel[k, j + 1, 1],
+            h00 * pos[k, j, 2] + h10 * vel[k, j, 2] + h01 * pos[k, j + 1, 2] + h11 * vel[k, j + 1, 2])
+
+
+@njit(cache=True)
+def segment_attitude(mode, att, out):
+    """Per-segment attitude constants for :func:`rhs`: mode 1 -> (cos cone, sin cone, cos clock,
+    sin clock) so that no trigonometry runs per call; mode 2 -> the normal; mode 0 -> zeros."""
+    if mode == MODE_RTN:
+        out[0], out[1] = math.cos(att[0]), math.sin(att[0])
+        out[2], out[3] = math.cos(att[1]), math.sin(att[1])
+    elif mode == MODE_INERTIAL:
+        out[0], out[1], out[2], out[3] = att[0], att[1], att[2], 0.0
+    else:
+        out[:] = 0.0
+
+
+@njit(cache=True)
+def rhs(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out):
+    """Write dy/dt into ``out`` for state y = [r, v] (m, m/s) at time t (TDB s past J2000).
+
+    ``att`` is the output of :func:`segment_attitude` for the segment's mode and attitude.
+    """
+    x, yy, z = y[0], y[1], y[2]
+    r2 = x * x + yy * yy + z * z
+    r = math.sqrt(r2)
+    g = -GM_SUN / (r2 * r)
+    ax, ay, az = g * x, g * yy, g * z
+    if mode == MODE_RTN:
+        nx, ny, nz = rtn_normal_from_trig(x, yy, z, y[3], y[4], y[5], att[0], att[1], att[2], att[3])
+        sx, sy, sz = srp_accel(x, yy, z, nx, ny, nz, p)
+        ax += sx
+        ay += sy
+        az += sz
+    elif mode == MODE_INERTIAL:
+        sx, sy, sz = srp_accel(x, yy, z, att[0], att[1], att[2], p)
+        ax += sx
+        ay += sy
+        az += sz
+    for k in range(tb_gm.shape[0]):
+        bx, by, bz = hermite_position(tb_t0, tb_dt, tb_pos, tb_vel, k, t)
+        dx, dy, dz = x - bx, yy - by, z - bz
+        d2 = dx * dx + dy * dy + dz * dz
+        d3 = d2 * math.sqrt(d2)
+        b2 = bx * bx + by * by + bz * bz
+        b3 = b2 * math.sqrt(b2)
+        gm = tb_gm[k]
+        ax -= gm * (dx / d3 + bx / b3)
+        ay -= gm * (dy / d3 + by / b3)
+        az -= gm * (dz / d3 + bz / b3)
+    out[0] = y[3]
+    out[1] = y[4]
+    out[2] = y[5]
+    out[3] = ax
+    out[4] = ay
+    out[5] = az
+
+
+def empty_third_bodies():
+    """The (gm, t0, dt, pos, vel) table meaning 'no third bodies'."""
+    return (np.zeros(0), 0.0, 1.0, np.zeros((0, 2, 3)), np.zeros((0, 2, 3)))

@@ -1,0 +1,276 @@
+"""Propagation of a sail trajectory: the public face of the compiled DOP853 integrator.
+
+Units: SI (m, m/s, s); time is TDB seconds past J2000.0; frame heliocentric ecliptic J2000. Users who
+hold astropy Quantities convert at this boundary (``propagate`` accepts a Quantity state too).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim import dop853
+from sim.dynamics import MODE_INERTIAL, MODE_OFF, MODE_RTN, empty_third_bodies
+from sim.sail import Sail
+
+
+@dataclass
+class Schedule:
+    """Zero-order-hold attitude schedule: segment k holds ``mode[k]``/``att[k]`` for t[k] <= t < t[k+1].
+
+    ``mode``: 0 sail off, 1 cone/clock fixed in the RTN frame (att = [cone, clock, 0] rad),
+    2 sail normal fixed in the inertial frame (att = unit vector).
+    """
+
+    t: np.ndarray
+    mode: np.ndarray
+    att: np.ndarray
+
+    def __post_init__(self):
+        self.t = np.ascontiguousarray(self.t, dtype=np.float64).reshape(-1)
+        self.mode = np.ascontiguousarray(self.mode, dtype=np.int64).reshape(-1)
+        self.att = np.ascontiguousarray(self.att, dtype=np.float64).reshape(-1, 3)
+        n = self.mode.shape[0]
+        if n < 1 or self.t.shape[0] != n + 1 or self.att.shape[0] != n:
+            raise ValueError(f"schedule needs n+1 switch times for n segments, got {self.t.shape[0]} times, "
+                             f"{n} modes and {self.att.shape[0]} attitudes")
+        if not np.all(np.isfinite(self.t)) or not np.all(np.diff(self.t) > 0):
+            raise ValueError("schedule switch times must be finite and strictly increasing")
+        if not np.all(np.isin(self.mode, (MODE_OFF, MODE_RTN, MODE_INERTIAL))):
+            raise ValueError("schedule modes must be 0 (off), 1 (RTN cone/clock) or 2 (inertial normal)")
+        if not np.all(np.isfinite(self.att)):
+            raise ValueError("schedule attitudes must be finite numbers")
+        inertial = self.mode == MODE_INERTIAL
+        if np.any(np.abs(np.linalg.norm(self.att[inertial], axis=1) - 1.0) > 1e-9):
+            raise ValueError("inertial sail normals must be unit vectors")
+
+    @property
+    def t0(self) -> float:
+        return float(self.t[0])
+
+    @property
+    def t1(self) -> float:
+        return float(self.t[-1])
+
+    @property
+    def n_segments(self) -> int:
+        return int(self.mode.shape[0])
+
+    @classmethod
+    def constant_rtn(cls, t0, t1, cone, clock=0.0):
+        """One segment, cone/clock [rad] fixed in the orbit frame from t0 to t1 [s]."""
+        return cls(np.array([t0, t1]), np.array([MODE_RTN]), np.array([[cone, clock, 0.0]]))
+
+    @classmethod
+    def from_rtn(cls, times, cones, clocks):
+        """Segments with cone/clock [rad] fixed in the orbit frame; len(times) = len(cones) + 1."""
+        cones = np.asarray(cones, dtype=float)
+        clocks = np.broadcast_to(np.asarray(clocks, dtype=float), cones.shape)
+        att = np.column_stack([cones, clocks, np.zeros_like(cones)])
+        return cls(np.asarray(times, dtype=float), np.full(cones.shape[0], MODE_RTN), att)
+
+    @classmethod
+    def from_normals(cls, times, normals):
+        """Segments with an inertially fixed unit sail normal each; len(times) = len(normals) + 1."""
+        normals = np.asarray(normals, dtype=float).reshape(-1, 3)
+        return cls(np.asarray(times, dtype=float), np.full(normals.shape[0], MODE_INERTIAL), normals)
+
+    @classmethod
+    def off(cls, t0, t1):
+        """Sail off (pure two-body motion about the Sun, plus any third bodies)."""
+        return cls(np.array([t0, t1]), np.array([MODE_OFF]), np.zeros((1, 3)))
+
+    def truncated(self, t_end) -> "Schedule":
+        """The same schedule cut (or extended, holding the last attitude) to end at t_end."""
+        if t_end <= self.t[0]:
+            raise ValueError("t_end must be after the schedule start")
+        k = int(np.searchsorted(self.t, t_end, side="left"))
+        k = min(max(k, 1), self.n_segments)
+        t = np.concatenate([self.t[:k], [t_end]])
+        return Schedule(t, self.mode[:k].copy(), self.att[:k].copy())
+
+
+@dataclass
+class ThirdBodies:
+    """Point-mass perturbers from a uniform table (see ``sim.ephemeris.planet_table``)."""
+
+    gm: np.ndarray      # (nb,) m^3/s^2
+    t0: float           # s, time of the first sample
+    dt: float           # s, sample spacing
+    pos: np.ndarray     # (nb, nt, 3) m, heliocentric
+    vel: np.ndarray     # (nb, nt, 3) m/s
+    names: tuple = ()
+
+    def covers(self, t0, t1) -> bool:
+        return self.t0 <= min(t0, t1) and max(t0, t1) <= self.t0 + self.dt * (self.pos.shape[1] - 1)
+
+    def arrays(self):
+        return (np.ascontiguousarray(self.gm, dtype=float), float(self.t0), float(self.dt),
+                np.ascontiguousarray(self.pos, dtype=float), np.ascontiguousarray(self.vel, dtype=float))
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """An event to watch for: build with the class methods."""
+
+    kind: int
+    params: np.ndarray
+    name: str
+
+    @classmethod
+    def closest_approach(cls, target_elements, name="closest_approach", terminal=False):
+        """Local minima of the distance to a Keplerian target.
+
+        ``target_elements``: [mu, a, e, i, raan, argp, M0, t0] (SI, rad, mean anomaly M0 at t0), or an
+        object with a ``kernel_elements()`` method returning that array (e.g. ``sim.ephemeris.SmallBody``).
+        """
+        el = _kernel_elements(target_elements)
+        par = np.zeros(dop853.EV_NPAR)
+        par[dop853.EV_TERMINAL] = float(terminal)
+        par[dop853.EV_DIR] = 1.0
+        par[dop853.EV_MU:dop853.EV_T0 + 1] = el
+        return cls(dop853.EV_CLOSEST, par, name)
+
+    @classmethod
+    def sun_distance(cls, radius_m, direction=0, name="sun_distance", terminal=False):
+        """Heliocentric distance crossing ``radius_m`` (direction +1 outward, -1 inward, 0 both)."""
+        par = np.zeros(dop853.EV_NPAR)
+        par[dop853.EV_TERMINAL] = float(terminal)
+        par[dop853.EV_DIR] = float(direction)
+        par[dop853.EV_R] = _positive(radius_m, "radius_m")
+        return cls(dop853.EV_SUN_DISTANCE, par, name)
+
+    @classmethod
+    def target_distance(cls, target_elements, radius_m, direction=-1, name="target_distance", terminal=False):
+        """Distance to a Keplerian target crossing ``radius_m`` (default: coming closer)."""
+        ev = cls.closest_approach(target_elements)
+        par = ev.params.copy()
+        par[dop853.EV_TERMINAL] = float(terminal)
+        par[dop853.EV_DIR] = float(direction)
+        par[dop853.EV_R] = _positive(radius_m, "radius_m")
+        return cls(dop853.EV_TARGET_DISTANCE, par, name)
+
+
+@dataclass
+class Event:
+    name: str
+    t: float            # TDB s past J2000
+    y: np.ndarray       # (6,) state at the event
+    distance: float     # m: to the target (target events) or to the Sun
+
+
+@dataclass
+class Trajectory:
+    t: np.ndarray                 # (n,) output times
+    y: np.ndarray                 # (n, 6) states, m and m/s
+    t_final: float
+    y_final: np.ndarray
+    status: int                   # 0 done, 1 stopped by a terminal event
+    nfev: int
+    n_steps: int
+    n_rejected: int
+    events: list = field(default_factory=list)
+
+    @property
+    def r(self):
+        return self.y[:, :3]
+
+    @property
+    def v(self):
+        return self.y[:, 3:]
+
+
+def _positive(x, what):
+    x = float(x)
+    if not (math.isfinite(x) and x > 0):
+        raise ValueError(f"{what} must be a positive finite number, got {x!r}")
+    return x
+
+
+def _kernel_elements(target):
+    if hasattr(target, "kernel_elements"):
+        target = target.kernel_elements()
+    el = np.asarray(target, dtype=float).reshape(-1)
+    if el.shape != (8,) or not np.all(np.isfinite(el)):
+        raise ValueError("target elements must be 8 finite numbers [mu, a, e, i, raan, argp, M0, t0]")
+    return el
+
+
+def _state_array(y0):
+    if hasattr(y0, "unit"):
+        raise ValueError("pass the state as a plain array [m, m/s] or use sim.frames helpers for Quantities")
+    y = np.ascontiguousarray(y0, dtype=np.float64).reshape(-1)
+    if y.shape != (6,) or not np.all(np.isfinite(y)):
+        raise ValueError(f"initial state must be 6 finite numbers [x, y, z, vx, vy, vz] in m and m/s, got {y0!r}")
+    if not np.any(y[:3]):
+        raise ValueError("initial position must not be the Sun's centre")
+    return y
+
+
+def propagate(y0, schedule: Schedule, sail: Sail, t_out=None, rtol=1e-10, atol=None,
+              third_bodies: ThirdBodies | None = None, events=(), max_steps=5_000_000,
+              max_events=10_000) -> Trajectory:
+    """Fly ``schedule`` from state ``y0`` (at ``schedule.t0``) to ``schedule.t1`` with ``sail``.
+
+    ``t_out``: output times (sorted, within the schedule's span); default: the segment switch times.
+    ``rtol``: relative tolerance of the embedded error estimate; ``atol`` defaults to
+    ``sim.dop853.default_atol(rtol)``. ``third_bodies``: optional point-mass perturbers.
+    ``events``: a sequence of :class:`EventSpec`.
+    """
+    y0 = _state_array(y0)
+    if not (0 < rtol < 1e-2):
+        raise ValueError(f"rtol must be in (0, 1e-2), got {rtol!r}")
+    atol = dop853.default_atol(rtol) if atol is None else np.broadcast_to(np.asarray(atol, float), (6,)).copy()
+    t_out = schedule.t.copy() if t_out is None else np.ascontiguousarray(t_out, dtype=np.float64).reshape(-1)
+    if t_out.size and (np.any(np.diff(t_out) < 0) or t_out[0] < schedule.t0 or t_out[-1] > schedule.t1):
+        raise ValueError("t_out must be sorted and lie within the schedule's time span")
+    if third_bodies is None:
+        tb = empty_third_bodies()
+    else:
+        if not third_bodies.covers(schedule.t0, schedule.t1):
+            raise ValueError("the third-body table does not cover the propagation span; build it over "
+                             "the whole span")
+        tb = third_bodies.arrays()
+    events = list(events)
+    ev_kind = np.array([e.kind for e in events], dtype=np.int64)
+    ev_par = np.array([e.params for e in events], dtype=np.float64).reshape(-1, dop853.EV_NPAR)
+    cap = max_events if events else 0
+    ev_t = np.zeros(cap)
+    ev_y = np.zeros((cap, 6))
+    ev_which = np.zeros(cap, dtype=np.int64)
+    y_out = np.full((t_out.shape[0], 6), np.nan)
+    y, t, status, nfev, nacc, nrej, nev = dop853.integrate(
+        y0, schedule.t, schedule.mode, schedule.att, sail.kernel_params(), *tb,
+        float(rtol), atol, t_out, y_out, ev_kind, ev_par, ev_t, ev_y, ev_which, int(max_steps))
+    if status in (dop853.STATUS_MAX_STEPS, dop853.STATUS_STEP_UNDERFLOW):
+        what = "too many steps" if status == dop853.STATUS_MAX_STEPS else "step size underflow"
+        raise RuntimeError(f"integration failed at t={t:.6g} s ({what}); loosen rtol or check the state")
+    found = []
+    for j in range(nev):
+        spec = events[ev_which[j]]
+        found.append(Event(spec.name, float(ev_t[j]), ev_y[j].copy(), _event_distance(spec, ev_t[j], ev_y[j])))
+    if status == dop853.STATUS_EVENT:  # outputs after a terminal event stay NaN: drop them
+        keep = t_out <= t
+        t_out, y_out = t_out[keep], y_out[keep]
+    return Trajectory(t_out, y_out, float(t), y.copy(), int(status), int(nfev), int(nacc), int(nrej), found)
+
+
+def _event_distance(spec: EventSpec, t, y):
+    if spec.kind == dop853.EV_SUN_DISTANCE:
+        return float(np.linalg.norm(y[:3]))
+    from sim.kepler import elements_state
+
+    p = spec.params
+    rt, _ = elements_state(*p[dop853.EV_MU:dop853.EV_T0 + 1], t)
+    return float(np.linalg.norm(y[:3] - rt))
+
+
+def propagate_final(y0, seg_t, seg_mode, seg_att, sail_params, rtol=1e-10):
+    """Final state only (Sun + sail), compiled and with no output arrays: for optimisers.
+
+    Plain arrays in (as in :class:`Schedule`); ``sail_params`` from ``Sail.kernel_params()``. The
+    compiled function itself is ``sim.dop853.integrate_final`` and may be called from numba code.
+    """
+    return dop853.integrate_final(np.ascontiguousarray(y0, dtype=np.float64), seg_t, seg_mode, seg_att,
+                                  sail_params, float(rtol))

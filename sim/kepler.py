@@ -1,0 +1,176 @@
+"""Two-body (Kepler) relations, numba-compiled, SI units and radians.
+
+Classical elements: semi-major axis a [m] (negative for hyperbolas), eccentricity e, inclination i,
+right ascension of the ascending node raan, argument of periapsis argp, true anomaly nu.
+Degenerate cases: for an equatorial orbit (i ~ 0) raan is set to 0 and argp measured from the x axis;
+for a circular orbit (e ~ 0) argp is 0 and nu is measured from the node (argument of latitude).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+_TWO_PI = 2.0 * math.pi
+_EPS_DEGENERATE = 1e-11
+
+
+@njit(cache=True)
+def mean_to_eccentric(M, e):
+    """Eccentric anomaly E [rad] from mean anomaly M for 0 <= e < 1 (Newton, Danby's start)."""
+    M = M - _TWO_PI * math.floor((M + math.pi) / _TWO_PI)  # wrap to [-pi, pi)
+    E = M + 0.85 * e * (1.0 if math.sin(M) >= 0.0 else -1.0)
+    for _ in range(50):
+        f = E - e * math.sin(E) - M
+        fp = 1.0 - e * math.cos(E)
+        dE = -f / fp
+        E += dE
+        if abs(dE) < 1e-15:
+            break
+    return E
+
+
+@njit(cache=True)
+def mean_to_hyperbolic(M, e):
+    """Hyperbolic anomaly F from the hyperbolic mean anomaly M = e sinh F - F, e > 1."""
+    F = math.asinh(M / e)
+    for _ in range(100):
+        f = e * math.sinh(F) - F - M
+        fp = e * math.cosh(F) - 1.0
+        dF = -f / fp
+        F += dF
+        if abs(dF) < 1e-15 * max(1.0, abs(F)):
+            break
+    return F
+
+
+@njit(cache=True)
+def mean_to_true(M, e):
+    """True anomaly [rad] from mean anomaly M [rad] (elliptic e < 1 or hyperbolic e > 1)."""
+    if e < 1.0:
+        E = mean_to_eccentric(M, e)
+        return 2.0 * math.atan2(math.sqrt(1.0 + e) * math.sin(E / 2.0), math.sqrt(1.0 - e) * math.cos(E / 2.0))
+    F = mean_to_hyperbolic(M, e)
+    return 2.0 * math.atan(math.sqrt((e + 1.0) / (e - 1.0)) * math.tanh(F / 2.0))
+
+
+@njit(cache=True)
+def true_to_mean(nu, e):
+    """Mean anomaly [rad] from true anomaly nu [rad] (elliptic or hyperbolic)."""
+    if e < 1.0:
+        E = 2.0 * math.atan2(math.sqrt(1.0 - e) * math.sin(nu / 2.0), math.sqrt(1.0 + e) * math.cos(nu / 2.0))
+        return E - e * math.sin(E)
+    F = 2.0 * math.atanh(math.sqrt((e - 1.0) / (e + 1.0)) * math.tan(nu / 2.0))
+    return e * math.sinh(F) - F
+
+
+@njit(cache=True)
+def coe2rv(mu, a, e, i, raan, argp, nu):
+    """Position [m] and velocity [m/s] from classical elements."""
+    p = a * (1.0 - e * e)
+    cnu, snu = math.cos(nu), math.sin(nu)
+    rr = p / (1.0 + e * cnu)
+    sq = math.sqrt(mu / p)
+    # perifocal
+    xp, yp = rr * cnu, rr * snu
+    vxp, vyp = -sq * snu, sq * (e + cnu)
+    cO, sO = math.cos(raan), math.sin(raan)
+    cw, sw = math.cos(argp), math.sin(argp)
+    ci, si = math.cos(i), math.sin(i)
+    m11 = cO * cw - sO * sw * ci
+    m12 = -cO * sw - sO * cw * ci
+    m21 = sO * cw + cO * sw * ci
+    m22 = -sO * sw + cO * cw * ci
+    m31 = sw * si
+    m32 = cw * si
+    r = np.array([m11 * xp + m12 * yp, m21 * xp + m22 * yp, m31 * xp + m32 * yp])
+    v = np.array([m11 * vxp + m12 * vyp, m21 * vxp + m22 * vyp, m31 * vxp + m32 * vyp])
+    return r, v
+
+
+@njit(cache=True)
+def rv2coe(mu, r, v):
+    """Classical elements (a, e, i, raan, argp, nu) from position [m] and velocity [m/s]."""
+    rn = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
+    v2 = v[0] ** 2 + v[1] ** 2 + v[2] ** 2
+    h = np.cross(r, v)
+    hn = math.sqrt(h[0] ** 2 + h[1] ** 2 + h[2] ** 2)
+    nvec = np.array([-h[1], h[0], 0.0])  # z x h
+    nn = math.sqrt(nvec[0] ** 2 + nvec[1] ** 2)
+    rv = r[0] * v[0] + r[1] * v[1] + r[2] * v[2]
+    evec = ((v2 - mu / rn) * r - rv * v) / mu
+    e = math.sqrt(evec[0] ** 2 + evec[1] ** 2 + evec[2] ** 2)
+    energy = v2 / 2.0 - mu / rn
+    a = -mu / (2.0 * energy)
+    i = math.acos(min(1.0, max(-1.0, h[2] / hn)))
+    equatorial = nn < _EPS_DEGENERATE * hn
+    circular = e < _EPS_DEGENERATE
+    if equatorial:
+        raan = 0.0
+        nhat = np.array([1.0, 0.0, 0.0])
+    else:
+        raan = math.atan2(nvec[1], nvec[0]) % _TWO_PI
+        nhat = nvec / nn
+    # in-plane direction perpendicular to nhat, along the motion
+    hhat = h / hn
+    phat = np.cross(hhat, nhat)
+    if circular:
+        argp = 0.0
+        nu = math.atan2(np.dot(r, phat), np.dot(r, nhat)) % _TWO_PI
+    else:
+        argp = math.atan2(np.dot(evec, phat), np.dot(evec, nhat)) % _TWO_PI
+        ehat = evec / e
+        qhat = np.cross(hhat, ehat)
+        nu = math.atan2(np.dot(r, qhat), np.dot(r, ehat)) % _TWO_PI
+    return a, e, i, raan, argp, nu
+
+
+@njit(cache=True)
+def _stumpff(z):
+    if z > 1e-6:
+        sz = math.sqrt(z)
+        return (1.0 - math.cos(sz)) / z, (sz - math.sin(sz)) / (sz * z)
+    if z < -1e-6:
+        sz = math.sqrt(-z)
+        return (math.cosh(sz) - 1.0) / (-z), (math.sinh(sz) - sz) / (sz * -z)
+    return 0.5 - z / 24.0 + z * z / 720.0, 1.0 / 6.0 - z / 120.0 + z * z / 5040.0
+
+
+@njit(cache=True)
+def kepler_propagate(mu, r0, v0, dt):
+    """Two-body state after dt [s] by the universal-variable formulation (Newton on chi)."""
+    rn0 = math.sqrt(r0[0] ** 2 + r0[1] ** 2 + r0[2] ** 2)
+    v20 = v0[0] ** 2 + v0[1] ** 2 + v0[2] ** 2
+    rv0 = (r0[0] * v0[0] + r0[1] * v0[1] + r0[2] * v0[2]) / math.sqrt(mu)
+    alpha = 2.0 / rn0 - v20 / mu  # 1/a
+    sqmu = math.sqrt(mu)
+    if alpha > 1e-12 / rn0:
+        chi = sqmu * dt * alpha
+    else:
+        chi = sqmu * dt / rn0
+    for _ in range(100):
+        psi = chi * chi * alpha
+        c2, c3 = _stumpff(psi)
+        rr = chi * chi * c2 + rv0 * chi * (1.0 - psi * c3) + rn0 * (1.0 - psi * c2)
+        f = chi ** 3 * c3 + rv0 * chi * chi * c2 + rn0 * chi * (1.0 - psi * c3) - sqmu * dt
+        dchi = f / rr
+        chi -= dchi
+        if abs(dchi) < 1e-13 * max(1.0, abs(chi)):
+            break
+    psi = chi * chi * alpha
+    c2, c3 = _stumpff(psi)
+    rr = chi * chi * c2 + rv0 * chi * (1.0 - psi * c3) + rn0 * (1.0 - psi * c2)
+    f = 1.0 - chi * chi / rn0 * c2
+    g = dt - chi ** 3 / sqmu * c3
+    gdot = 1.0 - chi * chi / rr * c2
+    fdot = sqmu / (rr * rn0) * chi * (psi * c3 - 1.0)
+    return f * r0 + g * v0, fdot * r0 + gdot * v0
+
+
+@njit(cache=True)
+def elements_state(mu, a, e, i, raan, argp, M0, t0, t):
+    """State at time t of a body on fixed osculating elements with mean anomaly M0 at epoch t0."""
+    n = math.sqrt(mu / abs(a) ** 3)
+    nu = mean_to_true(M0 + n * (t - t0), e)
+    return coe2rv(mu, a, e, i, raan, argp, nu)
