@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bliss.cli import UsageError
+from sim.constants import CONE_MAX_ALONG_TRACK
 
 #: Default departure epoch (TDB) and duration [days]; our choice for a first Bennu-season run.
 DEFAULT_DATE = "2028-01-01T00:00:00"
@@ -26,8 +27,9 @@ DEFAULT_DURATION_DAYS = 365.0
 #: BLISS baseline spacecraft: 10 g total, 1 m^2 sail (Alvara et al., Acta Astronautica 2024).
 DEFAULT_MASS_G = 10.0
 DEFAULT_AREA_M2 = 1.0
-#: Locally optimal cone for the along-track force of an ideal sail: atan(1/sqrt 2) = 35.26 deg.
-DEFAULT_CONE_DEG = 35.26
+#: Locally optimal cone for the along-track force of an ideal sail: atan(1/sqrt 2) = 35.2644 deg
+#: (McInnes 1999; sim.constants.CONE_MAX_ALONG_TRACK), used exactly.
+DEFAULT_CONE_DEG = math.degrees(CONE_MAX_ALONG_TRACK)
 DEFAULT_STEP_DAYS = 1.0
 DEFAULT_OUT = "bliss_out/propagate"
 DEFAULT_RTOL = 1e-10
@@ -58,9 +60,10 @@ def register(subparsers) -> None:
                    help=f"sail area [m^2], > 0; default {DEFAULT_AREA_M2:g}")
     p.add_argument("--optics", default="ideal",
                    help=f"sail optical model: {', '.join(OPTICS_CHOICES)}; default ideal")
-    p.add_argument("--cone-deg", default=str(DEFAULT_CONE_DEG),
+    p.add_argument("--cone-deg", default=repr(DEFAULT_CONE_DEG),
                    help="signed cone angle [deg] in [-90, 90] (negative tilts the normal toward -T, i.e. "
-                        f"clock + 180); default {DEFAULT_CONE_DEG} (locally optimal for raising the orbit)")
+                        f"clock + 180); default {DEFAULT_CONE_DEG:.4f} = atan(1/sqrt 2), locally optimal for "
+                        "raising the orbit")
     p.add_argument("--clock-deg", default="0",
                    help="clock angle [deg] in [-360, 360], from T toward the orbit normal N; default 0")
     p.add_argument("--third-bodies", default="",
@@ -94,6 +97,12 @@ class Plan:
     y0: np.ndarray
 
 
+def _one_line(exc: BaseException) -> str:
+    """First line of an exception message (errors from lower layers may span several)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _number(text: str, option: str, what: str) -> float:
     try:
         value = float(text)
@@ -122,8 +131,9 @@ def _parse_date(text: str) -> tuple[float, str]:
         text = f"{text.strip()} TDB"  # a bare date means TDB here
     try:
         t0 = epoch_to_tdb_seconds(text)
-    except ValueError as exc:
-        raise UsageError(f"--date: {exc}") from None
+    except ValueError:
+        raise UsageError(f"--date: cannot parse {text!r}: use ISO 8601 such as '2028-01-01T00:00:00' (TDB), "
+                         "or append a time scale such as '2028-01-01 12:00:00 UTC'") from None
     if not math.isfinite(t0):
         raise UsageError(f"--date {text!r} is not a finite epoch")
     return t0, text
@@ -190,7 +200,7 @@ def _validate(args) -> Plan:
         r0, v0 = body_state("earth", t0)
         body_state("earth", t1)
     except ValueError as exc:
-        raise UsageError(f"--date/--duration-days: {exc}") from None
+        raise UsageError(f"--date/--duration-days: {_one_line(exc)}") from None
     y0 = np.concatenate([np.asarray(r0, float), np.asarray(v0, float)])
     n_steps = int(math.floor(duration / step + 1e-9))
     t_out = t0 + np.arange(n_steps + 1) * step * DAY_S
@@ -218,14 +228,14 @@ def run(args) -> int:
     try:
         orbits = default_reference_orbits(plan.t0)
     except ValueError as exc:
-        raise UsageError(f"--date: reference orbits for the plot: {exc}") from None
+        raise UsageError(f"--date: reference orbits for the plot: {_one_line(exc)}") from None
 
     sched = Schedule.constant_rtn(plan.t0, plan.t1, plan.cone, plan.clock)
     tp = time.perf_counter()
     try:
         traj = propagate(plan.y0, sched, plan.sail, t_out=plan.t_out, rtol=plan.rtol, third_bodies=third_bodies)
     except RuntimeError as exc:
-        print(f"bliss: error: propagation failed: {exc}", file=sys.stderr, flush=True)
+        print(f"bliss: error: propagation failed: {_one_line(exc)}", file=sys.stderr, flush=True)
         return 1
     prop_wall = time.perf_counter() - tp
     y_final = np.asarray(traj.y[-1], float)
@@ -264,7 +274,7 @@ def run(args) -> int:
         "frame": "heliocentric mean ecliptic and equinox of J2000 (OEM: ICRF axes)",
         "files": list(OUTPUT_FILES),
     }
-    label = (f"cone {plan.cone_signed_deg:g} deg, clock {plan.clock_deg:g} deg, "
+    label = (f"cone {plan.cone_signed_deg:.4g} deg, clock {plan.clock_deg:g} deg, "
              f"{sail.mass * 1e3:g} g, {sail.area:g} m^2, {sail.optics.name}")
     with OutputSet(plan.out) as out:
         write_oem(out.path("trajectory.oem"), traj.t, traj.y,
@@ -298,5 +308,5 @@ def _third_body_table(plan: Plan):
     try:
         gm, t0, dt, pos, vel = planet_table(plan.third, plan.t0, plan.t1, THIRD_BODY_STEP_S)
     except ValueError as exc:
-        raise UsageError(f"--third-bodies: {exc}") from None
+        raise UsageError(f"--third-bodies: {_one_line(exc)}") from None
     return ThirdBodies(gm, t0, dt, pos, vel, names=plan.third)
