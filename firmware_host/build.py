@@ -125,11 +125,12 @@ def ensure_built() -> pathlib.Path:
     return build_binary(EMULATOR_NAME, _sources(["src/*.c", "host/*.c"]))
 
 
-def start_emulator(args: Sequence[str] = ()) -> tuple[subprocess.Popen, str]:
+def start_emulator(args: Sequence[str] = (), *, stderr=None) -> tuple[subprocess.Popen, str]:
     """Start the emulated board; return ``(process, pty_path)``.
 
     ``args`` are passed to the binary (``--seed N``, ``--miss-prob P``, ``--boot-id N``,
-    ``--stats``, ``--verbose``). Stop it with ``process.terminate()`` then ``process.wait()``: it
+    ``--stats``, ``--verbose``, ``--no-parent-watch``); ``stderr`` goes to ``subprocess.Popen``
+    (default: inherited). Stop it with ``process.terminate()`` then ``process.wait()``: it
     exits 0 on SIGTERM/SIGINT. Raises ``FirmwareBuildError`` if the build fails or the binary does
     not announce its pty within the timeout.
     """
@@ -138,7 +139,7 @@ def start_emulator(args: Sequence[str] = ()) -> tuple[subprocess.Popen, str]:
         [str(exe), *map(str, args)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=None,
+        stderr=stderr,
     )
     assert proc.stdout is not None
     line = b""
