@@ -355,6 +355,11 @@ class SmallBody:
         """Aphelion distance [m]."""
         return self.a * (1.0 + self.e)
 
+    def kernel_elements(self) -> np.ndarray:
+        """Plain float array ``[mu, a, e, i, raan, argp, M0, epoch]`` (SI, rad, TDB s) for numba kernels
+        (e.g. ``sim.integrator.EventSpec.closest_approach``)."""
+        return np.array([self.mu, self.a, self.e, self.i, self.raan, self.argp, self.M0, self.epoch])
+
     def state(self, t):
         """``(r (3,) [m], v (3,) [m/s])`` at ``t`` (TDB s past J2000, or an astropy ``Time``/string)."""
         if np.ndim(t) != 0 and not isinstance(t, str):

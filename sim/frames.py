@@ -98,11 +98,13 @@ def to_astropy(r, v, t, frame: str = "ecliptic"):
     raise ValueError(f"unknown frame {frame!r}: use 'ecliptic' (HeliocentricMeanEcliptic J2000) or 'hcrs'")
 
 
-def from_astropy(coord):
+def from_astropy(coord, obstime=None):
     """``(r [m] (…,3), v [m/s] (…,3), t [TDB s past J2000])`` in ecliptic J2000 from an astropy coordinate.
 
     ``coord`` is a ``SkyCoord`` or frame instance with distance and velocity data (any frame astropy
     can transform to ``HeliocentricMeanEcliptic``); its ``obstime`` sets the heliocentric origin.
+    Frames without an ``obstime`` (e.g. barycentric ``ICRS``) need ``obstime`` (``Time``, date string or
+    TDB seconds) to place the Sun.
     """
     frame = getattr(coord, "frame", coord)
     if not hasattr(frame, "transform_to"):
@@ -112,9 +114,15 @@ def from_astropy(coord):
             "the coordinate has no velocity: build it with velocities (e.g. CartesianDifferential) "
             "so a full state can be taken from it"
         )
-    obstime = getattr(frame, "obstime", None)
     if obstime is None:
-        raise ValueError("the coordinate has no obstime: set obstime=Time(...) (heliocentric frames need it)")
+        obstime = getattr(frame, "obstime", None)
+    else:
+        obstime = _time_arg(obstime)
+    if obstime is None:
+        raise ValueError(
+            f"the {type(frame).__name__} coordinate has no obstime: pass from_astropy(coord, obstime=Time(...)) "
+            "so the Sun's position can be placed"
+        )
     if isinstance(frame, HCRS):
         ri = np.moveaxis(frame.cartesian.xyz.to_value(u.m), 0, -1)
         vi = np.moveaxis(frame.velocity.d_xyz.to_value(u.m / u.s), 0, -1)
