@@ -34,7 +34,7 @@ import time
 import numpy as np
 
 from bliss.guidance.problem import TransferProblem, TransferResult
-from bliss.guidance.steering import _blended, _steer_inertial, blended_kernel_inputs
+from bliss.guidance.steering import _blended, _lyapunov, _steer_inertial, blended_kernel_inputs
 from sim.constants import AU, DAY, GM_SUN, JULIAN_YEAR
 from sim.dop853 import integrate_final
 from sim.integrator import Schedule
@@ -66,7 +66,7 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
                  max_years: float = 4.0,
                  pos_tol: float = 1.0e6, vel_tol: float = 2.0, v_tol: float = 1.0e-6,
                  k_phase: float = 0.15, max_phase_offset: float = 0.08,
-                 terminal_range: float = 3.0e9, terminal_speed: float = 1500.0, eta: float = 0.25,
+                 terminal_range: float = 3.0e9, terminal_speed: float = 1500.0, eta: float = 0.25, tau_terminal: float = 2.0 * DAY, v_terminal: float = 3.0e-4,
                  min_seg_s: float = 0.02 * DAY, weights=None, eta_cut: float = 0.2, rtol: float = 1e-9) -> TransferResult:
     """Plan a transfer by flying the onboard feedback laws; returns a :class:`TransferResult`.
 
@@ -97,6 +97,7 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
     phase = "match"
     n_terminal_entries = 0
     v_min = math.inf
+    v_last = math.inf  # Lyapunov value (orbit match to the target's osculating orbit) at the last match step
     reason = "max_years"
     while t < t_max - 1.0:
         r, v = y[:3], y[3:]
@@ -109,7 +110,7 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
             converged, reason = True, "rendezvous"
             break
         if problem.rendezvous:
-            if phase == "match" and drn < terminal_range and dvn < terminal_speed:
+            if phase == "match" and drn < terminal_range and dvn < terminal_speed and v_last < v_terminal:
                 phase = "terminal"
                 n_terminal_entries += 1
             elif phase == "terminal" and (drn > 2.0 * terminal_range or dvn > 2.0 * terminal_speed):
@@ -123,6 +124,8 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
                 el_cmd[0] *= 1.0 - off
             a_t, ev, hv, w = blended_kernel_inputs(el_cmd, GM_SUN, weights)
             cone, clock, coast, V, _, _ = _blended(GM_SUN, r, v, a_t, ev, hv, w, p, max_cone, eta_cut, 36)
+            if problem.rendezvous:  # orbit-match quality with respect to the target itself (no phase offset)
+                v_last = _lyapunov(GM_SUN, r, v, *blended_kernel_inputs(el_t[:5], GM_SUN, weights))[0]
             if not problem.rendezvous:
                 v_min = min(v_min, V)
                 if V < v_tol:
@@ -134,14 +137,18 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
             v_des = -dr / drn * speed
             dv_need = v_des - dv
             need = float(np.linalg.norm(dv_need))
-            cone, clock, proj = _steer_inertial(r, v, dv_need / need, p, max_cone)
+            # desired acceleration: gain the missing velocity over tau_terminal, and cancel the
+            # differential solar gravity so the relative motion follows the braking curve
+            dg = -GM_SUN * (r / np.linalg.norm(r) ** 3 - rt / np.linalg.norm(rt) ** 3)
+            a_des = dv_need / tau_terminal - dg
+            cone, clock, proj = _steer_inertial(r, v, a_des / np.linalg.norm(a_des), p, max_cone)
             proj *= (AU / np.linalg.norm(r)) ** 2
             # coast when little is left to gain or the sail cannot push usefully along it
             coast = need < 0.5 * acc * min_seg_s or proj < 0.2 * acc
             if coast:
-                dt = min(seg, max(min_seg_s, 0.5 * drn / max(dvn, 1e-3)))
+                dt = min(seg, max(min_seg_s, 0.1 * drn / max(dvn, 1e-3)))
             else:
-                dt = min(seg, max(min_seg_s, need / proj))
+                dt = min(seg, max(min_seg_s, 0.5 * need / proj))
         dt = min(dt, t_max - t)
         mode = MODE_OFF if coast else MODE_RTN
         att = (0.0, 0.0, 0.0) if coast else (cone, clock, 0.0)

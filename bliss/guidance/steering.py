@@ -37,7 +37,7 @@ import math
 import numpy as np
 from numba import njit
 
-from sim.constants import AU, GM_SUN
+from sim.constants import AU, CONE_MAX_ALONG_TRACK, GM_SUN
 from sim.kepler import coe2rv, rv2coe
 from sim.sail import IDEAL, K_RHO, K_S, Sail, srp_accel
 
@@ -45,12 +45,17 @@ from sim.sail import IDEAL, K_RHO, K_S, Sail, srp_accel
 EL_A, EL_E, EL_I, EL_RAAN, EL_ARGP = range(5)
 ELEMENT_NAMES = ("a", "e", "i", "raan", "argp")
 
+#: Ideal-sail cone maximising the along-track force, tan = 1/sqrt(2) (McInnes 1999 sec. 4.3) [rad].
+CONE_ALONG_TRACK = CONE_MAX_ALONG_TRACK
+
 #: Default cone limit [rad] = the ``Limits.max_cone_deg`` default (70 deg, justified in problem.py).
 DEFAULT_MAX_CONE = math.radians(70.0)
 
 #: Coarse grid size for the non-ideal 1-D cone search before golden-section refinement (a 2.5 deg grid
 #: over 90 deg brackets the single maximum of the smooth projection; refined to ~1e-10 rad).
 _N_GRID = 37
+#: Lyapunov value treated as "on the target orbit" (coast): about 1e-7 relative error in each element.
+_V_DEADBAND = 1e-14
 _GOLDEN = 0.5 * (math.sqrt(5.0) - 1.0)
 
 #: Ideal-sail parameter vector (kernel layout of sim.sail) for callers that give no sail.
@@ -303,7 +308,7 @@ def _blended(mu, r, v, a_t, ev_t, hv_t, w, p, max_cone, eta_cut, n_anom):
     below ``eta_cut`` (Petropoulos 2004's effectivity; ``eta_cut`` = 0 disables it).
     """
     V, rate, cone, clock = _best_rate(mu, r, v, a_t, ev_t, hv_t, w, p, max_cone)
-    if rate >= 0.0:
+    if rate >= 0.0 or V < _V_DEADBAND:
         return cone, clock, True, V, rate, 0.0
     eta = 1.0
     if eta_cut > 0.0:
