@@ -269,14 +269,17 @@ class Board:
             return [e for e in self._events
                     if e.time >= since and (kind is None or e.event.event == kind)]
 
-    def wait_event(self, kind: int, timeout: float, since: float = 0.0,
-                   axis: int | None = None) -> ReceivedEvent | None:
-        """First event of ``kind`` (and ``axis``) received at or after ``since``; None after ``timeout``."""
+    def wait_event(self, kind: int, timeout: float, since: float = 0.0, axis: int | None = None,
+                   where=None) -> ReceivedEvent | None:
+        """First event of ``kind`` (and ``axis``, and ``where(event)`` true) received at or after
+        ``since`` (a time.monotonic() value); None after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         with self._event_cv:
             while True:
                 for e in self._events:
-                    if e.time >= since and e.event.event == kind and (axis is None or e.event.axis == axis):
+                    if (e.time >= since and e.event.event == kind
+                            and (axis is None or e.event.axis == axis)
+                            and (where is None or where(e.event))):
                         return e
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -508,7 +511,7 @@ class Board:
         while not self._closing.is_set():
             if not self._hb_enabled.wait(0.05):
                 continue
-            time.sleep(max(0.0, self.heartbeat_period - (time.monotonic() - self._last_tx)))
+            self._closing.wait(max(0.0, self.heartbeat_period - (time.monotonic() - self._last_tx)))
             if self._closing.is_set() or not self._hb_enabled.is_set():
                 continue
             if time.monotonic() - self._last_tx < self.heartbeat_period * 0.9:
@@ -525,4 +528,4 @@ class Board:
             except BoardError as exc:
                 self.heartbeat_errors += 1
                 self.last_heartbeat_error = str(exc)
-                time.sleep(self.heartbeat_period)
+                self._closing.wait(self.heartbeat_period)
