@@ -93,7 +93,7 @@ def build_binary(
     headers = _sources(["src/*.h", "host/*.h", "fuzz/*.h", "tests/*.h"])
     h = hashlib.sha256()
     for f in [*srcs, *headers]:
-        h.update(str(f.relative_to(HERE) if f.is_relative_to(HERE) else f).encode())
+        h.update(str(f.relative_to(HERE) if f.is_relative_to(HERE) else f.name).encode())
         h.update(b"\0")
         h.update(f.read_bytes())
         h.update(b"\0")
@@ -117,7 +117,19 @@ def build_binary(
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    _prune(out_dir, name, keep=out)
     return out
+
+
+def _prune(out_dir: pathlib.Path, name: str, keep: pathlib.Path, n_keep: int = 3) -> None:
+    """Delete all but the newest ``n_keep`` builds of ``name`` (old source versions)."""
+    olds = sorted((p for p in out_dir.glob(f"{name}-*") if p != keep and len(p.name) == len(keep.name)),
+                  key=lambda p: p.stat().st_mtime, reverse=True)
+    for p in olds[n_keep - 1:]:
+        try:
+            p.unlink()  # a process still running it keeps its copy (POSIX unlink semantics)
+        except OSError:
+            pass
 
 
 def ensure_built() -> pathlib.Path:

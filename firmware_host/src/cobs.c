@@ -18,6 +18,9 @@ size_t cobs_encode(const uint8_t *in, size_t len, uint8_t *out, size_t out_cap)
             out[o++] = in[i];
             if (++code == 0xFF) { /* a full 254-byte block: no implied zero after it */
                 out[code_pos] = code;
+                if (i + 1 == len) {
+                    return o; /* canonical: no empty block after a full one at the end */
+                }
                 code_pos = o++;
                 code = 1;
             }

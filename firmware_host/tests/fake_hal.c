@@ -1,0 +1,108 @@
+/* fake_hal.c - scripted HAL (see fake_hal.h). */
+#include "fake_hal.h"
+#include "../src/fw.h"
+#include "../src/hal.h"
+#include "../src/proto.h"
+
+uint32_t fake_us;
+const uint8_t *fake_rx;
+size_t fake_rx_len, fake_rx_pos;
+uint8_t fake_tx[FAKE_TX_CAP];
+size_t fake_tx_len, fake_tx_total;
+uint8_t fake_phase_log[3][FAKE_PHASE_LOG];
+size_t fake_phase_n[3];
+int fake_reset_count;
+int fake_emulated;
+uint16_t fake_boot_id = 0x1234;
+static int reset_requested;
+
+uint32_t hal_millis(void) { return fake_us / 1000u; }
+uint32_t hal_micros(void) { return fake_us; }
+int32_t hal_encoder_read(uint8_t axis) { (void)axis; return HAL_NO_ENCODER; }
+uint16_t hal_boot_id(void) { return fake_boot_id; }
+uint8_t hal_board_flags(void) { return fake_emulated ? BF_EMULATED : 0; }
+int hal_inject(uint8_t kind, uint8_t axis, uint16_t param)
+{
+    (void)axis;
+    return (kind == INJ_STALL && param > 100u) ? HAL_INJECT_BAD_ARG : HAL_INJECT_OK;
+}
+void hal_reset(void)
+{
+    reset_requested = 1;
+    fake_reset_count++;
+}
+
+void hal_phase_write(uint8_t axis, uint8_t phases)
+{
+    if (axis < 3) {
+        if (fake_phase_n[axis] < FAKE_PHASE_LOG) {
+            fake_phase_log[axis][fake_phase_n[axis]] = phases;
+        }
+        fake_phase_n[axis]++;
+    }
+}
+
+int hal_uart_getc(void)
+{
+    if (fake_rx_pos >= fake_rx_len) {
+        return -1;
+    }
+    return fake_rx[fake_rx_pos++];
+}
+
+void hal_uart_write(const uint8_t *buf, size_t len)
+{
+    for (size_t i = 0; i < len; ++i) {
+        if (fake_tx_len < FAKE_TX_CAP) {
+            fake_tx[fake_tx_len++] = buf[i];
+        }
+    }
+    fake_tx_total += len;
+}
+
+static void poll_once(void)
+{
+    fw_poll();
+    if (reset_requested) {
+        reset_requested = 0;
+        fake_rx_pos = fake_rx_len; /* a reset loses buffered input */
+        fake_boot_id++;
+        fw_init();
+    }
+}
+
+void fake_reset_all(void)
+{
+    fake_us = 1000000u;
+    fake_rx = 0;
+    fake_rx_len = fake_rx_pos = 0;
+    fake_tx_len = fake_tx_total = 0;
+    for (int i = 0; i < 3; ++i) {
+        fake_phase_n[i] = 0;
+    }
+    fake_reset_count = 0;
+    reset_requested = 0;
+    fw_init();
+}
+
+void fake_feed(const uint8_t *data, size_t len)
+{
+    fake_rx = data;
+    fake_rx_len = len;
+    fake_rx_pos = 0;
+    while (fake_rx_pos < fake_rx_len) {
+        poll_once();
+    }
+    poll_once();
+    fake_rx_len = fake_rx_pos = 0;
+}
+
+void fake_advance(uint32_t dt_us, uint32_t step_us)
+{
+    while (dt_us > 0) {
+        uint32_t d = dt_us < step_us ? dt_us : step_us;
+        fake_us += d;
+        dt_us -= d;
+        poll_once();
+    }
+}
