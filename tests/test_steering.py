@@ -144,6 +144,7 @@ def test_flying_the_blended_law_moves_a_e_i_toward_bennu():
     r, v = _earth_like()
     y = np.concatenate([r, v])
     el0 = np.array(rv2coe(GM_SUN, r, v)[:3])
+    V0 = st.lyapunov_value(r, v, BENNU)
     t, cones = 0.0, []
     for _ in range(200):  # 200 one-day constant-attitude segments
         cone, clock, coast = st.blended(y[:3], y[3:], BENNU, max_cone=MAX_CONE, eta_cut=0.2)
@@ -154,7 +155,9 @@ def test_flying_the_blended_law_moves_a_e_i_toward_bennu():
     el1 = np.array(rv2coe(GM_SUN, y[:3], y[3:])[:3])
     err0 = np.abs(el0 - BENNU[:3]) / np.array([AU, 1.0, 1.0])
     err1 = np.abs(el1 - BENNU[:3]) / np.array([AU, 1.0, 1.0])
-    assert np.all(err1 < 0.6 * err0), (err0, err1)
+    # each of a, e, i at least 10 % closer after 200 days, and the blend's V down by more than 40 %
+    assert np.all(err1 < 0.9 * err0), (err0, err1)
+    assert st.lyapunov_value(y[:3], y[3:], BENNU) < 0.6 * V0
     assert max(cones) <= MAX_CONE + 1e-12
 
 
