@@ -54,10 +54,13 @@ class FakeBoard:
     ``mute`` makes it swallow everything (a board that does not answer)."""
 
     def __init__(self, n_axes: int = m.N_AXES, proto: int = m.PROTO_VERSION, mute: bool = False,
-                 fw=(0, 9, 0)):
+                 fw=(0, 9, 0), drop_first: int = 0, reply_version: int = m.PROTO_VERSION):
         self.n_axes = n_axes
         self.proto = proto
         self.mute = mute
+        self.drop_first = drop_first  # ignore this many valid frames (lost on the wire)
+        self.reply_version = reply_version
+        self.frames_seen = 0
         self.fw = fw
         self.rx_bad = 0
         self.port: str | None = None
@@ -114,7 +117,7 @@ class FakeBoard:
             pass
 
     def _send(self, type_: int, seq: int, msg) -> bytes:
-        wire = Frame(m.PROTO_VERSION, int(type_), seq, msg.to_payload()).encode()
+        wire = Frame(self.reply_version, int(type_), seq, msg.to_payload()).encode()
         self._write(wire)
         return wire
 
@@ -145,6 +148,9 @@ class FakeBoard:
 
     # ---- command handling ---------------------------------------------------------------------------
     def _handle(self, frame: Frame) -> None:
+        self.frames_seen += 1
+        if self.frames_seen <= self.drop_first:
+            return
         if frame.version != m.PROTO_VERSION:
             self._send(m.MsgType.NACK, frame.seq, m.Nack(frame.type, m.ErrorCode.BAD_VERSION))
             return
