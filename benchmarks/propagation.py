@@ -15,7 +15,11 @@ Integrators (each flies the segments one after another, restarting at every swit
 * ``heyoka``    heyoka's Taylor integrator; the ODE is built once with the sail's RTN force coefficients
                 as runtime parameters changed per segment; canonical units (AU, AU^3/GM = 1) because
                 heyoka's tolerance applies to the whole state vector;
-* ``hapsira``   hapsira's CowellPropagator (DOP853 via scipy) with the SRP added in its ``f``; hapsira needs
+* ``ours-core``  the compiled core alone (sim.integrator.propagate_final, final state only), to show how
+                much of ``ours`` is the Python wrapper;
+* ``hapsira``   hapsira's CowellPropagator (DOP853 via scipy) with the SRP added in its ``f``, and the two-body
+                term evaluated with our GM_sun (hapsira's Sun.k is the DE405 value 1.32712442099e20, which
+                alone moves the one-year end point by ~36 km); hapsira needs
                 an old numpy/astropy stack, so it runs in its own interpreter (``$BLISS_POLIASTRO_PYTHON``
                 or /work/venv-poliastro/bin/python), driven through a sub-script that reports JSON.
                 Skipped with a note when absent.
@@ -108,7 +112,23 @@ def run_ours(y0, seg_t, cones, sail, rtol):
 
     sched = Schedule.from_rtn(seg_t, cones, np.zeros_like(cones))
     traj = propagate(y0, sched, sail, t_out=np.array([seg_t[-1]]), rtol=rtol)
-    return {"nfev": int(traj.nfev), "steps": None, "y_final": np.asarray(traj.y[-1], float)}
+    return {"nfev": int(traj.nfev), "steps": int(traj.n_steps), "y_final": np.asarray(traj.y[-1], float)}
+
+
+def make_ours_core(y0, seg_t, cones, sail, rtol):
+    """The compiled core alone (sim.integrator.propagate_final): no Python wrapper, no output arrays."""
+    from sim.integrator import propagate_final
+
+    n = len(cones)
+    att = np.zeros((n, 3))
+    att[:, 0] = cones
+    args = (np.asarray(y0, float), np.ascontiguousarray(seg_t, dtype=float), np.ones(n, dtype=np.int64), att,
+            sail.kernel_params())
+
+    def go():
+        return {"nfev": None, "steps": None, "y_final": np.asarray(propagate_final(*args, rtol=rtol), float)}
+
+    return go
 
 
 def _python_rhs(t, s, kr, kt):
@@ -133,7 +153,7 @@ def run_scipy(y0, seg_t, cones, a_c, rtol):
     kr, kt = rtn_coefficients(a_c, cones)
     atol = np.array([rtol * 1e10] * 3 + [rtol * 2e3] * 3)  # same absolute tolerances as ours
     y = np.array(y0, float)
-    nfev = 0
+    nfev = steps = 0
     for k in range(len(cones)):
         sol = solve_ivp(_python_rhs, (seg_t[k], seg_t[k + 1]), y, method="DOP853", rtol=rtol, atol=atol,
                         args=(kr[k], kt[k]))
@@ -141,7 +161,8 @@ def run_scipy(y0, seg_t, cones, a_c, rtol):
             raise RuntimeError(f"scipy failed on segment {k}: {sol.message}")
         y = sol.y[:, -1]
         nfev += sol.nfev
-    return {"nfev": nfev, "steps": None, "y_final": y}
+        steps += sol.t.size - 1
+    return {"nfev": nfev, "steps": steps, "y_final": y}
 
 
 class HeyokaSail:
@@ -192,11 +213,12 @@ from hapsira.twobody import Orbit
 from hapsira.twobody.propagation import CowellPropagator
 from hapsira.core.propagation import func_twobody
 spec = json.load(sys.stdin)
+MU = spec["mu_km3_s2"]
 calls = [0]
 def make_f(kr, kt):
     def f(t0, s, k):
         calls[0] += 1
-        du = func_twobody(t0, s, k)
+        du = func_twobody(t0, s, MU)  # the project's GM_sun, not hapsira's Sun.k (DE405 value)
         x, y, z, vx, vy, vz = s
         r2 = x*x + y*y + z*z; r = math.sqrt(r2)
         hx, hy, hz = y*vz - z*vy, z*vx - x*vz, x*vy - y*vx
@@ -236,7 +258,7 @@ def run_hapsira(y0, seg_t, cones, a_c, rtols, repeats):
         return {}, ("hapsira skipped: no interpreter (set BLISS_POLIASTRO_PYTHON or create "
                     "/work/venv-poliastro with the 'poliastro' extra)")
     kr, kt = rtn_coefficients(a_c, cones)
-    spec = {"r0_km": list(y0[:3] / 1e3), "v0_km_s": list(y0[3:] / 1e3), "dt_s": list(np.diff(seg_t)),
+    spec = {"mu_km3_s2": GM_SUN / 1e9, "r0_km": list(y0[:3] / 1e3), "v0_km_s": list(y0[3:] / 1e3), "dt_s": list(np.diff(seg_t)),
             "kr": list(kr / 1e9), "kt": list(kt / 1e9), "rtols": list(rtols), "repeats": repeats}
     proc = subprocess.run([py, "-c", _HAPSIRA_SCRIPT], input=json.dumps(spec), capture_output=True,
                           text=True, timeout=3600)
@@ -256,23 +278,36 @@ def run_hapsira(y0, seg_t, cones, a_c, rtols, repeats):
 # Batch throughput
 # ------------------------------------------------------------------------------------------------------
 def run_batch(y0, seg_t, cones, sail, n_traj, rtol, repeats):
-    """Trajectory-years per second for n_traj one-year trajectories (cones perturbed per trajectory)."""
+    """Trajectory-years per second for n_traj one-year trajectories (cones perturbed per trajectory),
+    on all numba threads and on one; plus the largest difference from flying row 0 alone."""
     import numba
 
     from sim import batch
+    from sim.integrator import propagate_final
 
     rng = np.random.default_rng(2028)
     cone_sets = np.clip(cones[None, :] + np.radians(5.0) * rng.standard_normal((n_traj, cones.size)),
                         0.0, np.radians(89.0))
     y0s = np.repeat(y0[None, :], n_traj, axis=0)
+    years = n_traj * (seg_t[-1] - seg_t[0]) / JULIAN_YEAR
+    threads = numba.get_num_threads()
+    finals = {}
 
     def go():
-        batch_final(batch, y0s, seg_t, cone_sets, sail, rtol)
+        finals["y"] = batch_final(batch, y0s, seg_t, cone_sets, sail, rtol)
         return {}
 
-    res = best_of(go, repeats)
-    years = n_traj * (seg_t[-1] - seg_t[0]) / JULIAN_YEAR
-    return years / res["wall"], res["wall"], numba.get_num_threads()
+    rate_all = years / best_of(go, repeats)["wall"]
+    numba.set_num_threads(1)
+    try:
+        rate_one = years / best_of(go, repeats)["wall"]
+    finally:
+        numba.set_num_threads(threads)
+    att = np.zeros((cones.size, 3))
+    att[:, 0] = cone_sets[0]
+    alone = propagate_final(y0, seg_t, np.ones(cones.size, dtype=np.int64), att, sail.kernel_params(), rtol=rtol)
+    diff_km = float(np.linalg.norm(finals["y"][0, :3] - alone[:3]) / 1e3)
+    return rate_all, rate_one, threads, diff_km
 
 
 def batch_final(batch, y0s, seg_t, cone_sets, sail, rtol):
@@ -295,7 +330,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--save", action="store_true", help=f"also write the table to {RESULTS}")
     ap.add_argument("--repeats", type=int, default=5, help="timed runs per configuration (best is kept)")
-    ap.add_argument("--batch", type=int, default=64, help="trajectories in the batch-throughput run")
+    ap.add_argument("--batch", type=int, default=256, help="trajectories in the batch-throughput run")
     ap.add_argument("--no-hapsira", action="store_true", help="skip the hapsira sub-process")
     args = ap.parse_args(argv)
     if args.repeats < 1 or args.batch < 1:
@@ -315,9 +350,9 @@ def main(argv=None) -> int:
         f"{os.cpu_count()} CPUs, best of {args.repeats} after warm-up)")
     say(f"sail 10 g, 1 m^2, ideal: a_c = {a_c * 1e3:.4f} mm/s^2; departure Earth 2028-01-01 TDB, C3 = 0; "
         f"1 Julian year")
-    tols = {"ours": (1e-8, 1e-10, 1e-12), "scipy": (1e-8, 1e-10, 1e-12),
+    tols = {"ours": (1e-8, 1e-10, 1e-12), "ours-core": (1e-8, 1e-10, 1e-12), "scipy": (1e-8, 1e-10, 1e-12),
             "heyoka": (1e-9, 1e-12, 1e-15), "hapsira": (1e-8, 1e-10, 1e-12)}
-    widths = (10, 8, 11, 8, 9, 8, 14)
+    widths = (10, 6, 10, 7, 9, 6, 12)
     for kind in ("segmented", "constant"):
         y0, seg_t, cones = make_problem(kind)
         ref = run_ours(y0, seg_t, cones, sail, 1e-13)["y_final"]
@@ -327,10 +362,12 @@ def main(argv=None) -> int:
             f"{np.linalg.norm(ref[:3]) / AU:.6f} AU; |ours - scipy| at rtol 1e-13 = "
             f"{np.linalg.norm(ref[:3] - ref_sp[:3]) / 1e3:.3e} km")
         rows = []
-        jobs = [(name, tol) for name in ("ours", "scipy", "heyoka") for tol in tols[name]]
+        jobs = [(name, tol) for name in ("ours", "ours-core", "scipy", "heyoka") for tol in tols[name]]
         for name, tol in tqdm(jobs, desc=f"{kind}", leave=False, file=sys.stderr):
             if name == "ours":
                 res = best_of(lambda: run_ours(y0, seg_t, cones, sail, tol), args.repeats)
+            elif name == "ours-core":
+                res = best_of(make_ours_core(y0, seg_t, cones, sail, tol), args.repeats)
             elif name == "scipy":
                 res = best_of(lambda: run_scipy(y0, seg_t, cones, a_c, tol), args.repeats)
             else:
@@ -370,10 +407,13 @@ def main(argv=None) -> int:
 
     y0, seg_t, cones = make_problem("segmented")
     try:
-        rate, wall, threads = run_batch(y0, seg_t, cones, sail, args.batch, 1e-10, max(1, args.repeats // 2))
+        rate, rate1, threads, diff_km = run_batch(y0, seg_t, cones, sail, args.batch, 1e-10,
+                                                  max(1, args.repeats // 2))
         say()
-        say(f"== batch (sim.batch, {threads} threads): {args.batch} segmented one-year trajectories at "
-            f"rtol 1e-10 in {wall:.3f} s = {rate:.1f} trajectory-years/s")
+        say(f"== batch (sim.batch.propagate_final_batch): {args.batch} segmented one-year trajectories "
+            f"(cones perturbed by 5 deg rms), rtol 1e-10")
+        say(f"   {threads} threads: {rate:.0f} trajectory-years/s;  1 thread: {rate1:.0f} trajectory-years/s;  "
+            f"speed-up x{rate / rate1:.2f};  row 0 vs flown alone: {diff_km:.1e} km")
     except (ImportError, AttributeError, TypeError) as exc:
         say()
         say(f"== batch: skipped ({type(exc).__name__}: {exc})")

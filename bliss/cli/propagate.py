@@ -46,34 +46,34 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "propagate",
         help="fly a sail at a constant cone/clock attitude from Earth; write OEM, CSV, plot, summary",
-        description=__doc__.split("\n\n")[0],
+        description=__doc__.split("\n\n")[0].replace("``", ""),
     )
     # Values are taken as strings and checked in _validate, so that every mistake gives one clear line.
-    p.add_argument("--date", default=DEFAULT_DATE,
+    p.add_argument("--date", metavar="DATE", default=DEFAULT_DATE,
                    help="departure epoch, ISO 8601, TDB unless a scale follows (e.g. '2028-01-01 UTC'); "
                         f"default {DEFAULT_DATE} TDB")
-    p.add_argument("--duration-days", default=str(DEFAULT_DURATION_DAYS),
+    p.add_argument("--duration-days", metavar="DAYS", default=str(DEFAULT_DURATION_DAYS),
                    help=f"flight time [days], > 0 and <= {MAX_DURATION_DAYS:g}; default {DEFAULT_DURATION_DAYS:g}")
-    p.add_argument("--mass-g", default=str(DEFAULT_MASS_G),
+    p.add_argument("--mass-g", metavar="GRAMS", default=str(DEFAULT_MASS_G),
                    help=f"total spacecraft mass [g], > 0; default {DEFAULT_MASS_G:g}")
-    p.add_argument("--area-m2", default=str(DEFAULT_AREA_M2),
+    p.add_argument("--area-m2", metavar="M2", default=str(DEFAULT_AREA_M2),
                    help=f"sail area [m^2], > 0; default {DEFAULT_AREA_M2:g}")
-    p.add_argument("--optics", default="ideal",
+    p.add_argument("--optics", metavar="NAME", default="ideal",
                    help=f"sail optical model: {', '.join(OPTICS_CHOICES)}; default ideal")
-    p.add_argument("--cone-deg", default=repr(DEFAULT_CONE_DEG),
+    p.add_argument("--cone-deg", metavar="DEG", default=repr(DEFAULT_CONE_DEG),
                    help="signed cone angle [deg] in [-90, 90] (negative tilts the normal toward -T, i.e. "
                         f"clock + 180); default {DEFAULT_CONE_DEG:.4f} = atan(1/sqrt 2), locally optimal for "
                         "raising the orbit")
-    p.add_argument("--clock-deg", default="0",
+    p.add_argument("--clock-deg", metavar="DEG", default="0",
                    help="clock angle [deg] in [-360, 360], from T toward the orbit normal N; default 0")
-    p.add_argument("--third-bodies", default="",
-                   help="comma-separated planets whose pull is added (e.g. 'venus,earth,mars,jupiter'); "
-                        "default none (Sun + sail only)")
-    p.add_argument("--step-days", default=str(DEFAULT_STEP_DAYS),
+    p.add_argument("--third-bodies", metavar="LIST", default="",
+                   help="comma-separated planets whose pull is added (e.g. 'venus,mars,jupiter'; allowed: "
+                        f"{', '.join(THIRD_BODY_CHOICES)}); default none (Sun + sail only)")
+    p.add_argument("--step-days", metavar="DAYS", default=str(DEFAULT_STEP_DAYS),
                    help=f"output grid spacing [days], > 0; default {DEFAULT_STEP_DAYS:g}")
-    p.add_argument("--rtol", default=str(DEFAULT_RTOL),
+    p.add_argument("--rtol", metavar="RTOL", default=str(DEFAULT_RTOL),
                    help=f"integrator relative tolerance, in [1e-14, 1e-4]; default {DEFAULT_RTOL:g}")
-    p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder; default {DEFAULT_OUT}")
+    p.add_argument("--out", metavar="FOLDER", default=DEFAULT_OUT, help=f"output folder; default {DEFAULT_OUT}")
     p.set_defaults(func=run)
 
 
