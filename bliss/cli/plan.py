@@ -113,10 +113,16 @@ def parse_date(text: str, what: str = "--date") -> float:
     """TDB seconds past J2000 for a user date string; UsageError if it cannot be parsed."""
     from sim.timeconv import epoch_to_tdb_seconds
 
+    import warnings
+
     try:
-        return float(epoch_to_tdb_seconds(text))
-    except ValueError as exc:
-        raise UsageError(f"{what}: {exc}") from None
+        with warnings.catch_warnings():  # ERFA's "dubious year" warnings for far dates: the range check speaks
+            warnings.simplefilter("ignore")
+            return float(epoch_to_tdb_seconds(text))
+    except ValueError:
+        raise UsageError(f"{what}: cannot parse date {text!r}: use ISO 8601 like '2028-07-01' or "
+                         f"'2028-07-01T00:00:00' (UTC), optionally followed by a time scale "
+                         f"('2028-07-01 TDB'), or 'JD2461041.5'") from None
 
 
 def parse_elements(text: str):
@@ -281,6 +287,21 @@ def _departure_state(t, v_vec):
 
 
 # ------------------------------------------------------------------------------ planner entry points
+class _StageProgress:
+    """Feeds the planners' progress into the one stage bar: G1 calls ``update(days)``, G2 calls it
+    with a message."""
+
+    def __init__(self, bar, label):
+        self.bar, self.label, self.days = bar, label, 0.0
+
+    def update(self, n=1):
+        self.days += float(n)
+        self.bar.set_postfix_str(f"{self.label}: {self.days:.0f} days flown")
+
+    def __call__(self, msg):
+        self.bar.set_postfix_str(f"{self.label}: {msg}")
+
+
 def fly_feedback(problem, progress=None):
     """G1's feedback planner (warm start); stand-in until it lands."""
     from bliss.guidance import feedback
@@ -365,7 +386,8 @@ def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
         if inputs["window"] is not None:
             bar.set_postfix_str(f"window scan ({len(inputs['window'])} dates)")
             t_w = time.perf_counter()
-            window_rows = departure_window(lambda t: make_problem(inputs, t), inputs["window"])
+            window_rows = departure_window(lambda t: make_problem(inputs, t), inputs["window"],
+                                           progress=show_progress)
             timings["window_s"] = time.perf_counter() - t_w
             t_dep = _choose_departure(window_rows)
             bar.update(1)
@@ -375,14 +397,15 @@ def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
 
         bar.set_postfix_str("feedback warm start")
         t_w = time.perf_counter()
-        warm = fly_feedback(problem)
+        warm = fly_feedback(problem, progress=_StageProgress(bar, "feedback") if show_progress else None)
         timings["feedback_s"] = time.perf_counter() - t_w
         bar.update(1)
 
         bar.set_postfix_str("minimum-time optimisation")
         t_w = time.perf_counter()
         try:
-            best = minimise_time(problem, warm, n_segments=n_segments)
+            best = minimise_time(problem, warm, n_segments=n_segments,
+                                 progress=_StageProgress(bar, "optimiser") if show_progress else None)
         except (RuntimeError, FloatingPointError, np.linalg.LinAlgError) as exc:
             log(f"bliss plan: optimiser failed ({exc}); keeping the feedback transfer")
             best = warm

@@ -1,0 +1,98 @@
+"""``bliss plan``: bad input exits 2 with no files; an unclosed transfer exits 1 with every file and
+converged=false; the written products replay to a real rendezvous (end to end)."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from bliss.cli import main
+import bliss.cli.plan as plan_cli
+
+PRODUCTS = ("trajectory.oem", "attitude.aem", "schedule.csv", "summary.json", "trajectory.png",
+            "attitude.png", "elements.png", "approach.png")
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--target", "pluto"], "unknown target"),
+    (["--date", "2150-01-01"], "outside"),
+    (["--date", "not-a-date"], "cannot parse date"),
+    (["--max-cone-deg", "0"], "max-cone-deg"),
+    (["--max-cone-deg", "95"], "max-cone-deg"),
+    (["--max-cone-deg", "nan"], "max-cone-deg"),
+    (["--max-slew-deg-per-day", "-1"], "max-slew"),
+    (["--elements", "1.1 0.2 6.0"], "7 values"),
+    (["--elements", "1.1 1.3 6 2 66 101 2011-01-01"], "eccentricity"),
+    (["--elements", "x 0.2 6 2 66 101 2011-01-01"], "numbers"),
+    (["--elements", "1.1 0.2 6 2 66 101 yesterday"], "epoch"),
+    (["--mpcorb", "this is not an MPCORB line"], "mpcorb"),
+    (["--mass-g", "-3"], "mass"),
+    (["--area-m2", "0"], "area"),
+    (["--optics", "shiny"], "optics"),
+    (["--segments", "0"], "segments"),
+    (["--v-inf-km-s", "1", "2"], "v-inf"),
+    (["--window", "2030-01-01", "2029-01-01", "10"], "END"),
+    (["--window", "2029-01-01", "2030-01-01", "0"], "STEP_DAYS"),
+])
+def test_bad_input_exits_2_with_one_line_and_no_files(tmp_path, capsys, argv, words):
+    out = tmp_path / "out"
+    rc = main(["plan", "--no-progress", "--out", str(out), *argv])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert len(err.splitlines()) == 1 and err.startswith("bliss: error:")
+    assert words.lower() in err.lower()
+    assert not out.exists()
+
+
+def test_unwritable_out_exits_2(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    rc = main(["plan", "--no-progress", "--out", str(blocker / "sub")])
+    assert rc == 2
+    assert "bliss: error:" in capsys.readouterr().err
+    assert blocker.read_text() == "x"
+
+
+def test_unclosed_transfer_exits_1_and_writes_everything(tmp_path, capsys, monkeypatch):
+    """A planner that cannot close (the along-track stand-in) -> exit 1, all files, converged=false,
+    and the summary's replayed miss is the real one (recomputed here independently)."""
+    from bliss.io.aem import read_aem
+    from bliss.io.oem import read_oem
+    from bliss.io.schedule_csv import read_schedule_csv
+    from sim.ephemeris import BENNU
+    from sim.integrator import Schedule, propagate
+    from sim.sail import Sail
+
+    monkeypatch.setattr(plan_cli, "fly_feedback", lambda problem, progress=None: plan_cli._standin_feedback(problem))
+    monkeypatch.setattr(plan_cli, "minimise_time", lambda problem, warm, n_segments=None, progress=None: warm)
+    out = tmp_path / "plan"
+    rc = main(["plan", "--no-progress", "--out", str(out), "--date", "2028-07-01 TDB"])
+    cap = capsys.readouterr()
+    assert rc == 1
+    assert "NOT closed" in cap.err
+    for name in PRODUCTS:
+        assert (out / name).stat().st_size > 0, name
+    s = json.loads((out / "summary.json").read_text())
+    assert s["converged"] is False
+    assert s["sail"]["mass_kg"] == pytest.approx(0.010)
+    assert s["sail"]["characteristic_acceleration_m_s2"] == pytest.approx(0.908e-3, rel=2e-3)
+    assert s["sail"]["lightness_number"] == pytest.approx(0.153, abs=1e-3)
+    # replay the written schedule from the written departure state: the summary's miss is reproduced
+    sch = read_schedule_csv(out / "schedule.csv")
+    traj = propagate(np.array(s["departure"]["state"]), Schedule(sch["seg_t"], sch["seg_mode"], sch["seg_att"]),
+                     Sail())
+    r, v = BENNU.state(traj.t_final)
+    assert traj.t_final == pytest.approx(s["arrival"]["t_tdb_s"], abs=1e-6)
+    assert np.linalg.norm(traj.y_final[:3] - r) == pytest.approx(s["arrival"]["position_error_m"], rel=1e-6)
+    assert np.linalg.norm(traj.y_final[3:] - v) == pytest.approx(s["arrival"]["velocity_error_m_s"], rel=1e-6)
+    assert s["arrival"]["position_error_m"] > plan_cli.TOL_POS_M
+    # the OEM and AEM read back and agree with the CSV and summary
+    t_oem, y_oem = read_oem(out / "trajectory.oem")
+    assert t_oem[0] == pytest.approx(s["departure"]["t_tdb_s"], abs=1e-3)
+    np.testing.assert_allclose(y_oem[-1, :3], traj.y_final[:3], rtol=0, atol=10.0)
+    aem = read_aem(out / "attitude.aem")
+    np.testing.assert_allclose(aem["normal"], sch["normal"], atol=1e-12)
+    np.testing.assert_allclose(aem["q_start"], sch["quaternion"], atol=1e-12)
+    assert math.isclose(s["tof_days"], 365.25, rel_tol=1e-9)
