@@ -154,11 +154,14 @@ class Board:
         return info
 
     def _open_link(self) -> None:
-        if self._log is None and self.log_path is not None:
-            from .link import FrameLog
-            self._log = FrameLog(self.log_path)
         try:
-            self._link = Link.open(self.url, log=self._log)
+            if self._log is None and self.log_path is not None:
+                # the link creates the log only once the port is open (no log file for a bad port);
+                # the driver then keeps it across reconnects
+                self._link = Link.open(self.url, log_path=self.log_path)
+                self._log, self._link._own_log = self._link._log, False
+            else:
+                self._link = Link.open(self.url, log=self._log)
         except LinkError as exc:
             raise BoardError(str(exc)) from None
 

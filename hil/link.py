@@ -97,7 +97,7 @@ class Link:
             port = serial.serial_for_url(url, baudrate=baudrate, bytesize=8, parity="N", stopbits=1,
                                          timeout=_READ_TIMEOUT_S, write_timeout=1.0)
         except (serial.SerialException, OSError, ValueError) as exc:
-            raise LinkError(f"cannot open serial port {url!r}: {exc}") from None
+            raise LinkError(f"cannot open serial port {url!r} ({exc}); check the path and that the board is plugged in") from None
         own = False
         if log is None and log_path is not None:
             log, own = FrameLog(log_path), True
