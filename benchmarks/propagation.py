@@ -27,7 +27,8 @@ Integrators (each flies the segments one after another, restarting at every swit
 Accuracy is measured against a reference flown by ours at rtol 1e-13, checked against scipy at rtol 1e-13
 (their difference is printed). Each integrator runs at a few tolerances; wall time is the best of
 ``--repeats`` runs after a warm-up run (numba compilation, heyoka JIT). "matched" rows pick, for each
-integrator, the fastest tolerance whose final position error is within the accuracy target. Batch
+integrator, the loosest tolerance tried whose final position error is within the accuracy target.
+On a shared machine (load average printed in the header) the slower Python integrators' times are noisy. Batch
 throughput: many one-year trajectories on all cores with sim.batch.
 
 Run:  cd /work/main && PYTHONPATH=. /work/venv/bin/python benchmarks/propagation.py [--save] [--repeats 5]
@@ -346,8 +347,9 @@ def main(argv=None) -> int:
         print(line, flush=True)
         out.write(line + "\n")
 
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     say(f"BLISS propagation benchmark  ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-        f"{os.cpu_count()} CPUs, best of {args.repeats} after warm-up)")
+        f"{os.cpu_count()} CPUs, load average {load:.1f} at start, best of {args.repeats} after warm-up)")
     say(f"sail 10 g, 1 m^2, ideal: a_c = {a_c * 1e3:.4f} mm/s^2; departure Earth 2028-01-01 TDB, C3 = 0; "
         f"1 Julian year")
     tols = {"ours": (1e-8, 1e-10, 1e-12), "ours-core": (1e-8, 1e-10, 1e-12), "scipy": (1e-8, 1e-10, 1e-12),
@@ -393,9 +395,9 @@ def main(argv=None) -> int:
                          res["steps"] if res["steps"] is not None else "-", f"{res['err_km']:.3e}"), widths))
         say(f"   ({note}; 'x ours' = wall / ours at the same rtol)")
         for target in TARGETS_KM:
-            best = {}
+            best = {}  # per integrator: the loosest tolerance that meets the target
             for name, tol, res in rows:
-                if res["err_km"] <= target and (name not in best or res["wall"] < best[name][1]["wall"]):
+                if res["err_km"] <= target and (name not in best or tol > best[name][0]):
                     best[name] = (tol, res)
             if "ours" not in best:
                 say(f"   matched at <= {target:g} km: ours does not reach it at the tolerances tried")

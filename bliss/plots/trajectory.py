@@ -43,7 +43,10 @@ def sample_orbit(states: Callable[[np.ndarray], tuple], t0_s: float, n: int = OR
     period = orbital_period_s(r0[0], v0[0])
     if not math.isfinite(period):
         raise ValueError("reference body is not on a bound heliocentric orbit; cannot sample one period")
-    r, _ = states(t0_s + np.linspace(0.0, period, n))
+    try:
+        r, _ = states(t0_s + np.linspace(0.0, period, n))
+    except ValueError:  # e.g. the ephemeris ends within a period: take the period before t0 instead
+        r, _ = states(t0_s - np.linspace(0.0, period, n))
     return np.asarray(r, dtype=float)
 
 
