@@ -12,8 +12,8 @@ Integrators (each flies the segments one after another, restarting at every swit
 * ``ours``      sim.integrator.propagate (numba DOP853, zero-order-hold segments in the compiled loop);
 * ``scipy``     scipy.integrate.solve_ivp(method="DOP853") with a plain-Python right-hand side written
                 below (same physics, own code), same absolute tolerances as ours;
-* ``heyoka``    heyoka's Taylor integrator; the ODE is built once with the sail's RTN force coefficients
-                as runtime parameters changed per segment; canonical units (AU, AU^3/GM = 1) because
+* ``heyoka``    heyoka's Taylor integrator; the ODE is built once with the cone angle as a runtime
+                parameter changed per segment; canonical units (AU, AU^3/GM = 1) because
                 heyoka's tolerance applies to the whole state vector;
 * ``ours-core``  the compiled core alone (sim.integrator.propagate_final, final state only), to show how
                 much of ``ours`` is the Python wrapper;
@@ -56,6 +56,9 @@ T0_TDB_S = (10226.5) * 86400.0
 N_SEGMENTS = 52
 #: Final-position accuracy targets for the "matched" rows [km].
 TARGETS_KM = (1.0, 0.001)
+#: The two tight references (ours and scipy at rtol 1e-13) must agree to this [km] for the errors to mean
+#: anything (the smallest target is 1 m).
+REF_AGREEMENT_KM = 1e-4
 
 RESULTS = Path(__file__).resolve().parent / "results" / "propagation.txt"
 
@@ -167,7 +170,10 @@ def run_scipy(y0, seg_t, cones, a_c, rtol):
 
 
 class HeyokaSail:
-    """heyoka Taylor integrator for the same ODE in canonical units (length AU, GM_sun = 1)."""
+    """heyoka Taylor integrator for the same ODE in canonical units (length AU, GM_sun = 1).
+
+    Runtime parameters: par[0] = cone angle [rad] (changed per segment), par[1] = a_c in canonical units.
+    """
 
     def __init__(self, tol):
         import heyoka as hy
@@ -175,13 +181,15 @@ class HeyokaSail:
         self.L = AU
         self.T = math.sqrt(AU**3 / GM_SUN)
         x, y, z, vx, vy, vz = hy.make_vars("x", "y", "z", "vx", "vy", "vz")
+        cone, a_c = hy.par[0], hy.par[1]
+        c, s = hy.cos(cone), hy.sin(cone)
         r2 = x * x + y * y + z * z
         r = hy.sqrt(r2)
         hx, hy_, hz = y * vz - z * vy, z * vx - x * vz, x * vy - y * vx
         h = hy.sqrt(hx * hx + hy_ * hy_ + hz * hz)
         rv = x * vx + y * vy + z * vz
-        g = (hy.par[0] - 1.0) / (r2 * r)
-        f = hy.par[1] / (r2 * h * r)
+        g = (a_c * c * c * c - 1.0) / (r2 * r)          # gravity + radial sail force, times r
+        f = a_c * c * c * s / (r2 * h * r)              # transverse sail force, times (r^2 v - (r.v) r)
         sys_ = [(x, vx), (y, vy), (z, vz),
                 (vx, g * x + f * (r2 * vx - rv * x)),
                 (vy, g * y + f * (r2 * vy - rv * y)),
@@ -189,16 +197,14 @@ class HeyokaSail:
         self.ta = hy.taylor_adaptive(sys_, [1.0, 0, 0, 0, 1.0, 0], tol=tol, pars=[0.0, 0.0])
 
     def run(self, y0, seg_t, cones, a_c):
-        kr, kt = rtn_coefficients(a_c, cones)
-        acc = self.L**3 / self.T**2  # m^3/s^2 per canonical unit (= GM_SUN)
         ta = self.ta
         ta.state[:3] = np.asarray(y0[:3]) / self.L
         ta.state[3:] = np.asarray(y0[3:]) * self.T / self.L
         ta.time = seg_t[0] / self.T
+        ta.pars[1] = a_c * AU**2 / GM_SUN  # a_c [m/s^2] in units of the Sun's gravity at 1 AU
         steps = 0
         for k in range(len(cones)):
-            ta.pars[0] = kr[k] / acc
-            ta.pars[1] = kt[k] / acc
+            ta.pars[0] = cones[k]
             res = ta.propagate_until(seg_t[k + 1] / self.T)
             steps += res[3]
         y = np.concatenate([ta.state[:3] * self.L, ta.state[3:] * self.L / self.T])
@@ -352,17 +358,20 @@ def main(argv=None) -> int:
         f"{os.cpu_count()} CPUs, load average {load:.1f} at start, best of {args.repeats} after warm-up)")
     say(f"sail 10 g, 1 m^2, ideal: a_c = {a_c * 1e3:.4f} mm/s^2; departure Earth 2028-01-01 TDB, C3 = 0; "
         f"1 Julian year")
-    tols = {"ours": (1e-8, 1e-10, 1e-12), "ours-core": (1e-8, 1e-10, 1e-12), "scipy": (1e-8, 1e-10, 1e-12),
-            "heyoka": (1e-9, 1e-12, 1e-15), "hapsira": (1e-8, 1e-10, 1e-12)}
+    dop = (1e-6, 1e-8, 1e-10, 1e-12)  # DOP853 relative tolerances tried (ours, scipy, hapsira)
+    tols = {"ours": dop, "ours-core": dop, "scipy": dop, "heyoka": (1e-6, 1e-9, 1e-12, 1e-15), "hapsira": dop}
     widths = (10, 6, 10, 7, 9, 6, 12)
     for kind in ("segmented", "constant"):
         y0, seg_t, cones = make_problem(kind)
         ref = run_ours(y0, seg_t, cones, sail, 1e-13)["y_final"]
         ref_sp = run_scipy(y0, seg_t, cones, a_c, 1e-13)["y_final"]
         say()
+        ref_gap_km = np.linalg.norm(ref[:3] - ref_sp[:3]) / 1e3
         say(f"== {kind}: {len(cones)} segment(s); reference = ours at rtol 1e-13, final r = "
-            f"{np.linalg.norm(ref[:3]) / AU:.6f} AU; |ours - scipy| at rtol 1e-13 = "
-            f"{np.linalg.norm(ref[:3] - ref_sp[:3]) / 1e3:.3e} km")
+            f"{np.linalg.norm(ref[:3]) / AU:.6f} AU; |ours - scipy| at rtol 1e-13 = {ref_gap_km:.3e} km")
+        if ref_gap_km > REF_AGREEMENT_KM:
+            say(f"   WARNING: the two references disagree by more than {REF_AGREEMENT_KM:g} km; errors below "
+                "that are not meaningful")
         rows = []
         jobs = [(name, tol) for name in ("ours", "ours-core", "scipy", "heyoka") for tol in tols[name]]
         for name, tol in tqdm(jobs, desc=f"{kind}", leave=False, file=sys.stderr):
