@@ -18,8 +18,7 @@ import numpy as np
 from numba import njit
 
 from sim.constants import GM_SUN
-from sim.rtn import rtn_normal_from_trig
-from sim.sail import srp_accel
+from sim.sail import srp_accel_unit
 
 MODE_OFF, MODE_RTN, MODE_INERTIAL = 0, 1, 2
 
@@ -67,17 +66,27 @@ def rhs(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out):
     """
     x, yy, z = y[0], y[1], y[2]
     r2 = x * x + yy * yy + z * z
-    r = math.sqrt(r2)
-    g = -GM_SUN / (r2 * r)
-    ax, ay, az = g * x, g * yy, g * z
+    rinv = 1.0 / math.sqrt(r2)
+    inv_r2 = rinv * rinv
+    ux, uy, uz = x * rinv, yy * rinv, z * rinv
+    g = -GM_SUN * inv_r2
+    ax, ay, az = g * ux, g * uy, g * uz
     if mode == MODE_RTN:
-        nx, ny, nz = rtn_normal_from_trig(x, yy, z, y[3], y[4], y[5], att[0], att[1], att[2], att[3])
-        sx, sy, sz = srp_accel(x, yy, z, nx, ny, nz, p)
+        vx, vy, vz = y[3], y[4], y[5]
+        hx, hy, hz = yy * vz - z * vy, z * vx - x * vz, x * vy - yy * vx
+        hinv = 1.0 / math.sqrt(hx * hx + hy * hy + hz * hz)
+        wx, wy, wz = hx * hinv, hy * hinv, hz * hinv      # orbit normal N
+        tx, ty, tz = wy * uz - wz * uy, wz * ux - wx * uz, wx * uy - wy * ux  # transverse T = N x R
+        ca, sa, cd, sd = att[0], att[1], att[2], att[3]
+        nx = ca * ux + sa * (cd * tx + sd * wx)
+        ny = ca * uy + sa * (cd * ty + sd * wy)
+        nz = ca * uz + sa * (cd * tz + sd * wz)
+        sx, sy, sz = srp_accel_unit(ux, uy, uz, inv_r2, nx, ny, nz, p)
         ax += sx
         ay += sy
         az += sz
     elif mode == MODE_INERTIAL:
-        sx, sy, sz = srp_accel(x, yy, z, att[0], att[1], att[2], p)
+        sx, sy, sz = srp_accel_unit(ux, uy, uz, inv_r2, att[0], att[1], att[2], p)
         ax += sx
         ay += sy
         az += sz

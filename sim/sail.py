@@ -136,14 +136,14 @@ def _face_force(c, ux, uy, uz, mx, my, mz, rho, s, b_lit, b_dark, e_lit, e_dark)
     return (fn * mx + ft * (ux - c * mx), fn * my + ft * (uy - c * my), fn * mz + ft * (uz - c * mz))
 
 
-@njit(cache=True)
-def srp_accel(x, y, z, nx, ny, nz, p):
-    """SRP acceleration [m/s^2] at heliocentric position (x, y, z) [m] for unit sail normal n."""
-    r2 = x * x + y * y + z * z
-    r = math.sqrt(r2)
-    ux, uy, uz = x / r, y / r, z / r
+@njit(cache=True, inline="always")
+def srp_accel_unit(ux, uy, uz, inv_r2, nx, ny, nz, p):
+    """SRP acceleration [m/s^2] given the Sun-to-sail unit vector u, 1/r^2 [1/m^2] and the unit normal n.
+
+    The hot-loop form: the caller has already computed u and 1/r^2 for gravity.
+    """
     c = nx * ux + ny * uy + nz * uz
-    scale = p[K_SCALE] / r2
+    scale = p[K_SCALE] * inv_r2
     if c > 0.0:
         fx, fy, fz = _face_force(c, ux, uy, uz, nx, ny, nz,
                                  p[K_RHO], p[K_S], p[K_BF], p[K_BB], p[K_EF], p[K_EB])
@@ -153,6 +153,14 @@ def srp_accel(x, y, z, nx, ny, nz, p):
     else:
         return 0.0, 0.0, 0.0
     return scale * fx, scale * fy, scale * fz
+
+
+@njit(cache=True)
+def srp_accel(x, y, z, nx, ny, nz, p):
+    """SRP acceleration [m/s^2] at heliocentric position (x, y, z) [m] for unit sail normal n."""
+    r2 = x * x + y * y + z * z
+    rinv = 1.0 / math.sqrt(r2)
+    return srp_accel_unit(x * rinv, y * rinv, z * rinv, rinv * rinv, nx, ny, nz, p)
 
 
 def srp_acceleration(sail: Sail, normal, position) -> np.ndarray:
