@@ -290,3 +290,15 @@ def test_gives_up_when_port_stays_away(emu):
     finally:
         b.close()
     assert not os.path.lexists(emu.port)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "C firmware refuses MOVE with AXIS_FAULT only for STALL/STUCK/WATCHDOG (F_BLOCKING); "
+    "docs/protocol.md section 2 says any uncleared fault"))
+def test_move_refused_while_limit_fault_uncleared(board):
+    board.move(2, m.DEFAULT_SOFT_LIMIT, m.RATE_MAX)  # 2800 steps at 20 kHz: 0.14 s
+    ax = board.wait_move(2, 3.0)
+    assert ax.faults & m.AxisFault.LIMIT  # "a move ended at a soft limit"
+    with pytest.raises(BoardNack) as ei:
+        board.move(2, 0, m.RATE_MAX)
+    assert ei.value.error == m.ErrorCode.AXIS_FAULT
