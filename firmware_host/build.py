@@ -3,7 +3,9 @@
 ``ensure_built()`` compiles the firmware in ``src/`` with the host HAL in ``host/`` using
 ``gcc -std=c11 -O2 -Wall -Wextra -Werror`` into a cache directory, rebuilding only when a source
 file, the flags or the compiler change. ``start_emulator()`` runs the binary and returns the
-process and its pseudo-terminal path. ``build_binary()`` is the general form, used by the tests
+process and its pseudo-terminal path. ``ensure_cortexm_built()`` / ``start_cortexm_qemu()`` do the
+same for the Cortex-M3 flight build on QEMU's mps2-an385 board (needs arm-none-eabi-gcc and
+qemu-system-arm). ``build_binary()`` is the general form, used by the tests
 for the C unit tests and the fuzz driver.
 """
 from __future__ import annotations
@@ -18,7 +20,8 @@ import tempfile
 import time
 from typing import Iterable, Sequence
 
-__all__ = ["FirmwareBuildError", "ensure_built", "start_emulator", "build_binary", "HERE"]
+__all__ = ["FirmwareBuildError", "ensure_built", "start_emulator", "build_binary", "HERE",
+           "ensure_cortexm_built", "start_cortexm_qemu"]
 
 HERE = pathlib.Path(__file__).resolve().parent
 CFLAGS = ("-std=c11", "-O2", "-Wall", "-Wextra", "-Werror")
@@ -35,6 +38,11 @@ def _sources(globs: Iterable[str]) -> list[pathlib.Path]:
     for g in globs:
         files.extend(sorted(HERE.glob(g)))
     return files
+
+
+CORTEXM_FLAGS = ("-Os", "-mcpu=cortex-m3", "-mthumb", "-ffreestanding", "-fno-common",
+                 "-ffunction-sections", "-fdata-sections")
+QEMU_MACHINE = "mps2-an385"
 
 
 def _cache_dir() -> pathlib.Path:
@@ -81,7 +89,7 @@ def build_binary(
     """Compile ``sources`` (paths, absolute or relative to this directory) into a cached binary.
 
     The binary's name carries a hash of the source contents (and every header under src/, host/,
-    fuzz/, tests/), the flags and the compiler version, so a change rebuilds and an unchanged tree
+    fuzz/, tests/ and the Cortex-M linker script), the flags and the compiler version, so a change rebuilds and an unchanged tree
     reuses it. Builds go to a temporary file renamed into place, so concurrent callers (threads or
     processes) are safe: each either finds the finished binary or renames an identical one over it.
     """
@@ -90,7 +98,7 @@ def build_binary(
     for s in srcs:
         if not s.is_file():
             raise FirmwareBuildError(f"firmware source not found: {s}")
-    headers = _sources(["src/*.h", "host/*.h", "fuzz/*.h", "tests/*.h"])
+    headers = _sources(["src/*.h", "host/*.h", "fuzz/*.h", "tests/*.h", "cortexm/*.ld"])
     h = hashlib.sha256()
     for f in [*srcs, *headers]:
         h.update(str(f.relative_to(HERE) if f.is_relative_to(HERE) else f.name).encode())
@@ -175,3 +183,50 @@ def start_emulator(args: Sequence[str] = (), *, stderr=None) -> tuple[subprocess
             f"first line {text!r}); run {exe} by hand to see why"
         )
     return proc, text[4:]
+
+
+def ensure_cortexm_built() -> pathlib.Path:
+    """ELF of the Cortex-M3 flight build for QEMU mps2-an385 (``make cortexm`` does the same)."""
+    ld = HERE / "cortexm" / "mps2_an385.ld"
+    return build_binary(
+        "bliss_fw_cortexm.elf",
+        [*_sources(["src/*.c"]), "cortexm/startup.c", "cortexm/hal_mps2.c", "cortexm/libc_min.c"],
+        extra_flags=CORTEXM_FLAGS,
+        cc="arm-none-eabi-gcc",
+        ldflags=("-nostdlib", "-Wl,--gc-sections", "-T", str(ld), "-lgcc"),
+    )
+
+
+def start_cortexm_qemu(extra_args: Sequence[str] = ()) -> tuple[subprocess.Popen, str]:
+    """Run the Cortex-M3 build under ``qemu-system-arm -M mps2-an385 -serial pty``; return
+    ``(process, pty_path)``. Stop it with ``terminate()``."""
+    elf = ensure_cortexm_built()
+    qemu = shutil.which("qemu-system-arm")
+    if qemu is None:
+        raise FirmwareBuildError("qemu-system-arm not found on PATH: install it "
+                                 "(Debian/Ubuntu: apt-get install qemu-system-arm)")
+    proc = subprocess.Popen(
+        [qemu, "-M", QEMU_MACHINE, "-display", "none", "-monitor", "none", "-serial", "pty",
+         "-kernel", str(elf), *extra_args],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    assert proc.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + PTY_LINE_TIMEOUT_S
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while b"(label serial0)" not in seen:
+            left = deadline - time.monotonic()
+            if left <= 0 or not sel.select(timeout=left):
+                break
+            chunk = os.read(proc.stdout.fileno(), 256)
+            if not chunk:
+                break
+            seen += chunk
+    text = seen.decode("ascii", "replace")
+    for word in text.split():
+        if word.startswith("/dev/pts/") and "(label serial0)" in text:
+            return proc, word
+    proc.kill()
+    proc.wait()
+    raise FirmwareBuildError(f"qemu did not announce its serial pty (output {text.strip()!r})")
