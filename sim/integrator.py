@@ -102,6 +102,13 @@ class ThirdBodies:
     vel: np.ndarray     # (nb, nt, 3) m/s
     names: tuple = ()
 
+    @classmethod
+    def from_planet_table(cls, table, names=()):
+        """From the ``(gms, t0, dt, pos, vel)`` tuple of ``sim.ephemeris.planet_table``."""
+        gms, t0, dt, pos, vel = table
+        return cls(np.asarray(gms, float), float(t0), float(dt), np.asarray(pos, float),
+                   np.asarray(vel, float), tuple(names))
+
     def covers(self, t0, t1) -> bool:
         return self.t0 <= min(t0, t1) and max(t0, t1) <= self.t0 + self.dt * (self.pos.shape[1] - 1)
 
