@@ -302,3 +302,37 @@ def test_move_refused_while_limit_fault_uncleared(board):
     with pytest.raises(BoardNack) as ei:
         board.move(2, 0, m.RATE_MAX)
     assert ei.value.error == m.ErrorCode.AXIS_FAULT
+
+
+def test_every_message_type_crosses_the_link(board, tmp_path):
+    """One session sends every command (Python encodes, C decodes) and receives every board message
+    (C encodes, Python decodes); the frame log's wire bytes are decoded again to list what crossed."""
+    from bliss.protocol.framing import FrameDecoder
+
+    board.hello()
+    board.ping(b"\x00ping")
+    board.heartbeat()
+    board.configure(1, 2000, -500, 500)
+    board.move(1, 20, 0)
+    board.wait_move(1, 2.0)
+    board.hold(1)
+    board.stop()
+    with pytest.raises(BoardNack):
+        board.move(1, 501, 1000)
+    board.inject(m.InjectKind.STUCK, 0)
+    board.move(0, 100, 1000)
+    assert board.wait_event(m.EventKind.FAULT, 1.0) is not None
+    board.clear_faults(0)
+    board.reset()
+    assert board.heartbeat_errors == 0
+    seen = {"TX": set(), "RX": set()}
+    for line in (tmp_path / "frames.log").read_text().splitlines():
+        _, direction, wire, *_ = line.split(" ", 3)
+        if direction in seen:
+            (frame,) = FrameDecoder().feed(bytes.fromhex(wire))
+            msg = m.decode_frame(frame)  # every logged frame decodes
+            seen[direction].add(frame.type if frame.type != m.MsgType.EVENT else ("EVENT", msg.event))
+    assert seen["TX"] == set(m.COMMAND_TYPES)
+    want_rx = {t for t in m.MESSAGE_CLASSES if t not in m.COMMAND_TYPES and t != m.MsgType.EVENT}
+    want_rx |= {("EVENT", k) for k in (m.EventKind.BOOT, m.EventKind.FAULT, m.EventKind.MOVE_DONE)}
+    assert seen["RX"] >= want_rx, want_rx - seen["RX"]
