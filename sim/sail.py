@@ -109,6 +109,7 @@ class Sail:
         return self.characteristic_acceleration / G_SUN_1AU
 
     def kernel_params(self) -> np.ndarray:
+        """Plain float array for the numba kernels (layout ``K_*`` above)."""
         o = self.optics
         p = np.zeros(N_PARAMS)
         p[K_SCALE] = P_SRP_1AU * self.area / self.mass * AU**2  # [m^3/s^2]: accel = P_SCALE / r^2 * (...)
