@@ -152,3 +152,34 @@ def test_reconnect_to_restarted_fake_via_symlink(fake_factory, tmp_path):
         assert [r.new_boot_id for r in b.resets] == ([fb.boot_id] if fb.boot_id != old else [])
     finally:
         b.close()
+
+
+def test_socket_url_link():
+    """socket://host:port works like a serial port (e.g. a board behind ser2net)."""
+    import socket
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    host, port = srv.getsockname()
+
+    def echo_once():
+        conn, _ = srv.accept()
+        with conn:
+            while True:
+                data = conn.recv(4096)
+                if not data:
+                    return
+                conn.sendall(data)
+
+    t = threading.Thread(target=echo_once, daemon=True)
+    t.start()
+    try:
+        with Link.open(f"socket://{host}:{port}") as link:
+            f = m.encode_message(m.Config(1, 1000, -5, 5), 321)
+            link.send(f)
+            assert link.recv(timeout=2.0) == f
+    finally:
+        srv.close()
+    t.join(timeout=2.0)

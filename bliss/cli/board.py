@@ -253,7 +253,7 @@ def _cmd_move(args) -> int:
         total = abs(args.target - start)
         deadline = time.monotonic() + total / rate + MOVE_MARGIN_S
         with tqdm(total=total, unit="step", desc=f"axis {args.axis}", file=sys.stderr,
-                  disable=total == 0) as bar:
+                  disable=total == 0) as bar, _stop_on_interrupt(board, args.axis):
             while True:
                 a = board.status().axes[args.axis]
                 bar.update(min(total, abs(a.position - start)) - bar.n)
@@ -269,6 +269,26 @@ def _cmd_move(args) -> int:
               + (f", faults {faults}" if faults else ""))
         return 0 if a.position == args.target and not a.faults else 1
     return _run(args, body)
+
+
+class _stop_on_interrupt:
+    """Ctrl-C while waiting for a move: STOP the axis before leaving (else it runs on until the
+    board's 1 s watchdog trips)."""
+
+    def __init__(self, board, axis):
+        self.board, self.axis = board, axis
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is KeyboardInterrupt:
+            try:
+                self.board.stop(self.axis)
+                print(f"stopped axis {self.axis}", file=sys.stderr, flush=True)
+            except Exception:  # noqa: BLE001 - best effort; the watchdog stops it anyway
+                pass
+        return False
 
 
 def _cmd_stop(args) -> int:
