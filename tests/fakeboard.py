@@ -306,3 +306,72 @@ class FakeBoard:
                     ax.state = m.AxisState.ENABLED
                     self._event(m.EventKind.MOVE_DONE, k, ax.position)
                     break
+
+
+class CorruptingProxy:
+    """A pty between the host and a board's port that corrupts whole frames in both directions.
+
+    Each frame (bytes up to a 0x00) is, with probability ``p``, altered by flipping one random bit of
+    one of its non-delimiter bytes. Seeded, so a failing run can be replayed. ``corrupted`` counts
+    altered frames per direction ("to_board", "to_host").
+    """
+
+    def __init__(self, board_port: str, p: float, seed: int = 1):
+        self.board_port = board_port
+        self.p = p
+        self.rng = random.Random(seed)
+        self.corrupted = {"to_board": 0, "to_host": 0}
+        self._stop = threading.Event()
+        self._thread = None
+
+    def start(self) -> str:
+        self._board_fd = os.open(self.board_port, os.O_RDWR | os.O_NOCTTY)
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        self.port = os.ttyname(self._slave)
+        self._thread = threading.Thread(target=self._run, daemon=True, name="corrupting-proxy")
+        self._thread.start()
+        return self.port
+
+    def _mangle(self, buf: bytearray, key: str) -> bytes:
+        out = bytearray()
+        while True:
+            end = buf.find(0)
+            if end < 0:
+                return bytes(out)
+            frame = bytearray(buf[:end + 1])
+            del buf[:end + 1]
+            if end > 0 and self.rng.random() < self.p:
+                i = self.rng.randrange(end)
+                frame[i] ^= 1 << self.rng.randrange(8)
+                self.corrupted[key] += 1
+            out += frame
+
+    def _run(self) -> None:
+        bufs = {self._master: bytearray(), self._board_fd: bytearray()}
+        peer = {self._master: self._board_fd, self._board_fd: self._master}
+        key = {self._master: "to_board", self._board_fd: "to_host"}
+        while not self._stop.is_set():
+            r, _, _ = select.select(list(bufs), [], [], 0.01)
+            for fd in r:
+                try:
+                    data = os.read(fd, 4096)
+                except OSError:
+                    return
+                bufs[fd] += data
+                out = self._mangle(bufs[fd], key[fd])
+                if out:
+                    try:
+                        os.write(peer[fd], out)
+                    except OSError:
+                        return
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        for fd in (self._master, self._slave, self._board_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass

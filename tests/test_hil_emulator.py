@@ -336,3 +336,32 @@ def test_every_message_type_crosses_the_link(board, tmp_path):
     want_rx = {t for t in m.MESSAGE_CLASSES if t not in m.COMMAND_TYPES and t != m.MsgType.EVENT}
     want_rx |= {("EVENT", k) for k in (m.EventKind.BOOT, m.EventKind.FAULT, m.EventKind.MOVE_DONE)}
     assert seen["RX"] >= want_rx, want_rx - seen["RX"]
+
+
+def test_commands_survive_a_noisy_line(emu):
+    """3 % of frames in each direction get a flipped bit: every command still completes with the right
+    answer (CRC rejects, 250 ms retry, the board answers repeats from its stored reply), and no MOVE is
+    executed twice. A command fails only if all 4 tries are hit (about (2 * 0.03)^4 = 1.3e-5 per
+    command), so the test is not flaky; the seed fixes the pattern anyway."""
+    from fakeboard import CorruptingProxy
+
+    proxy = CorruptingProxy(emu.pty, p=0.03, seed=7)
+    port = proxy.start()
+    b = Board(port, heartbeat=False)
+    try:
+        b.connect()
+        boot = b.boot_id
+        for k in range(120):
+            assert b.ping(bytes([k, 0, k])) < 2.0
+            if k % 20 == 0:
+                b.move(0, k, m.RATE_MAX)
+                assert b.wait_move(0, 2.0).position == k
+        st = b.status()
+        assert st.boot_id == boot and not b.resets
+        assert sum(proxy.corrupted.values()) >= 4  # the line really was noisy
+        assert b.retries_used >= 1
+        assert st.rx_bad >= 1 or proxy.corrupted["to_board"] == 0
+        assert b.rx_rejected >= 1 or proxy.corrupted["to_host"] == 0
+    finally:
+        b.close()
+        proxy.stop()
