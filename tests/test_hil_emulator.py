@@ -365,3 +365,48 @@ def test_commands_survive_a_noisy_line(emu):
     finally:
         b.close()
         proxy.stop()
+
+
+def _wire_body(version, type_, seq, payload, length=None):
+    """Hand-built wire frame (may break the rules on purpose: length > 64, wrong len field)."""
+    import struct
+
+    from cobs import cobs
+
+    from bliss.protocol.framing import crc16
+    head = struct.pack("<BBHB", version, type_, seq, len(payload) if length is None else length)
+    body = head + payload
+    return cobs.encode(body + crc16(body).to_bytes(2, "big")) + b"\x00"
+
+
+def test_length_rules_on_the_board(board):
+    r = _raw(board, m.MsgType.PING, bytes(33))  # PING carries at most 32 bytes
+    assert m.decode_frame(r) == m.Nack(m.MsgType.PING, m.ErrorCode.BAD_LENGTH)
+    r = _raw(board, m.MsgType.PING, bytes(range(64)))  # the largest legal frame, still too long for PING
+    assert m.decode_frame(r) == m.Nack(m.MsgType.PING, m.ErrorCode.BAD_LENGTH)
+    before = board.status().rx_bad
+    board.link.send_raw(_wire_body(1, m.MsgType.PING, 1, bytes(65)), "len 65 > MAX_PAYLOAD")
+    board.link.send_raw(_wire_body(1, m.MsgType.PING, 2, b"abc", length=4), "len field disagrees")
+    board.link.send_raw(_wire_body(1, m.MsgType.PING, 3, b"")[:-4] + b"\x00", "shorter than 7 bytes")
+    assert board.ping(b"still here") < 1.0
+    assert board.status().rx_bad == before + 3
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(junk=st.one_of(
+    st.binary(min_size=1, max_size=600),
+    st.lists(st.sampled_from([b"\x00", b"\x01", b"\xff" * 80, _wire_body(1, 2, 9, b"x")[:-1],
+                              _wire_body(2, 1, 1, b""), _wire_body(1, 0x70, 5, b"\x01")]),
+             min_size=1, max_size=12).map(b"".join)))
+def test_c_board_survives_random_bytes(board, junk):
+    """Random and structured junk from the host never wedges the C board: after a 0x00 the next good
+    frame is answered, the board did not reboot, and what it counted as bad only grows."""
+    before = board.status()
+    board.link.send_raw(junk + b"\x00", "fuzz")
+    assert board.ping(b"alive?") < 2.0
+    after = board.status()
+    assert after.boot_id == before.boot_id and after.uptime_ms >= before.uptime_ms
+    assert after.rx_bad >= before.rx_bad
