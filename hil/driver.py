@@ -375,6 +375,24 @@ class Board:
             exc.reply = reply
             raise exc
 
+    def raw(self, type_: int, payload: bytes = b"", *, version: int = PROTO_VERSION,
+            seq: int | None = None, timeout: float | None = None) -> Frame | None:
+        """Send one hand-made frame once (no retries) and return the reply frame with its seq, or None.
+
+        For bench and protocol tests (other versions, unknown types, wrong lengths, repeated seqs);
+        ``seq=None`` takes the next sequence number. The reply is returned undecoded.
+        """
+        with self._cmd_lock:
+            seq = self._next_seq() if seq is None else int(seq) & 0xFFFF
+            link = self._link
+            if link is None or not link.alive:
+                raise BoardError(f"serial link to {self.url} is down")
+            with self._reply_cv:
+                self._replies = [f for f in self._replies if f.seq != seq]
+            link.send(Frame(version, type_, seq, bytes(payload)))
+            self._last_tx = time.monotonic()
+            return self._take_reply(seq, time.monotonic() + (self.timeout if timeout is None else timeout))
+
     # ------------------------------------------------------------------ commands
     def _hello_locked(self, allow_reconnect: bool = True) -> HelloInfo:
         reply = self._transact(Hello(), allow_reconnect=allow_reconnect)

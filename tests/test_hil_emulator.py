@@ -46,11 +46,8 @@ def board(emu, tmp_path):
 
 
 def _raw(board, type_, payload=b"", version=m.PROTO_VERSION):
-    """Send a hand-made frame through the board's link and return the reply frame with its seq."""
-    seq = board._next_seq()
-    with board._cmd_lock:
-        board.link.send(Frame(version, type_, seq, payload))
-        reply = board._take_reply(seq, time.monotonic() + 1.0)
+    """Send a hand-made frame and return the reply frame (which carries the same seq)."""
+    reply = board.raw(type_, payload, version=version, timeout=1.0)
     assert reply is not None, f"no reply to raw frame type 0x{type_:02X}"
     return reply
 
@@ -145,13 +142,9 @@ def test_raw_nacks_bad_version_unknown_type_bad_length(board):
 
 def test_retry_with_same_seq_gets_the_old_reply(board):
     """A resent frame (same seq, same bytes) is answered with the stored reply, not executed again."""
-    seq = board._next_seq()
-    with board._cmd_lock:
-        board.link.send(m.encode_message(m.Status(), seq))
-        first = board._take_reply(seq, time.monotonic() + 1.0)
-        time.sleep(0.05)  # a re-executed STATUS would show a later uptime_ms
-        board.link.send(m.encode_message(m.Status(), seq))
-        second = board._take_reply(seq, time.monotonic() + 1.0)
+    first = board.raw(m.MsgType.STATUS, timeout=1.0)
+    time.sleep(0.05)  # a re-executed STATUS would show a later uptime_ms
+    second = board.raw(m.MsgType.STATUS, seq=first.seq, timeout=1.0)
     assert first is not None and second is not None
     assert m.decode_frame(second).uptime_ms == m.decode_frame(first).uptime_ms
     assert board.status().uptime_ms >= m.decode_frame(first).uptime_ms + 50
@@ -161,12 +154,8 @@ def test_retry_with_same_seq_gets_the_old_reply(board):
     "C firmware treats a frame as a duplicate only if its whole body equals the last one; "
     "docs/protocol.md section 4 says any command whose seq equals the last executed seq"))
 def test_same_seq_other_content_not_executed(board):
-    seq = board._next_seq()
-    with board._cmd_lock:
-        board.link.send(m.encode_message(m.Move(0, 30, 5000), seq))
-        first = board._take_reply(seq, time.monotonic() + 1.0)
-        board.link.send(m.encode_message(m.Move(0, -30, 5000), seq))  # same seq, other content
-        second = board._take_reply(seq, time.monotonic() + 1.0)
+    first = board.raw(m.MsgType.MOVE, m.Move(0, 30, 5000).to_payload(), timeout=1.0)
+    second = board.raw(m.MsgType.MOVE, m.Move(0, -30, 5000).to_payload(), seq=first.seq, timeout=1.0)
     assert first is not None and second is not None and first == second
     assert board.wait_move(0, 2.0).position == 30
 
@@ -244,7 +233,9 @@ def test_reset_in_the_middle_of_a_move_is_noticed(board):
         board.wait_move(0, 2.0)
     assert ei.value.record.old_boot_id == old and ei.value.record.new_boot_id == board.boot_id != old
     assert ei.value.record.moving_axes == (0,)
-    assert board.wait_event(m.EventKind.BOOT, 1.0, since=t0) is not None
+    boot = board.wait_event(m.EventKind.BOOT, 1.0, since=t0)
+    assert boot is not None and boot.event.data == board.boot_id
+    assert boot.time - t0 < 0.1 + 0.2  # EVENT BOOT within 100 ms of start (section 4), 0.2 s slack for load
     st = board.status()  # reported once; the board is usable again, motion gone
     assert not st.axes[0].moving and st.boot_id == board.boot_id
     assert len(board.resets) == 1
