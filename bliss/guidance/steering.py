@@ -392,10 +392,11 @@ def locally_optimal(r, v, element, increase=True, sail_params=None, max_cone=mat
     return float(cone), float(clock)
 
 
-#: Default blend weights (W_a, W_e, W_h) on (fractional a error)^2, |e - e_T|^2, |h^ - h^_T|^2. All
-#: three quantities change at comparable rates per unit acceleration near 1 AU (about 2 a_c / v per
-#: second for a and e, a_c / v for h^), so equal weights balance them.
-DEFAULT_WEIGHTS = np.array([1.0, 1.0, 1.0])
+#: Default blend weights (W_a, W_e, W_h) on (fractional a error)^2, |e - e_T|^2, |h^ - h^_T|^2.
+#: Normalising each error by its largest rate per unit acceleration near 1 AU (about 2/v for a/a and e,
+#: 1/v for h^, as in Petropoulos' Q-law) gives 1 : 1 : 4; doubling W_a was the fastest of a small grid
+#: of weights for Earth -> Bennu orbit matching (see docs/guidance.md), so that is the default.
+DEFAULT_WEIGHTS = np.array([2.0, 1.0, 4.0])
 
 #: Default effectivity cut (coast where the best rate of decrease of V is below this fraction of the
 #: best anywhere on the osculating orbit) and the number of true anomalies sampled to find that best.
