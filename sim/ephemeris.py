@@ -113,22 +113,48 @@ def _check_range(ephem: str, t: np.ndarray) -> None:
 _MOON_SHARE = GM_PLANETS["moon"] / GM_EMB
 
 
+#: ERFA plan94 planet numbers (Simon et al. 1994): 3 is the Earth-Moon barycentre, unused here.
+_PLAN94_INDEX = {"mercury": 1, "venus": 2, "mars": 4, "jupiter": 5, "saturn": 6, "uranus": 7, "neptune": 8}
+_AU_PER_DAY = AU / DAY  # m/s per AU/day
+
+
+def _erfa_pv(pv):
+    return pv["p"] * AU, pv["v"] * _AU_PER_DAY
+
+
 def _builtin_icrs(body: str, t: np.ndarray):
+    """Heliocentric ICRF-axes state from astropy's built-in ephemeris.
+
+    Earth and planets call the same ERFA routines astropy's ``ephemeris="builtin"`` calls (epv00's
+    heliocentric Earth; plan94's heliocentric planets, to which astropy adds and we do not subtract the
+    Sun's barycentric offset), directly: ~100x faster per call, identical to round-off. The Moon goes
+    through astropy (its ELP2000-82B series lives there).
+    """
+    import warnings
+
+    import erfa
+
+    jd1 = np.full(t.shape, JD_J2000)
+    jd2 = t / DAY
+    with warnings.catch_warnings():  # our own range check has run; ERFA would warn outside its fit range
+        warnings.simplefilter("ignore", erfa.ErfaWarning)
+        if body == "earth":
+            pvh, _ = erfa.epv00(jd1, jd2)
+            return _erfa_pv(pvh)
+        if body in _PLAN94_INDEX:
+            return _erfa_pv(erfa.plan94(jd1, jd2, _PLAN94_INDEX[body]))
     from astropy.coordinates import get_body_barycentric_posvel
 
     times = tdb_seconds_to_epoch(t)
     ps, vs = get_body_barycentric_posvel("sun", times, ephemeris="builtin")
-
-    def helio(name):
-        pb, vb = get_body_barycentric_posvel(name, times, ephemeris="builtin")
-        return (pb.xyz - ps.xyz).to_value(u.m).T, (vb.xyz - vs.xyz).to_value(u.m / u.s).T
-
-    if body == "emb":
-        # astropy's builtin "earth-moon-barycenter" is ERFA plan94's (errors of thousands of km); the
-        # mass-weighted mean of epv00's Earth and the ELP Moon is accurate to tens of km.
-        (re, ve), (rm, vm) = helio("earth"), helio("moon")
-        return re + _MOON_SHARE * (rm - re), ve + _MOON_SHARE * (vm - ve)
-    return helio(body)
+    pm, vm = get_body_barycentric_posvel("moon", times, ephemeris="builtin")
+    rm, vm = (pm.xyz - ps.xyz).to_value(u.m).T, (vm.xyz - vs.xyz).to_value(u.m / u.s).T
+    if body == "moon":
+        return rm, vm
+    # "emb": astropy's builtin "earth-moon-barycenter" is ERFA plan94's (errors of thousands of km); the
+    # mass-weighted mean of epv00's Earth and the ELP Moon is accurate to tens of km.
+    re, ve = _builtin_icrs("earth", t)
+    return re + _MOON_SHARE * (rm - re), ve + _MOON_SHARE * (vm - ve)
 
 
 # --- JPL DE421 through jplephem ---------------------------------------------------------------------

@@ -72,6 +72,26 @@ def test_vectorised_matches_scalar_and_time_input():
     assert not np.any(rs) and not np.any(vs)
 
 
+@pytest.mark.parametrize("body", ["earth", "moon", "venus", "jupiter"])
+def test_builtin_is_astropys_builtin_ephemeris(body):
+    # sim.ephemeris calls ERFA epv00/plan94 directly for speed; astropy's get_body_barycentric_posvel
+    # (ephemeris="builtin") minus the Sun must give the same heliocentric state to round-off (1 mm, 1e-8 m/s).
+    from astropy.coordinates import get_body_barycentric_posvel
+
+    from sim.frames import icrs_to_ecliptic
+    from sim.timeconv import tdb_seconds_to_epoch
+
+    t = np.linspace(tdb("1905-01-01"), tdb("2095-01-01"), 7)
+    times = tdb_seconds_to_epoch(t)
+    pb, vb = get_body_barycentric_posvel(body, times, ephemeris="builtin")
+    ps, vs = get_body_barycentric_posvel("sun", times, ephemeris="builtin")
+    r_ref = icrs_to_ecliptic((pb.xyz - ps.xyz).to_value(u.m).T)
+    v_ref = icrs_to_ecliptic((vb.xyz - vs.xyz).to_value(u.m / u.s).T)
+    r, v = body_states(body, t)
+    np.testing.assert_allclose(r, r_ref, rtol=0, atol=1e-3)
+    np.testing.assert_allclose(v, v_ref, rtol=0, atol=1e-8)
+
+
 def test_emb_is_mass_weighted_earth_and_moon():
     t = tdb("2031-05-05")
     re, _ = body_state("earth", t)
