@@ -257,9 +257,9 @@ int main(int argc, char **argv)
     if (stats) {
         for (int i = 0; i < SIM_N_AXES; ++i) {
             const sim_axis_t *a = &sim.ax[i];
-            fprintf(stderr, "STATS axis %d steps %ld cycles %llu travelled %llu seq_errors %llu\n", i,
-                    (long)a->steps, (unsigned long long)a->cycles, (unsigned long long)a->travelled,
-                    (unsigned long long)a->seq_errors);
+            fprintf(stderr, "STATS axis %d steps %ld cycles %llu travelled %llu seq_errors %llu shuttle_um %.1f\n",
+                    i, (long)a->steps, (unsigned long long)a->cycles, (unsigned long long)a->travelled,
+                    (unsigned long long)a->seq_errors, a->steps * SIM_UM_PER_STEP);
         }
         fprintf(stderr, "STATS rx_bad %u tx_dropped %llu\n", (unsigned)fw.rx.rx_bad,
                 (unsigned long long)g_tx_dropped);
