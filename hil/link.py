@@ -16,7 +16,6 @@ import datetime as _dt
 import os
 import queue
 import threading
-import time
 
 import serial
 
@@ -93,10 +92,16 @@ class Link:
     def open(cls, url: str, log_path: str | os.PathLike | None = None, baudrate: int = UART_BAUD,
              log: FrameLog | None = None) -> "Link":
         """Open ``url`` (8N1 at ``baudrate``; the rate is ignored on USB CDC-ACM and ptys)."""
+        # exclusive: an advisory lock on device paths, so two programs cannot drive one board (their
+        # sequence numbers and heartbeats would interleave); URL handlers other than plain paths ignore it
+        exclusive = True if "://" not in url else None
         try:
             port = serial.serial_for_url(url, baudrate=baudrate, bytesize=8, parity="N", stopbits=1,
-                                         timeout=_READ_TIMEOUT_S, write_timeout=1.0)
+                                         timeout=_READ_TIMEOUT_S, write_timeout=1.0, exclusive=exclusive)
         except (serial.SerialException, OSError, ValueError) as exc:
+            if "exclusively lock" in str(exc):
+                raise LinkError(f"serial port {url!r} is in use by another program (bliss board, screen, "
+                                "minicom?); close it first") from None
             raise LinkError(f"cannot open serial port {url!r} ({exc}); check the path and that the board is plugged in") from None
         own = False
         if log is None and log_path is not None:
@@ -186,16 +191,3 @@ class Link:
 
     def __exit__(self, *exc):
         self.close()
-
-    @staticmethod
-    def wait_openable(url: str, timeout: float, period: float = 0.05) -> bool:
-        """True once ``url`` can be opened (it is opened and closed again), False after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                serial.serial_for_url(url, timeout=0).close()
-                return True
-            except (serial.SerialException, OSError, ValueError):
-                if time.monotonic() >= deadline:
-                    return False
-                time.sleep(period)

@@ -183,3 +183,11 @@ def test_socket_url_link():
     finally:
         srv.close()
     t.join(timeout=2.0)
+
+
+def test_second_opener_is_refused(fake_factory):
+    fb = fake_factory()
+    with Link.open(fb.port):
+        with pytest.raises(LinkError, match="in use by another program"):
+            Link.open(fb.port)
+    Link.open(fb.port).close()  # free again once the first link is closed
