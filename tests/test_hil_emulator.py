@@ -9,9 +9,9 @@ import threading
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bliss.protocol import messages as m
-from bliss.protocol.framing import Frame
 from hil.driver import Board, BoardNack, BoardReset
 from hil.emulated import EmulatedBoard
 
@@ -381,9 +381,6 @@ def test_length_rules_on_the_board(board):
     board.link.send_raw(_wire_body(1, m.MsgType.PING, 3, b"")[:-4] + b"\x00", "shorter than 7 bytes")
     assert board.ping(b"still here") < 1.0
     assert board.status().rx_bad == before + 3
-
-
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
