@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from bliss.protocol.framing import Frame
 from bliss.protocol.messages import (
-    ALL_AXES, COMMAND_RETRIES, COMMAND_TIMEOUT_S, HEARTBEAT_PERIOD_S, PROTO_VERSION, Ack, ClearFaults,
+    ALL_AXES, AxisFault, COMMAND_RETRIES, COMMAND_TIMEOUT_S, HEARTBEAT_PERIOD_S, PROTO_VERSION, Ack, ClearFaults,
     Config, ErrorCode, Event, EventKind, Heartbeat, Hello, HelloInfo, Hold, Inject, InjectKind,
     MessageError, Move, MsgType, Nack, Ping, Pong, Reset, Status, StatusInfo, Stop, decode_frame,
     encode_message,
@@ -35,6 +35,8 @@ __all__ = ["BoardError", "BoardTimeout", "BoardNack", "BoardReset", "ProtocolMis
 #: How long to wait for EVENT BOOT after RESET / INJECT RESET before saying HELLO anyway, s. The
 #: protocol promises EVENT BOOT within 100 ms of start (docs/protocol.md section 4); 1 s is our margin.
 _BOOT_WAIT_S = 1.0
+#: Faults that end a move (STALL, STUCK, WATCHDOG); MISSED and LIMIT are reported while it goes on.
+_STOPPING_FAULTS = AxisFault.STALL | AxisFault.STUCK | AxisFault.WATCHDOG
 #: How many board events to remember (our choice: a few minutes of traffic).
 _EVENT_MEMORY = 10_000
 
@@ -129,15 +131,15 @@ class Board:
         self._dispatcher: threading.Thread | None = None
         self._hb_thread: threading.Thread | None = None
         self._hb_enabled = threading.Event()
-        if heartbeat:
-            self._hb_enabled.set()
+        self._hb_wanted = bool(heartbeat)
         self._last_tx = 0.0
 
     # ------------------------------------------------------------------ connection
     def connect(self) -> HelloInfo:
         """Open the port, say HELLO, check the protocol version, start the heartbeat. Returns HELLO_INFO."""
         self._closing.clear()
-        self._open_link()
+        if self._link is None or not self._link.alive:
+            self._open_link()
         if self._dispatcher is None or not self._dispatcher.is_alive():
             self._dispatcher = threading.Thread(target=self._dispatch_loop, daemon=True,
                                                 name=f"board-dispatch {self.url}")
@@ -147,6 +149,8 @@ class Board:
         except BoardError:
             self.close()
             raise
+        if self._hb_wanted:
+            self._hb_enabled.set()
         if self._hb_thread is None or not self._hb_thread.is_alive():
             self._hb_thread = threading.Thread(target=self._heartbeat_loop, daemon=True,
                                                name=f"board-heartbeat {self.url}")
@@ -243,9 +247,13 @@ class Board:
         now = time.monotonic()
         if ev.event == EventKind.BOOT:
             self._note_boot_id(ev.data, "EVENT BOOT")
-        elif ev.event == EventKind.MOVE_DONE:
+        elif ev.event == EventKind.MOVE_DONE or (
+                ev.event == EventKind.FAULT and ev.data & _STOPPING_FAULTS):
             with self._state_lock:
                 self._moving.discard(ev.axis)
+        elif ev.event == EventKind.WATCHDOG:
+            with self._state_lock:
+                self._moving.clear()
         with self._event_cv:
             self._events.append(ReceivedEvent(now, seq, ev))
             del self._events[:-_EVENT_MEMORY]
@@ -479,7 +487,10 @@ class Board:
         self._command(Inject(int(kind), int(axis), int(param)))
 
     def reset(self) -> HelloInfo:
-        """RESET the board, wait for EVENT BOOT and say HELLO again; returns the new HELLO_INFO."""
+        """RESET the board, wait for EVENT BOOT and say HELLO again; returns the new HELLO_INFO.
+
+        The reset is recorded in ``resets`` but never raises BoardReset: the host asked for it."""
+        self._forget_moves(ALL_AXES)
         return self._reset_and_rehello(Reset(), ack_required=True)
 
     def _reset_and_rehello(self, msg, ack_required: bool) -> HelloInfo:

@@ -243,10 +243,12 @@ def test_reset_in_the_middle_of_a_move_is_noticed(board):
 
 def test_reset_command_gives_new_boot_id(board):
     old = board.boot_id
-    info = board.reset()
+    board.move(0, 2000, 200)
+    info = board.reset()  # asked for by the host: recorded, never raised as BoardReset
     assert info.boot_id != old and board.boot_id == info.boot_id
-    assert board.resets[-1].moving_axes == ()  # nothing was moving: recorded, not raised
-    assert board.status().uptime_ms < 1000
+    assert board.resets[-1].moving_axes == ()
+    st = board.status()
+    assert st.uptime_ms < 1000 and not st.axes[0].moving
 
 
 def test_reconnect_after_port_goes_away(emu, tmp_path):

@@ -191,3 +191,37 @@ def test_second_opener_is_refused(fake_factory):
         with pytest.raises(LinkError, match="in use by another program"):
             Link.open(fb.port)
     Link.open(fb.port).close()  # free again once the first link is closed
+
+
+def test_every_message_type_python_to_python(fake_factory, tmp_path):
+    """The host codec against itself through a pty: every command out, every board message back."""
+    from bliss.protocol.framing import FrameDecoder
+
+    fb = fake_factory()
+    log = tmp_path / "frames.log"
+    with Board(fb.port, log_path=log) as b:
+        b.ping(b"\x00")
+        b.heartbeat()
+        b.configure(2, 500, -50, 50)
+        b.move(2, 5, 0)
+        b.wait_move(2, 2.0)
+        b.hold(2)
+        b.stop()
+        with pytest.raises(BoardError):
+            b.move(2, 51, 1000)
+        b.inject(m.InjectKind.STUCK, 0)
+        b.move(0, 100, 1000)
+        assert b.wait_event(m.EventKind.FAULT, 1.0) is not None
+        b.clear_faults(0)
+        b.reset()
+        b.close()
+        b.connect()  # a closed Board can connect again, heartbeat included
+        assert b.heartbeat_enabled and b.ping() < 1.0
+    seen = {"TX": set(), "RX": set()}
+    for line in log.read_text().splitlines():
+        _, direction, wire, *_ = line.split(" ", 3)
+        if direction in seen:
+            (frame,) = FrameDecoder().feed(bytes.fromhex(wire))
+            seen[direction].add(frame.type)
+    assert seen["TX"] == set(m.COMMAND_TYPES)
+    assert seen["RX"] == set(m.MESSAGE_CLASSES) - set(m.COMMAND_TYPES)
