@@ -114,10 +114,12 @@ def test_ten_orbits_agree_with_hapsira_propagators(hapsira, method):
     # analytic vs analytic (our universal-variable Kepler solver): measured 1 cm, tolerance 1 m
     r_k = np.array([kepler_propagate(GM_SUN, R0, V0, t - T0)[0] for t in t_out])
     assert np.max(np.linalg.norm(r_k - r_h, axis=1)) < 1.0
-    # our integrator at rtol 1e-12: measured 5 m after 10 orbits against Kepler; tolerance 50 m, 1e-5 m/s
+    # our integrator at rtol 1e-12: measured 6 m after 10 orbits. Tolerance 100 m ~ 10 x rtol x |r| x
+    # (10 orbits x 2 pi rad), i.e. ten times a relative error of rtol per radian of orbit; a frame, GM or
+    # epoch slip would show as km. Velocity: 100 m x n (2e-7 rad/s) ~ 2e-5 m/s, tolerance 1e-4 m/s.
     r_i, v_i = _ours_integrated(t_out, 1e-12)
-    assert np.max(np.linalg.norm(r_i - r_h, axis=1)) < 50.0
-    assert np.max(np.linalg.norm(v_i - v_h, axis=1)) < 1e-5 * 1e3
+    assert np.max(np.linalg.norm(r_i - r_h, axis=1)) < 100.0
+    assert np.max(np.linalg.norm(v_i - v_h, axis=1)) < 1e-4
 
 
 @pytest.mark.poliastro
