@@ -19,8 +19,9 @@ __all__ = ["EmulatedBoard"]
 class EmulatedBoard:
     """Start/stop/restart the C emulator; ``port`` is the stable symlink path."""
 
-    def __init__(self, args=(), link_dir: str | os.PathLike | None = None):
+    def __init__(self, args=(), link_dir: str | os.PathLike | None = None, stderr=subprocess.DEVNULL):
         self.args = tuple(map(str, args))
+        self.stderr = stderr  # the emulator's stderr: DEVNULL for tests, None (inherit) for a person
         self._own_dir = link_dir is None
         self.dir = tempfile.mkdtemp(prefix="bliss-emu-") if link_dir is None else os.fspath(link_dir)
         self.port = os.path.join(self.dir, "board")
@@ -34,7 +35,7 @@ class EmulatedBoard:
 
         if self.proc is not None:
             raise RuntimeError("emulated board already running; stop() it first")
-        self.proc, self.pty = start_emulator(self.args, stderr=subprocess.DEVNULL)
+        self.proc, self.pty = start_emulator(self.args, stderr=self.stderr)
         tmp = self.port + ".new"
         if os.path.lexists(tmp):
             os.unlink(tmp)

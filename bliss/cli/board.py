@@ -142,7 +142,7 @@ def _cmd_emulate(args) -> int:
 
     _validate(args)
     emu_args = ("--seed", str(args.seed)) if args.seed is not None else ()
-    emu = EmulatedBoard(emu_args, link_dir=None)
+    emu = EmulatedBoard(emu_args, stderr=None)  # its diagnostics go to our stderr
     try:
         emu.start()
     except (FirmwareBuildError, OSError) as exc:
