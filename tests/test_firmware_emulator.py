@@ -6,6 +6,7 @@ less than N/f) and a loose upper bound for a loaded 2-core machine.
 """
 from __future__ import annotations
 
+import os
 import signal
 import struct
 import subprocess
@@ -344,3 +345,31 @@ def test_emulator_rejects_bad_options_with_exit_2(args):
     res = subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=5)
     assert res.returncode == 2 and res.stdout == ""
     assert res.stderr.count("\n") == 1 and "error" in res.stderr
+
+
+def test_host_can_close_and_reopen_the_port(board):
+    board.link.close()
+    board.link = Link(board.port)  # a host reconnecting to the same board
+    assert board.link.command(PING, b"again") == (PONG, b"again")
+    board.link.close()
+    board.link = Link(board.port)
+    assert board.link.command(PING, b"third") == (PONG, b"third")
+
+
+def test_emulator_exits_when_its_parent_dies():
+    exe = build.ensure_built()
+    # the shell starts the emulator in the background, prints its pid and exits at once
+    res = subprocess.run(["sh", "-c", f"'{exe}' >/dev/null 2>&1 & echo $!"], capture_output=True,
+                         text=True, timeout=5)
+    pid = int(res.stdout.strip())
+    deadline = time.monotonic() + 3.0
+    alive = True
+    while alive and time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+            time.sleep(0.05)
+        except ProcessLookupError:
+            alive = False
+    if alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive, "the emulator kept running after its parent exited"
