@@ -8,21 +8,25 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from sim.dop853 import integrate_final
+from sim.dop853 import FORM_CARTESIAN, FORM_MEE, integrate_final
 
 
 @njit(cache=True, parallel=True)
-def _final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol, out):
+def _final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol, form, out):
     for j in prange(Y0.shape[0]):
-        out[j, :] = integrate_final(Y0[j], SEG_T[j], SEG_MODE[j], SEG_ATT[j], P[j], rtol)
+        out[j, :] = integrate_final(Y0[j], SEG_T[j], SEG_MODE[j], SEG_ATT[j], P[j], rtol, form)
 
 
-def propagate_final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol=1e-10):
+def propagate_final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol=1e-10, formulation="mee"):
     """Final states (n, 6) of n trajectories.
 
     Y0 (n, 6) m, m/s; SEG_T (n, nseg+1) TDB s; SEG_MODE (n, nseg) int; SEG_ATT (n, nseg, 3);
     P (n, n_params) from ``Sail.kernel_params()`` (a single row is broadcast to all trajectories).
+    ``formulation``: ``"mee"`` or ``"cartesian"``, as ``sim.integrator.propagate``.
     """
+    forms = {"mee": FORM_MEE, "cartesian": FORM_CARTESIAN}
+    if formulation not in forms:
+        raise ValueError(f"formulation must be 'mee' or 'cartesian', got {formulation!r}")
     Y0 = np.ascontiguousarray(Y0, dtype=np.float64)
     n = Y0.shape[0]
     SEG_T = np.ascontiguousarray(np.broadcast_to(SEG_T, (n,) + np.shape(SEG_T)[-1:]), dtype=np.float64)
@@ -32,5 +36,5 @@ def propagate_final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol=1e-10):
     if SEG_T.shape[1] != SEG_MODE.shape[1] + 1 or SEG_ATT.shape[1] != SEG_MODE.shape[1]:
         raise ValueError("SEG_T must have one more column than SEG_MODE and SEG_ATT has rows")
     out = np.empty((n, 6))
-    _final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, float(rtol), out)
+    _final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, float(rtol), forms[formulation], out)
     return out

@@ -24,6 +24,7 @@ from numba import njit
 from scipy.integrate._ivp import dop853_coefficients as _tab
 
 from sim.dynamics import rhs, segment_attitude
+from sim.mee import cart_to_mee, mee_atol, mee_to_cart, rhs_mee
 from sim.kepler import elements_state
 
 A = np.ascontiguousarray(_tab.A, dtype=np.float64)          # (16, 16), stages 13..15 for dense output
@@ -43,6 +44,9 @@ ERR_EXP = -1.0 / 8.0
 EV_TERMINAL, EV_DIR, EV_R, EV_MU, EV_A, EV_E, EV_I, EV_RAAN, EV_ARGP, EV_M0, EV_T0 = range(11)
 EV_NPAR = 11
 EV_CLOSEST, EV_SUN_DISTANCE, EV_TARGET_DISTANCE = 0, 1, 2
+
+#: State formulations: Cartesian [r, v], or modified equinoctial elements (sim.mee).
+FORM_CARTESIAN, FORM_MEE = 0, 1
 
 STATUS_OK, STATUS_EVENT, STATUS_MAX_STEPS, STATUS_STEP_UNDERFLOW = 0, 1, -1, -2
 
@@ -71,6 +75,23 @@ def _event_g(kind, par, t, y):
     return math.sqrt(dx * dx + dy * dy + dz * dz) - par[EV_R]
 
 
+@njit(cache=True, inline="always")
+def _deriv(form, t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out):
+    if form == FORM_MEE:
+        rhs_mee(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out)
+    else:
+        rhs(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out)
+
+
+@njit(cache=True, inline="always")
+def _cart(form, y, out):
+    """The Cartesian state of integration state y (a copy for FORM_CARTESIAN)."""
+    if form == FORM_MEE:
+        mee_to_cart(y, out)
+    else:
+        out[:] = y
+
+
 @njit(cache=True)
 def _dense_eval(t_old, h, y_old, F, t, out):
     s = (t - t_old) / h
@@ -81,11 +102,11 @@ def _dense_eval(t_old, h, y_old, F, t, out):
 
 
 @njit(cache=True)
-def _error_norm(K, h, y, y_new, rtol, atol):
+def _error_norm(K, h, y, y_new, rtol, atol, relw):
     e5 = 0.0
     e3 = 0.0
     for i in range(6):
-        sc = atol[i] + rtol * max(abs(y[i]), abs(y_new[i]))
+        sc = atol[i] + rtol * relw[i] * max(abs(y[i]), abs(y_new[i]))
         a5 = 0.0
         a3 = 0.0
         for j in range(13):
@@ -100,8 +121,11 @@ def _error_norm(K, h, y, y_new, rtol, atol):
 
 @njit(cache=True)
 def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel,
-              rtol, atol, t_out, y_out, ev_kind, ev_par, ev_t, ev_y, ev_which, max_steps):
-    """Integrate y0 from seg_t[0] to seg_t[-1] over the attitude segments.
+              rtol, atol, t_out, y_out, ev_kind, ev_par, ev_t, ev_y, ev_which, max_steps, form):
+    """Integrate the Cartesian state y0 from seg_t[0] to seg_t[-1] over the attitude segments.
+
+    ``form`` selects the variables integrated: FORM_CARTESIAN, or FORM_MEE (modified equinoctial
+    elements; ``atol`` then applies to them, see ``sim.mee.mee_atol``). Inputs and outputs are Cartesian.
 
     Fills ``y_out`` (len(t_out), 6) at the requested times (sorted, within the span) and the event arrays
     (``ev_t`` (m,), ``ev_y`` (m, 6), ``ev_which`` (m,)) up to their capacity m.
@@ -113,7 +137,16 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
     ev_cap = ev_t.shape[0]
     K = np.empty((16, 6))
     F = np.empty((7, 6))
-    y = y0.copy()
+    y = np.empty(6)
+    # weights of the relative part of the error scale: the true longitude L of MEE grows without bound
+    # (2 pi per revolution), so its error is held in absolute terms only
+    relw = np.ones(6)
+    if form == FORM_MEE:
+        cart_to_mee(y0, y)
+        relw[5] = 0.0
+    else:
+        y[:] = y0
+    yc = np.empty(6)  # Cartesian scratch for outputs and events
     y_new = np.empty(6)
     att = np.empty(4)
     ytmp = np.empty(6)
@@ -127,24 +160,24 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
     t = seg_t[0]
     j_out = 0
     while j_out < n_out and t_out[j_out] <= t:  # outputs at (or before) the start
-        y_out[j_out, :] = y
+        y_out[j_out, :] = y0
         j_out += 1
     for e in range(n_ev_spec):
-        g_old[e] = _event_g(ev_kind[e], ev_par[e], t, y)
+        g_old[e] = _event_g(ev_kind[e], ev_par[e], t, y0)
     h = 0.0
     steps = 0
     for k in range(nseg):
         t_end = seg_t[k + 1]
         mode = seg_mode[k]
         segment_attitude(mode, seg_att[k], att)
-        rhs(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, f)
+        _deriv(form, t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, f)
         nfev += 1
         if h == 0.0:
             # initial step (Hairer et al. 1993, sec. II.4, simplified)
             d0 = 0.0
             d1 = 0.0
             for i in range(6):
-                sc = atol[i] + rtol * abs(y[i])
+                sc = atol[i] + rtol * relw[i] * abs(y[i])
                 d0 += (y[i] / sc) ** 2
                 d1 += (f[i] / sc) ** 2
             d0 = math.sqrt(d0 / 6.0)
@@ -152,11 +185,11 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
             h = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
             for i in range(6):
                 ytmp[i] = y[i] + h * f[i]
-            rhs(t + h, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K[1])
+            _deriv(form, t + h, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K[1])
             nfev += 1
             d2 = 0.0
             for i in range(6):
-                sc = atol[i] + rtol * abs(y[i])
+                sc = atol[i] + rtol * relw[i] * abs(y[i])
                 d2 += ((K[1, i] - f[i]) / sc) ** 2
             d2 = math.sqrt(d2 / 6.0) / h
             if max(d1, d2) <= 1e-15:
@@ -188,17 +221,17 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
                     for jj in range(s):
                         acc += A[s, jj] * K[jj, i]
                     ytmp[i] = y[i] + h_try * acc
-                rhs(t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K[s])
+                _deriv(form, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K[s])
             for i in range(6):
                 acc = 0.0
                 for jj in range(N_STAGES):
                     acc += B[jj] * K[jj, i]
                 y_new[i] = y[i] + h_try * acc
             t_new = t_end if last else t + h_try
-            rhs(t_new, y_new, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K[12])
+            _deriv(form, t_new, y_new, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K[12])
             nfev += N_STAGES
             steps += 1
-            err = _error_norm(K, h_try, y, y_new, rtol, atol)
+            err = _error_norm(K, h_try, y, y_new, rtol, atol, relw)
             if err > 1.0:
                 n_rej += 1
                 h = h_try * max(MIN_FACTOR, SAFETY * err ** ERR_EXP)
@@ -207,8 +240,10 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
             # --- accepted: dense output only if something needs it in (t, t_new] ---
             need_dense = j_out < n_out and t_out[j_out] <= t_new
             g_new_any = False
+            if n_ev_spec > 0:
+                _cart(form, y_new, yc)
             for e in range(n_ev_spec):
-                g_new = _event_g(ev_kind[e], ev_par[e], t_new, y_new)
+                g_new = _event_g(ev_kind[e], ev_par[e], t_new, yc)
                 d = ev_par[e, EV_DIR] if ev_kind[e] != EV_CLOSEST else 1.0
                 crossed = (g_old[e] < 0.0 <= g_new and d >= 0.0) or (g_old[e] > 0.0 >= g_new and d <= 0.0)
                 if crossed:
@@ -220,7 +255,7 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
                         for jj in range(s):
                             acc += A[s, jj] * K[jj, i]
                         ytmp[i] = y[i] + h_try * acc
-                    rhs(t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K[s])
+                    _deriv(form, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K[s])
                 nfev += 3
                 for i in range(6):
                     dy = y_new[i] - y[i]
@@ -236,7 +271,7 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
             stop_t = t_new
             stopped = False
             for e in range(n_ev_spec):
-                g_new = _event_g(ev_kind[e], ev_par[e], t_new, y_new)
+                g_new = _event_g(ev_kind[e], ev_par[e], t_new, yc)
                 d = ev_par[e, EV_DIR] if ev_kind[e] != EV_CLOSEST else 1.0
                 up = g_old[e] < 0.0 <= g_new
                 down = g_old[e] > 0.0 >= g_new
@@ -250,7 +285,8 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
                         if not (ta < tc < tb):
                             tc = 0.5 * (ta + tb)
                         _dense_eval(t, h_try, y, F, tc, ytmp)
-                        gc = _event_g(ev_kind[e], ev_par[e], tc, ytmp)
+                        _cart(form, ytmp, yc)
+                        gc = _event_g(ev_kind[e], ev_par[e], tc, yc)
                         if (gc < 0.0) == (ga < 0.0):
                             ta, ga = tc, gc
                             if side == -1:
@@ -266,7 +302,7 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
                     _dense_eval(t, h_try, y, F, tc, ytmp)
                     if n_ev < ev_cap:
                         ev_t[n_ev] = tc
-                        ev_y[n_ev, :] = ytmp
+                        _cart(form, ytmp, ev_y[n_ev])
                         ev_which[n_ev] = e
                         n_ev += 1
                     if ev_par[e, EV_TERMINAL] != 0.0 and tc <= stop_t:
@@ -276,9 +312,10 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
             # outputs in (t, stop_t]
             while j_out < n_out and t_out[j_out] <= stop_t:
                 if t_out[j_out] == t_new:
-                    y_out[j_out, :] = y_new
+                    _cart(form, y_new, y_out[j_out])
                 else:
-                    _dense_eval(t, h_try, y, F, t_out[j_out], y_out[j_out])
+                    _dense_eval(t, h_try, y, F, t_out[j_out], ytmp)
+                    _cart(form, ytmp, y_out[j_out])
                 j_out += 1
             if stopped:
                 _dense_eval(t, h_try, y, F, stop_t, y)
@@ -296,15 +333,17 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
             h = max(h, h_try * factor) if last else h_try * factor
         if status != STATUS_OK:
             break
-    return y, t, status, nfev, n_acc, n_rej, n_ev
+    y_final = np.empty(6)
+    _cart(form, y, y_final)
+    return y_final, t, status, nfev, n_acc, n_rej, n_ev
 
 
 @njit(cache=True)
-def integrate_final(y0, seg_t, seg_mode, seg_att, p, rtol):
+def integrate_final(y0, seg_t, seg_mode, seg_att, p, rtol, form=FORM_MEE):
     """Final state only, Sun + sail, no third bodies, no output grid, no events (optimiser workhorse)."""
-    atol = default_atol(rtol)
+    atol = mee_atol(rtol) if form == FORM_MEE else default_atol(rtol)
     y, t, status, nfev, na, nr, ne = integrate(
         y0, seg_t, seg_mode, seg_att, p, np.zeros(0), 0.0, 1.0, np.zeros((0, 2, 3)), np.zeros((0, 2, 3)),
         rtol, atol, np.zeros(0), np.zeros((0, 6)), np.zeros(0, np.int64), np.zeros((0, EV_NPAR)),
-        np.zeros(0), np.zeros((0, 6)), np.zeros(0, np.int64), 10_000_000)
+        np.zeros(0), np.zeros((0, 6)), np.zeros(0, np.int64), 10_000_000, form)
     return y

@@ -215,6 +215,8 @@ def _state_array(y0):
     return y
 
 
+_FORMS = {"mee": dop853.FORM_MEE, "cartesian": dop853.FORM_CARTESIAN}
+
 #: Empty event arrays (read-only in the kernel), shared by every call without events.
 _NO_EVENTS = (np.zeros(0, np.int64), np.zeros((0, dop853.EV_NPAR)), np.zeros(0), np.zeros((0, 6)),
               np.zeros(0, np.int64))
@@ -222,19 +224,28 @@ _NO_EVENTS = (np.zeros(0, np.int64), np.zeros((0, dop853.EV_NPAR)), np.zeros(0),
 
 def propagate(y0, schedule: Schedule, sail: Sail, t_out=None, rtol=1e-10, atol=None,
               third_bodies: ThirdBodies | None = None, events=(), max_steps=5_000_000,
-              max_events=10_000) -> Trajectory:
+              max_events=10_000, formulation="mee") -> Trajectory:
     """Fly ``schedule`` from state ``y0`` (at ``schedule.t0``) to ``schedule.t1`` with ``sail``.
 
     ``t_out``: output times (sorted, within the schedule's span); default: the segment switch times.
     ``rtol``: relative tolerance of the embedded error estimate; ``atol`` defaults to
     ``sim.dop853.default_atol(rtol)``. ``third_bodies``: optional point-mass perturbers.
     ``events``: a sequence of :class:`EventSpec`.
+    ``formulation``: the variables integrated, ``"mee"`` (modified equinoctial elements, default: far
+    fewer steps for a sail's slow, smooth push) or ``"cartesian"``. Inputs and outputs are Cartesian
+    either way, and ``atol`` applies to the integrated variables.
     """
     y0 = _state_array(y0)
     if not (0 < rtol < 1e-2):
         raise ValueError(f"rtol must be in (0, 1e-2), got {rtol!r}")
+    form = _FORMS.get(formulation)
+    if form is None:
+        raise ValueError(f"formulation must be one of {sorted(_FORMS)}, got {formulation!r}")
     if atol is None:
-        atol = np.array([rtol * 1e10] * 3 + [rtol * 2e3] * 3)  # as sim.dop853.default_atol
+        if form == dop853.FORM_MEE:  # as sim.mee.mee_atol
+            atol = np.array([rtol * 1e10] + [rtol] * 5)
+        else:  # as sim.dop853.default_atol
+            atol = np.array([rtol * 1e10] * 3 + [rtol * 2e3] * 3)
     else:
         atol = np.broadcast_to(np.asarray(atol, float), (6,)).copy()
     t_out = schedule.t.copy() if t_out is None else np.ascontiguousarray(t_out, dtype=np.float64).reshape(-1)
@@ -258,7 +269,7 @@ def propagate(y0, schedule: Schedule, sail: Sail, t_out=None, rtol=1e-10, atol=N
     y_out = np.full((t_out.shape[0], 6), np.nan)
     y, t, status, nfev, nacc, nrej, nev = dop853.integrate(
         y0, schedule.t, schedule.mode, schedule.att, sail.kernel_params(), *tb,
-        float(rtol), atol, t_out, y_out, ev_kind, ev_par, ev_t, ev_y, ev_which, int(max_steps))
+        float(rtol), atol, t_out, y_out, ev_kind, ev_par, ev_t, ev_y, ev_which, int(max_steps), form)
     if status in (dop853.STATUS_MAX_STEPS, dop853.STATUS_STEP_UNDERFLOW):
         what = "too many steps" if status == dop853.STATUS_MAX_STEPS else "step size underflow"
         raise RuntimeError(f"integration failed at t={t:.6g} s ({what}); loosen rtol or check the state")
@@ -282,11 +293,11 @@ def _event_distance(spec: EventSpec, t, y):
     return float(np.linalg.norm(y[:3] - rt))
 
 
-def propagate_final(y0, seg_t, seg_mode, seg_att, sail_params, rtol=1e-10):
+def propagate_final(y0, seg_t, seg_mode, seg_att, sail_params, rtol=1e-10, formulation="mee"):
     """Final state only (Sun + sail), compiled and with no output arrays: for optimisers.
 
     Plain arrays in (as in :class:`Schedule`); ``sail_params`` from ``Sail.kernel_params()``. The
     compiled function itself is ``sim.dop853.integrate_final`` and may be called from numba code.
     """
     return dop853.integrate_final(np.ascontiguousarray(y0, dtype=np.float64), seg_t, seg_mode, seg_att,
-                                  sail_params, float(rtol))
+                                  sail_params, float(rtol), _FORMS[formulation])
