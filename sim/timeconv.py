@@ -7,6 +7,9 @@ input in UTC/TT/TAI is converted to TDB first (UTC needs leap seconds, which ast
 """
 from __future__ import annotations
 
+import warnings
+
+import erfa
 import numpy as np
 from astropy.time import Time
 
@@ -54,7 +57,15 @@ def epoch_to_tdb_seconds(t) -> float | np.ndarray:
     A scalar ``Time`` gives a float; an array ``Time`` gives a float64 array. The two-part Julian date
     is differenced before scaling, so precision is ~1 microsecond over centuries.
     """
-    tt = as_time(t).tdb
+    t = as_time(t)
+    if t.scale == "utc":
+        tt = t.tdb  # ERFA warns about "dubious year" where the leap-second table does not reach: keep it
+    else:
+        # From TT/TAI/TCB... astropy still estimates UT for the small TDB-TT terms and ERFA may warn
+        # "dubious year" before 1960 or in the future; it does not matter at that level (< 2 ms).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", erfa.ErfaWarning)
+            tt = t.tdb
     s = ((tt.jd1 - JD_J2000) + tt.jd2) * SECONDS_PER_DAY
     if np.ndim(s) == 0:
         return float(s)

@@ -4,6 +4,8 @@ import math
 import numpy as np
 import pytest
 from astropy import units as u
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from astropy.time import Time
 
 from sim.constants import AU, GM_EMB, GM_SUN, JULIAN_YEAR
@@ -199,8 +201,8 @@ def test_from_elements_checks_units():
 
 # --- MPCORB -----------------------------------------------------------------------------------------
 
-def bennu_mpcorb_line():
-    """Bennu in the MPC export format, built field by field from reference.md's elements.
+def mpcorb_line(M, peri, node, incl, e, a, epoch="K1111", desig="A1955", name="(101955) Bennu"):
+    """One line in the MPC export format, built field by field.
 
     Columns (1-based, MPC "Export Format for Minor-Planet Orbits"): 1-7 packed number (A1955 = 101955),
     9-13 H, 15-19 G, 21-25 packed epoch (K1111 = 2011-01-01), 27-35 M, 38-46 peri, 49-57 node, 60-68 incl,
@@ -208,11 +210,15 @@ def bennu_mpcorb_line():
     128-136 arc, 138-141 rms, 143-145 / 147-149 perturbers, 151-160 computer, 162-165 flags,
     167-194 readable designation, 195-202 last observation date.
     """
-    n = math.degrees(0.01720209895) / 1.1263910**1.5  # Gaussian k; 0.82446138 deg/day
-    line = (f"{'A1955':<7} {20.21:5.2f} {0.15:5.2f} K1111 {101.7039:9.5f}  {66.2231:9.5f}  {2.0609:9.5f}  "
-            f"{6.0349:9.5f}  {0.203745:9.7f} {n:11.8f} {1.126391:11.7f}  0 MPO600000  2651  15 1999-2024 "
-            f"0.44 M-v 3Eh MPCLINUX   0804 {'(101955) Bennu':<28}20240101")
-    return line
+    n = math.degrees(0.01720209895) / a**1.5  # Gaussian k, as the MPC uses
+    return (f"{desig:<7} {20.21:5.2f} {0.15:5.2f} {epoch} {M:9.5f}  {peri:9.5f}  {node:9.5f}  "
+            f"{incl:9.5f}  {e:9.7f} {n:11.8f} {a:11.7f}  0 MPO600000  2651  15 1999-2024 "
+            f"0.44 M-v 3Eh MPCLINUX   0804 {name:<28}20240101")
+
+
+def bennu_mpcorb_line():
+    """Bennu from reference.md's elements (JPL SBDB, epoch 2011-01-01.0)."""
+    return mpcorb_line(101.7039, 66.2231, 2.0609, 6.0349, 0.203745, 1.126391)
 
 
 def test_constructed_line_follows_the_column_spec():
@@ -238,6 +244,25 @@ def test_mpcorb_bennu_gives_the_reference_elements():
     r1, _ = b.state(BENNU.epoch + 200 * 86400)
     r2, _ = BENNU.state(BENNU.epoch + 200 * 86400)
     assert np.linalg.norm(r1 - r2) < 100.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(M=st.floats(0, 359.99999), peri=st.floats(0, 359.99999), node=st.floats(0, 359.99999),
+       incl=st.floats(0, 179.99999), e=st.floats(0, 0.9999999), a=st.floats(0.5, 99.0),
+       epoch=st.sampled_from(["J9611", "K0011", "K245V", "K25CA", "I99C9"]))
+def test_mpcorb_parses_any_well_formed_line(M, peri, node, incl, e, a, epoch):
+    b = SmallBody.from_mpcorb_line(mpcorb_line(M, peri, node, incl, e, a, epoch=epoch))
+    # field precision: 5 decimals for angles, 7 for e and a
+    assert math.degrees(b.M0) == pytest.approx(M, abs=6e-6)
+    assert math.degrees(b.argp) == pytest.approx(peri, abs=6e-6)
+    assert math.degrees(b.raan) == pytest.approx(node, abs=6e-6)
+    assert math.degrees(b.i) == pytest.approx(incl, abs=6e-6)
+    assert b.e == pytest.approx(e, abs=6e-8)
+    assert b.a / AU == pytest.approx(a, abs=6e-8)
+    year = {"I": 1800, "J": 1900, "K": 2000}[epoch[0]] + int(epoch[1:3])
+    month = int(epoch[3], 32)  # '1'..'9', 'A'..'C' = 10..12 (base-32 digits)
+    day = int(epoch[4], 32)  # '1'..'9', 'A'..'V' = 10..31
+    assert b.epoch == pytest.approx(epoch_to_tdb_seconds(Time(f"{year}-{month:02d}-{day:02d}", scale="tt")), abs=1e-6)
 
 
 def test_mpcorb_short_designation_without_readable_name():
