@@ -96,6 +96,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--v-inf-km-s", nargs="+", type=float, default=None, metavar="V",
                    help="departure excess velocity [km/s]: one number (along Earth's heliocentric "
                         "velocity) or three (ecliptic J2000 x y z); default 0")
+    p.add_argument("--tof-guess-days", type=float, default=None, metavar="DAYS",
+                   help="skip the feedback-law warm start: start the optimiser from its own crude guess "
+                        "with this time of flight [days] (faster when you know the transfer's length)")
     p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
     p.add_argument("--no-progress", action="store_true", help="do not show progress bars")
     p.set_defaults(func=run)
@@ -219,6 +222,12 @@ def build_inputs(args) -> dict:
         lim_kw["max_slew_deg_per_day"] = s
     limits = Limits(**lim_kw)
 
+    tof_guess = None
+    if args.tof_guess_days is not None:
+        tof_guess = _finite(args.tof_guess_days, "--tof-guess-days")
+        if tof_guess <= 0:
+            raise UsageError(f"--tof-guess-days must be a positive number of days, got {tof_guess:g}")
+        tof_guess *= DAY
     if args.segments is not None and args.segments < 1:
         raise UsageError(f"--segments must be a positive whole number, got {args.segments}")
 
@@ -264,7 +273,7 @@ def build_inputs(args) -> dict:
         _departure_state(t, v_vec)
         target.state(float(t))
     return {"sail": sail, "limits": limits, "target": target, "dates": dates, "window": window,
-            "v_inf": v_inf}
+            "v_inf": v_inf, "tof_guess": tof_guess}
 
 
 def departure_v_inf(t: float, v_inf) -> np.ndarray:
@@ -291,15 +300,24 @@ class _StageProgress:
     """Feeds the planners' progress into the one stage bar: G1 calls ``update(days)``, G2 calls it
     with a message."""
 
+    #: Shortest interval between redraws [s], so logs of non-terminal runs stay short.
+    MIN_INTERVAL_S = 0.5
+
     def __init__(self, bar, label):
-        self.bar, self.label, self.days = bar, label, 0.0
+        self.bar, self.label, self.days, self._last = bar, label, 0.0, 0.0
+
+    def _show(self, text):
+        now = time.monotonic()
+        if now - self._last >= self.MIN_INTERVAL_S:
+            self._last = now
+            self.bar.set_postfix_str(f"{self.label}: {text}")
 
     def update(self, n=1):
         self.days += float(n)
-        self.bar.set_postfix_str(f"{self.label}: {self.days:.0f} days flown")
+        self._show(f"{self.days:.0f} days flown")
 
     def __call__(self, msg):
-        self.bar.set_postfix_str(f"{self.label}: {msg}")
+        self._show(str(msg))
 
 
 def fly_feedback(problem, progress=None):
@@ -312,11 +330,14 @@ def fly_feedback(problem, progress=None):
         return _standin_feedback(problem)
 
 
-def minimise_time(problem, warm, n_segments=None, progress=None):
-    """G2's minimum-time optimiser; stand-in (returns the warm start) until it lands."""
+def minimise_time(problem, warm, n_segments=None, progress=None, tof_guess=None):
+    """G2's minimum-time optimiser (warm start, or its crude guess at ``tof_guess`` [s] when warm is None);
+    stand-in (returns the warm start) until it lands."""
     from bliss.guidance import optimise
 
     kw = {} if n_segments is None else {"n_segments": n_segments}
+    if warm is None:
+        kw["tof_guess"] = tof_guess
     try:
         return optimise.minimise_time(problem, warm, progress=progress, **kw)
     except NotImplementedError:
@@ -380,7 +401,8 @@ def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
 
     timings = {}
     window_rows = None
-    bar = tqdm(total=4 + (inputs["window"] is not None), desc="bliss plan", unit="stage",
+    n_stages = 3 + (inputs["window"] is not None) + (inputs.get("tof_guess") is None)
+    bar = tqdm(total=n_stages, desc="bliss plan", unit="stage",
                disable=not show_progress, file=sys.stderr, leave=False)
     try:
         if inputs["window"] is not None:
@@ -395,18 +417,24 @@ def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
             t_dep = float(inputs["dates"][0])
         problem = make_problem(inputs, t_dep)
 
-        bar.set_postfix_str("feedback warm start")
-        t_w = time.perf_counter()
-        warm = fly_feedback(problem, progress=_StageProgress(bar, "feedback") if show_progress else None)
-        timings["feedback_s"] = time.perf_counter() - t_w
-        bar.update(1)
+        warm = None
+        if inputs.get("tof_guess") is None:
+            bar.set_postfix_str("feedback warm start")
+            t_w = time.perf_counter()
+            warm = fly_feedback(problem, progress=_StageProgress(bar, "feedback") if show_progress else None)
+            timings["feedback_s"] = time.perf_counter() - t_w
+            bar.update(1)
 
         bar.set_postfix_str("minimum-time optimisation")
         t_w = time.perf_counter()
         try:
             best = minimise_time(problem, warm, n_segments=n_segments,
-                                 progress=_StageProgress(bar, "optimiser") if show_progress else None)
+                                 progress=_StageProgress(bar, "optimiser") if show_progress else None,
+                                 tof_guess=inputs.get("tof_guess"))
         except (RuntimeError, FloatingPointError, np.linalg.LinAlgError) as exc:
+            if warm is None:
+                raise RuntimeError(f"the optimiser failed ({exc}) and there is no feedback transfer to "
+                                   f"fall back on; try without --tof-guess-days") from None
             log(f"bliss plan: optimiser failed ({exc}); keeping the feedback transfer")
             best = warm
         timings["optimise_s"] = time.perf_counter() - t_w
@@ -426,7 +454,9 @@ def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
         bar.update(1)
     finally:
         bar.close()
-    converged = bool(best.converged) and miss_pos <= TOL_POS_M and miss_vel <= TOL_VEL_M_S
+    # "converged" = the rendezvous is closed, judged on the replay (what the files will fly); whether
+    # the optimiser also certified minimum time is reported beside it (optimiser_converged).
+    converged = miss_pos <= TOL_POS_M and miss_vel <= TOL_VEL_M_S
     return {"problem": problem, "warm": warm, "best": best, "t": t_s, "y": y, "attitude": att,
             "target_r": np.asarray(r_t), "target_v": np.asarray(v_t), "miss_pos": miss_pos,
             "miss_vel": miss_vel, "converged": converged, "window": window_rows, "timings": timings}
@@ -440,6 +470,15 @@ def _choose_departure(rows) -> float:
         return min(conv, key=lambda r: r[1])[0]
     fin = [r for r in rows if math.isfinite(r[1])]
     return min(fin, key=lambda r: r[1])[0] if fin else rows[0][0]
+
+
+def _history(h) -> dict:
+    """The optimiser's history, scalars only (iterations, constraint violation, timings)."""
+    out = {}
+    for k, v in dict(h or {}).items():
+        if isinstance(v, (bool, int, float, str, np.integer, np.floating, np.bool_)):
+            out[str(k)] = v
+    return out
 
 
 def build_summary(res: dict, inputs: dict) -> dict:
@@ -474,9 +513,10 @@ def build_summary(res: dict, inputs: dict) -> dict:
         "converged": res["converged"],
         "optimiser_converged": bool(best.converged),
         "n_segments": len(res["attitude"]),
-        "feedback": {"tof_days": warm.tof / DAY, "position_error_m": warm.miss_pos,
-                     "velocity_error_m_s": warm.miss_vel, "converged": bool(warm.converged),
-                     "method": warm.method},
+        "optimiser_history": _history(best.history),
+        "feedback": None if warm is None else {
+            "tof_days": warm.tof / DAY, "position_error_m": warm.miss_pos,
+            "velocity_error_m_s": warm.miss_vel, "converged": bool(warm.converged), "method": warm.method},
         "optimised": {"tof_days": best.tof / DAY, "position_error_m": best.miss_pos,
                       "velocity_error_m_s": best.miss_vel, "converged": bool(best.converged)},
         "frames": {"states": "heliocentric mean ecliptic and equinox of J2000 (internal); OEM/AEM in ICRF axes",
@@ -546,10 +586,14 @@ def run(args) -> int:
     res = plan(inputs, n_segments=args.segments, show_progress=not args.no_progress,
                log=lambda m: print(m, file=sys.stderr, flush=True))
     summary = write_products(args.out, res, inputs)
+    fb = "skipped" if summary["feedback"] is None else f"{summary['feedback']['tof_days']:.1f} days"
     print(f"bliss plan: {summary['target']['name']}: departure {summary['departure']['epoch']} TDB, "
           f"arrival {summary['arrival']['epoch']} TDB, {summary['tof_days']:.1f} days "
-          f"(feedback {summary['feedback']['tof_days']:.1f} days); miss {res['miss_pos'] / 1e3:.3g} km, "
+          f"(feedback {fb}); miss {res['miss_pos'] / 1e3:.3g} km, "
           f"{res['miss_vel']:.3g} m/s; method {summary['method']}; files in {args.out}", flush=True)
+    if res["converged"] and not res["best"].converged:
+        print("bliss plan: note: the rendezvous is closed but the optimiser did not certify the time of "
+              "flight as minimal (see optimiser_history in summary.json)", file=sys.stderr, flush=True)
     if not res["converged"]:
         print(f"bliss plan: rendezvous NOT closed (tolerance {TOL_POS_M / 1e3:.0f} km, {TOL_VEL_M_S:g} m/s): "
               f"best miss {res['miss_pos'] / 1e3:.6g} km, {res['miss_vel']:.6g} m/s; summary.json has "
