@@ -312,14 +312,15 @@ class CorruptingProxy:
     """A pty between the host and a board's port that corrupts whole frames in both directions.
 
     Each frame (bytes up to a 0x00) is, with probability ``p``, altered by flipping one random bit of
-    one of its non-delimiter bytes. Seeded, so a failing run can be replayed. ``corrupted`` counts
-    altered frames per direction ("to_board", "to_host").
+    one of its non-delimiter bytes. Seeded, with one generator per direction, so the pattern of each
+    direction does not depend on how the two directions interleave in time and a failing run can be
+    replayed. ``corrupted`` counts altered frames per direction ("to_board", "to_host").
     """
 
     def __init__(self, board_port: str, p: float, seed: int = 1):
         self.board_port = board_port
         self.p = p
-        self.rng = random.Random(seed)
+        self.rngs = {"to_board": random.Random(seed), "to_host": random.Random(seed + 1_000_003)}
         self.corrupted = {"to_board": 0, "to_host": 0}
         self._stop = threading.Event()
         self._thread = None
@@ -341,9 +342,10 @@ class CorruptingProxy:
                 return bytes(out)
             frame = bytearray(buf[:end + 1])
             del buf[:end + 1]
-            if end > 0 and self.rng.random() < self.p:
-                i = self.rng.randrange(end)
-                frame[i] ^= 1 << self.rng.randrange(8)
+            rng = self.rngs[key]
+            if end > 0 and rng.random() < self.p:
+                i = rng.randrange(end)
+                frame[i] ^= 1 << rng.randrange(8)
                 self.corrupted[key] += 1
             out += frame
 
