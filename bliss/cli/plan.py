@@ -77,8 +77,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     tgt.add_argument("--mpcorb", metavar="LINE_OR_FILE",
                      help="target from a Minor Planet Center MPCORB line, or a file holding one")
     when = p.add_mutually_exclusive_group()
-    when.add_argument("--date", help=f"departure date, ISO 8601 (UTC unless a scale follows, e.g. "
-                                     f"'2028-07-01 TDB') or 'JD2461000.5'; default {DEFAULT_DATE}")
+    when.add_argument("--date", help=f"departure date, ISO 8601, TDB unless a scale follows (e.g. "
+                                     f"'2028-07-01 12:00 UTC'), or 'JD2461000.5'; default {DEFAULT_DATE}")
     when.add_argument("--window", nargs=3, metavar=("START", "END", "STEP_DAYS"),
                       help="scan departure dates from START to END every STEP_DAYS days, plan the "
                            "shortest transfer found, and plot the window")
@@ -113,8 +113,15 @@ def _finite(x, what) -> float:
 
 
 def parse_date(text: str, what: str = "--date") -> float:
-    """TDB seconds past J2000 for a user date string; UsageError if it cannot be parsed."""
+    """TDB seconds past J2000 for a user date string (TDB unless a time scale follows, as in
+    ``bliss propagate``); UsageError if it cannot be parsed."""
+    from astropy.time import Time
+
     from sim.timeconv import epoch_to_tdb_seconds
+
+    parts = text.strip().rsplit(None, 1)
+    if not (len(parts) == 2 and parts[1].lower() in Time.SCALES):
+        text = f"{text.strip()} TDB"  # a bare date means TDB
 
     import warnings
 
@@ -124,8 +131,8 @@ def parse_date(text: str, what: str = "--date") -> float:
             return float(epoch_to_tdb_seconds(text))
     except ValueError:
         raise UsageError(f"{what}: cannot parse date {text!r}: use ISO 8601 like '2028-07-01' or "
-                         f"'2028-07-01T00:00:00' (UTC), optionally followed by a time scale "
-                         f"('2028-07-01 TDB'), or 'JD2461041.5'") from None
+                         f"'2028-07-01T00:00:00' (TDB), optionally followed by a time scale "
+                         f"('2028-07-01 12:00 UTC'), or 'JD2461041.5'") from None
 
 
 def parse_elements(text: str):
@@ -153,8 +160,7 @@ def parse_elements(text: str):
         jd = float(ep)
         epoch_s = (jd - 2451545.0) * DAY  # Julian date, TDB
     except ValueError:
-        scale_given = len(ep.split()) > 1
-        epoch_s = parse_date(ep if scale_given else f"{ep} TDB", "--elements epoch")
+        epoch_s = parse_date(ep, "--elements epoch")
     el = np.array([a_au * AU, e, math.radians(i), math.radians(raan), math.radians(argp),
                    math.radians(m), epoch_s])
     return Target(name="elements target", elements=el)
