@@ -66,7 +66,7 @@ def test_unclosed_transfer_exits_1_and_writes_everything(tmp_path, capsys, monke
     from sim.sail import Sail
 
     monkeypatch.setattr(plan_cli, "fly_feedback", lambda problem, progress=None: plan_cli._standin_feedback(problem))
-    monkeypatch.setattr(plan_cli, "minimise_time", lambda problem, warm, **kw: warm)
+    monkeypatch.setattr(plan_cli, "minimise_time", lambda problem, warm, **kw: plan_cli._standin_feedback(problem))
     out = tmp_path / "plan"
     rc = main(["plan", "--no-progress", "--out", str(out), "--date", "2028-07-01 TDB"])
     cap = capsys.readouterr()

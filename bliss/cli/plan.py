@@ -35,6 +35,14 @@ TOL_POS_M = 1.0e6
 TOL_VEL_M_S = 1.0
 #: Output grid of the trajectory products: one state per day plus every segment switch.
 OUTPUT_STEP_S = DAY
+#: The feedback transfer is used as the optimiser's warm start only if it closed or ended within this
+#: distance of the target [m] (0.02 AU); a warm start that misses by more starts the multiple shooting
+#: from far-off arcs, which in our runs was slower and less reliable than the optimiser's own crude
+#: (Hermite) guess.
+WARM_MAX_MISS_M = 0.02 * AU
+#: Time-of-flight guess for the crude start [s]: 500 days, the order of the minimum times of the
+#: default sail to Bennu found by the optimiser's window scans over 2027-2030 (about 500-700 days).
+CRUDE_TOF_GUESS_S = 500.0 * DAY
 #: Integrator tolerance of the replay (sim.integrator default, ~1e-10 relative).
 REPLAY_RTOL = 1e-10
 DEFAULT_OUT = "bliss_out/plan"
@@ -433,10 +441,19 @@ def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
 
         bar.set_postfix_str("minimum-time optimisation")
         t_w = time.perf_counter()
+        start, tof_guess = warm, inputs.get("tof_guess")
+        if warm is not None and not (warm.converged or warm.miss_pos <= WARM_MAX_MISS_M):
+            start, tof_guess = None, CRUDE_TOF_GUESS_S
+            warm_note = (f"crude guess at {CRUDE_TOF_GUESS_S / DAY:.0f} days (the feedback transfer missed by "
+                         f"{warm.miss_pos / AU:.3g} AU > {WARM_MAX_MISS_M / AU:g} AU)")
+        elif warm is None:
+            warm_note = f"crude guess at {tof_guess / DAY:.0f} days (--tof-guess-days)"
+        else:
+            warm_note = "feedback transfer"
         try:
-            best = minimise_time(problem, warm, n_segments=n_segments,
+            best = minimise_time(problem, start, n_segments=n_segments,
                                  progress=_StageProgress(bar, "optimiser") if show_progress else None,
-                                 tof_guess=inputs.get("tof_guess"))
+                                 tof_guess=tof_guess)
         except (RuntimeError, FloatingPointError, np.linalg.LinAlgError) as exc:
             if warm is None:
                 raise RuntimeError(f"the optimiser failed ({exc}) and there is no feedback transfer to "
@@ -465,7 +482,8 @@ def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
     converged = miss_pos <= TOL_POS_M and miss_vel <= TOL_VEL_M_S
     return {"problem": problem, "warm": warm, "best": best, "t": t_s, "y": y, "attitude": att,
             "target_r": np.asarray(r_t), "target_v": np.asarray(v_t), "miss_pos": miss_pos,
-            "miss_vel": miss_vel, "converged": converged, "window": window_rows, "timings": timings}
+            "miss_vel": miss_vel, "converged": converged, "window": window_rows, "timings": timings,
+            "warm_start": warm_note}
 
 
 def _choose_departure(rows) -> float:
@@ -519,6 +537,7 @@ def build_summary(res: dict, inputs: dict) -> dict:
         "converged": res["converged"],
         "optimiser_converged": bool(best.converged),
         "n_segments": len(res["attitude"]),
+        "warm_start": res["warm_start"],
         "optimiser_history": _history(best.history),
         "feedback": None if warm is None else {
             "tof_days": warm.tof / DAY, "position_error_m": warm.miss_pos,
