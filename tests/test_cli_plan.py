@@ -152,3 +152,61 @@ def test_written_schedule_replays_to_a_rendezvous(tmp_path, capsys):
     aem = read_aem(out / "attitude.aem")
     np.testing.assert_allclose(aem["normal"], sch["normal"], atol=1e-12)
     np.testing.assert_allclose(aem["t_start"], sch["seg_t"][:-1], atol=2e-6)
+
+
+# Bennu in the MPC export format (fields from shared/reference.md: JPL SBDB elements, epoch 2011-01-01.0
+# TDB = packed K1111), laid out column by column as in the MPC "Export Format for Minor-Planet Orbits".
+BENNU_MPCORB = ("A1955   20.21  0.15 K1111 101.70390   66.22310    2.06090    6.03490  0.2037450  0.82446138"
+                "   1.1263910  0 MPO600000  2651  15 1999-2024 0.44 M-v 3Eh MPCLINUX   0804 (101955) Bennu"
+                "              20240101")
+BENNU_ELEMENTS = "1.126391 0.203745 6.0349 2.0609 66.2231 101.7039 2011-01-01"
+
+
+@pytest.mark.parametrize("how", ["elements", "mpcorb-line", "mpcorb-file"])
+def test_target_options_reproduce_bennu(tmp_path, how):
+    """--elements and --mpcorb (line or file with a header) give Bennu's state from sim.ephemeris.BENNU."""
+    from sim.ephemeris import BENNU
+
+    if how == "elements":
+        target = plan_cli.parse_elements(BENNU_ELEMENTS)
+    elif how == "mpcorb-line":
+        target = plan_cli.parse_mpcorb(BENNU_MPCORB)
+    else:
+        f = tmp_path / "MPCORB.DAT"
+        f.write_text("MINOR PLANET CENTER ORBIT DATABASE (MPCORB)\nheader text\n" + "-" * 160 + "\n"
+                     + BENNU_MPCORB + "\n")
+        target = plan_cli.parse_mpcorb(str(f))
+    for t in (8.9e8, 9.3e8):  # 2028 and 2029
+        r, v = target.state(t)
+        rb, vb = BENNU.state(t)
+        # elements and MPCORB carry 4-7 decimals of the same numbers: agree to ~1e-6 relative
+        assert np.linalg.norm(r - rb) < 2e-6 * np.linalg.norm(rb)
+        assert np.linalg.norm(v - vb) < 2e-5 * np.linalg.norm(vb)
+
+
+def test_window_picks_the_shortest_converged_date_and_plots_it(tmp_path, capsys, monkeypatch):
+    """--window: the date with the shortest converged TOF is planned; window.png and the summary's
+    window table are written (planners replaced by fast stand-ins: this checks the orchestration)."""
+    from sim.constants import DAY
+    from sim.timeconv import epoch_to_tdb_seconds
+
+    scanned = []
+
+    def fake_window(factory, dates, progress=None):
+        scanned.extend(dates)
+        tofs = [400 * DAY, 350 * DAY, math.nan, 300 * DAY]
+        conv = [True, True, False, False]  # the 300-day row did not converge: must not be chosen
+        return [(float(t), tof, ok) for t, tof, ok in zip(dates, tofs, conv)]
+
+    monkeypatch.setattr(plan_cli, "departure_window", fake_window)
+    monkeypatch.setattr(plan_cli, "fly_feedback", lambda problem, progress=None: plan_cli._standin_feedback(problem))
+    monkeypatch.setattr(plan_cli, "minimise_time", lambda problem, warm, **kw: plan_cli._standin_feedback(problem))
+    out = tmp_path / "w"
+    rc = main(["plan", "--no-progress", "--out", str(out), "--window", "2028-01-01", "2028-04-01", "30"])
+    assert rc == 1  # the stand-in does not close
+    assert len(scanned) == 4
+    assert (out / "window.png").stat().st_size > 0
+    s = json.loads((out / "summary.json").read_text())
+    assert [row["converged"] for row in s["window"]] == [True, True, False, False]
+    assert s["window"][2]["tof_days"] is None  # NaN written as null
+    assert s["departure"]["t_tdb_s"] == pytest.approx(epoch_to_tdb_seconds("2028-01-31 TDB"))
