@@ -402,7 +402,9 @@ def replay(problem, schedule, step_s: float = OUTPUT_STEP_S):
     from sim.integrator import propagate
 
     seg_t = np.asarray(schedule.t, float)
-    grid = np.union1d(seg_t, np.arange(seg_t[0], seg_t[-1], step_s))
+    # plus a log-spaced tail (1 minute to 10 days before arrival) so the approach plot resolves the end
+    tail = seg_t[-1] - np.geomspace(60.0, min(10 * DAY, 0.5 * (seg_t[-1] - seg_t[0])), 40)
+    grid = np.union1d(seg_t, np.concatenate([np.arange(seg_t[0], seg_t[-1], step_s), tail]))
     traj = propagate(problem.y_depart, schedule, problem.sail, t_out=grid, rtol=REPLAY_RTOL)
     return traj.t, traj.y
 
