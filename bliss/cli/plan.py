@@ -28,7 +28,7 @@ from sim.constants import AU, DAY
 
 #: Default departure date (TDB). Chosen from the departure-window scan over 2028-2030 (see
 #: docs/cli.md, "bliss plan"): the shortest converged minimum-time transfer of the default sail.
-DEFAULT_DATE = "2028-07-01T00:00:00 TDB"
+DEFAULT_DATE = "2028-06-01T00:00:00 TDB"
 #: Arrival tolerances of the replayed schedule: 1,000 km and 1 m/s (issue 4 acceptance criterion,
 #: well inside a 10 g sail's on-board navigation and terminal-approach capability).
 TOL_POS_M = 1.0e6
