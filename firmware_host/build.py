@@ -149,14 +149,18 @@ def start_emulator(args: Sequence[str] = (), *, stderr=None) -> tuple[subprocess
     """Start the emulated board; return ``(process, pty_path)``.
 
     ``args`` are passed to the binary (``--seed N``, ``--miss-prob P``, ``--boot-id N``,
-    ``--stats``, ``--verbose``, ``--no-parent-watch``); ``stderr`` goes to ``subprocess.Popen``
+    ``--stats``, ``--verbose``, ``--no-parent-watch``; ``--parent-pid`` is added with this process's
+    pid unless the parent watch is off); ``stderr`` goes to ``subprocess.Popen``
     (default: inherited). Stop it with ``process.terminate()`` then ``process.wait()``: it
     exits 0 on SIGTERM/SIGINT. Raises ``FirmwareBuildError`` if the build fails or the binary does
     not announce its pty within the timeout.
     """
     exe = ensure_built()
+    args = [str(a) for a in args]
+    if "--no-parent-watch" not in args and "--parent-pid" not in args:
+        args += ["--parent-pid", str(os.getpid())]  # the emulator exits when this process is gone
     proc = subprocess.Popen(
-        [str(exe), *map(str, args)],
+        [str(exe), *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=stderr,

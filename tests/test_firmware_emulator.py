@@ -359,7 +359,7 @@ def test_host_can_close_and_reopen_the_port(board):
 def test_emulator_exits_when_its_parent_dies():
     exe = build.ensure_built()
     # the shell starts the emulator in the background, prints its pid and exits at once
-    res = subprocess.run(["sh", "-c", f"'{exe}' >/dev/null 2>&1 & echo $!"], capture_output=True,
+    res = subprocess.run(["sh", "-c", f"'{exe}' --parent-pid $$ >/dev/null 2>&1 & echo $!"], capture_output=True,
                          text=True, timeout=5)
     pid = int(res.stdout.strip())
     deadline = time.monotonic() + 3.0

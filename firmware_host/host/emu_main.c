@@ -84,7 +84,7 @@ static void on_signal(int sig)
 static void usage_error(const char *msg, const char *arg)
 {
     fprintf(stderr, "bliss_board_emu: error: %s%s%s (usage: bliss_board_emu [--seed N] [--miss-prob P] "
-                    "[--boot-id N] [--stats] [--verbose] [--no-parent-watch])\n",
+                    "[--boot-id N] [--stats] [--verbose] [--no-parent-watch] [--parent-pid PID])\n",
             msg, arg ? ": " : "", arg ? arg : "");
     exit(2);
 }
@@ -157,6 +157,7 @@ int main(int argc, char **argv)
     uint64_t seed = 1;
     double miss_prob = 0.0;
     int have_boot_id = 0, stats = 0, parent_watch = 1;
+    long expected_parent = -1; /* --parent-pid: the pid that started us, known to the starter */
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         const char *v = (i + 1 < argc) ? argv[i + 1] : NULL;
@@ -183,6 +184,9 @@ int main(int argc, char **argv)
             g_verbose = 1;
         } else if (strcmp(a, "--no-parent-watch") == 0) {
             parent_watch = 0;
+        } else if (strcmp(a, "--parent-pid") == 0) {
+            expected_parent = (long)parse_uint(v, 0x7FFFFFFF, "--parent-pid needs a process id");
+            ++i;
         } else {
             usage_error("unknown option", a);
         }
@@ -207,7 +211,12 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    pid_t parent = getppid();
+    /* getppid() alone races: a starter that exits before this line leaves us reparented already, and
+     * the watch below would then never fire. With --parent-pid the starter names itself. */
+    pid_t parent = expected_parent > 0 ? (pid_t)expected_parent : getppid();
+    if (parent_watch && getppid() != parent) {
+        return 0; /* the process that started us is already gone */
+    }
 
     fw_init();
     printf("PTY %s\n", name);
