@@ -26,9 +26,11 @@ import numpy as np
 from bliss.cli import UsageError
 from sim.constants import AU, DAY
 
-#: Default departure date (TDB). Chosen from the departure-window scan over 2028-2030 (see
-#: docs/cli.md, "bliss plan"): the shortest converged minimum-time transfer of the default sail.
-DEFAULT_DATE = "2028-06-01T00:00:00 TDB"
+#: Default departure date (TDB): the shortest minimum-time transfer of the default mission (10 g, 1 m^2,
+#: ideal, Bennu, max cone 70 deg) in the departure-window scan 2027-01-01..2031-10-22 (45-day steps,
+#: 16 segments, bliss.guidance.window): 218.7 days from 2030-10-27; neighbours 233.4 d (2030-09-12) and
+#: 232.1 d (2030-12-11), against 395-690 d for 2027-2029 departures. See docs/cli.md.
+DEFAULT_DATE = "2030-10-27T00:00:00 TDB"
 #: Arrival tolerances of the replayed schedule: 1,000 km and 1 m/s (issue 4 acceptance criterion,
 #: well inside a 10 g sail's on-board navigation and terminal-approach capability).
 TOL_POS_M = 1.0e6
