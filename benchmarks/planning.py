@@ -69,7 +69,11 @@ def main(argv=None) -> int:
     print(f"transfer: {s['target']['name']}, departure {s['departure']['epoch']} TDB, TOF {s['tof_days']:.1f} d "
           f"(feedback {'skipped' if s['feedback'] is None else format(s['feedback']['tof_days'], '.1f') + ' d'}), "
           f"miss {s['arrival']['position_error_m'] / 1e3:.3g} km, {s['arrival']['velocity_error_m_s']:.3g} m/s, "
-          f"converged {s['converged']} (exit {best['rc']})")
+          f"converged {s['converged']} (exit {best['rc']}); optimiser warm start: {s.get('warm_start')}")
+    c = cold["summary"]
+    if (c["departure"]["t_tdb_s"], c["target"]["name"]) != (s["departure"]["t_tdb_s"], s["target"]["name"]):
+        print("warning: the cold and warm runs planned different transfers (code changed in between?)")
+    print(f"cold run: TOF {c['tof_days']:.1f} d, converged {c['converged']} (exit {cold['rc']})")
     verdict = "meets" if best["wall"] < TARGET_WARM_S else "MISSES"
     print(f"warm wall time {best['wall']:.1f} s {verdict} the {TARGET_WARM_S:.0f} s target; "
           f"CPUs: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} (shared machine: times vary)")
