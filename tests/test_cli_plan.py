@@ -239,5 +239,8 @@ def test_bennu_plan_replays_from_the_written_files_to_bennu(tmp_path, capsys):
     # a 10 g, 1 m^2 sail (a_c 0.91 mm/s^2) needs months, not days or decades: Mengali & Quarta 2009 give
     # ~300 days to Apophis at a_c 0.5 mm/s^2; Bennu's 6 deg inclination and e 0.2 take longer
     assert 200 < s["tof_days"] < 1500
+    # the written schedule respects the default limits (70 deg cone, 10 deg/day slew)
+    assert s["attitude_check"]["max_cone_deg"] <= 70.0 + 1e-6
+    assert s["attitude_check"]["max_slew_deg_per_day"] <= 10.0 + 1e-3
     aem = read_aem(out / "attitude.aem")
     np.testing.assert_allclose(aem["normal"], sch["normal"], atol=1e-12)

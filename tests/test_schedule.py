@@ -122,3 +122,16 @@ def test_from_result_propagates_the_schedule():
         r = ys[k, :3] / np.linalg.norm(ys[k, :3])
         assert abs(s.normal[k] @ r) < 1e-7
     assert s.meta["method"] == "test"
+
+
+def test_switch_angles_and_slew_rates():
+    """Two inertial segments whose normals differ by a known angle: the switch angle is that angle
+    and the slew rate divides it by the second segment's length in days."""
+    t, ys = _states(2)
+    n1 = np.array([1.0, 0.0, 0.0])
+    ang = math.radians(12.5)
+    n2 = np.array([math.cos(ang), math.sin(ang), 0.0])
+    s = AttitudeSchedule.from_states(t, [MODE_INERTIAL, MODE_INERTIAL], np.array([n1, n2]), ys[:-1], ys[1:])
+    np.testing.assert_allclose(s.switch_angles(), [ang], rtol=1e-12)
+    seg_days = (t[2] - t[1]) / DAY
+    np.testing.assert_allclose(s.slew_rates_deg_per_day(), [12.5 / seg_days], rtol=1e-12)

@@ -509,6 +509,16 @@ def _history(h) -> dict:
     return out
 
 
+def _attitude_check(att) -> dict:
+    """Largest cone [deg] and slew rate [deg/day] the written schedule uses (vs the limits)."""
+    flying = att.mode != 0
+    slew = att.slew_rates_deg_per_day()
+    return {"max_cone_deg": float(np.degrees(att.cone[flying].max())) if flying.any() else None,
+            "max_slew_deg_per_day": float(slew.max()) if slew.size else 0.0,
+            "segment_days_min": float((att.t_end - att.t_start).min() / DAY),
+            "segment_days_max": float((att.t_end - att.t_start).max() / DAY)}
+
+
 def build_summary(res: dict, inputs: dict) -> dict:
     from bliss.io.csvout import tdb_seconds_to_iso
     from bliss.io.summary import sail_summary
@@ -541,6 +551,7 @@ def build_summary(res: dict, inputs: dict) -> dict:
         "converged": res["converged"],
         "optimiser_converged": bool(best.converged),
         "n_segments": len(res["attitude"]),
+        "attitude_check": _attitude_check(res["attitude"]),
         "warm_start": res["warm_start"],
         "optimiser_history": _history(best.history),
         "feedback": None if warm is None else {

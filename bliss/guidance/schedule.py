@@ -167,6 +167,22 @@ class AttitudeSchedule:
         return cls.from_states(seg_t, sched.mode, sched.att, ys[:-1], ys[1:],
                                meta={"method": getattr(result, "method", "")})
 
+    # ------------------------------------------------------------------ checks
+    def switch_angles(self) -> np.ndarray:
+        """(n-1,) angle [rad] the sail normal turns at each switch: from the normal at the end of
+        segment k (body +Z of ``quaternion_end[k]``) to the normal at the start of segment k+1."""
+        if len(self) < 2:
+            return np.zeros(0)
+        z_end = np.array([quaternion_to_matrix(q)[:, 2] for q in self.quaternion_end[:-1]])
+        cosang = np.clip(np.einsum("ij,ij->i", z_end, self.normal[1:]), -1.0, 1.0)
+        return np.arccos(cosang)
+
+    def slew_rates_deg_per_day(self) -> np.ndarray:
+        """(n-1,) switch angle [deg] divided by the duration of the segment it starts [days]: the
+        quantity ``Limits.max_slew_deg_per_day`` bounds."""
+        dur_days = (self.t_end[1:] - self.t_start[1:]) / 86400.0
+        return np.degrees(self.switch_angles()) / dur_days
+
     # ------------------------------------------------------------------ conversions
     def seg_t(self) -> np.ndarray:
         """Switch times (n+1,) [TDB s]."""
