@@ -88,11 +88,93 @@ def _desired_relative_velocity(r, v, dr, acc, eta):
     return b.T @ out
 
 
+def _cw_matrices(n, T, N):
+    """Clohessy-Wiltshire state transition over T and the effect of each of N piecewise-constant
+    accelerations on the final state (6 x 3N), Hill frame x radial, y along-track, z normal."""
+    from scipy.linalg import expm
+
+    A = np.zeros((6, 6))
+    A[0:3, 3:6] = np.eye(3)
+    A[3, 0] = 3.0 * n * n
+    A[3, 4] = 2.0 * n
+    A[4, 3] = -2.0 * n
+    A[5, 2] = -n * n
+    h = T / N
+    M = np.zeros((9, 9))
+    M[:6, :6] = A * h
+    M[3:6, 6:9] = np.eye(3) * h
+    E = expm(M)
+    Phi_h, G_h = E[:6, :6], E[:6, 6:9]
+    Phi_T = np.linalg.matrix_power(Phi_h, N)
+    G = np.zeros((6, 3 * N))
+    P = np.eye(6)
+    for k in range(N - 1, -1, -1):  # segment k acts, then N-1-k free segments follow
+        G[:, 3 * k:3 * k + 3] = P @ G_h
+        P = P @ Phi_h
+    return Phi_T, G
+
+
+#: Candidate sail attitudes of the terminal planner: (cone, clock) [deg] in the RTN frame. Sun-facing,
+#: and 8 clocks at 35.26 deg (largest transverse force) and at 60 deg (small force, mostly transverse).
+_MPC_ATTITUDES = [(0.0, 0.0)] + [(35.26, c) for c in range(0, 360, 45)] + [(60.0, c) for c in range(0, 360, 45)]
+
+
+def _terminal_mpc(r, v, rt, vt, p, max_cone, N, T):
+    """Receding-horizon plan for the first segment: list of (duration fraction, cone, clock) and the
+    segment length [s].
+
+    Relative state in the target's Hill frame (x radial, y along-track, z normal; Clohessy-Wiltshire
+    linearisation about the target's instantaneous angular rate). Horizon T [s] (time to go) cut into
+    N segments; in segment k the sail spends a fraction w_kj of the
+    time at each candidate attitude j (the exact force of the sail model at that attitude), the rest
+    edge-on. Minimises |W x(T)|^2 + rho |w|^2 with 0 <= w_kj <= 1 (bounded linear least squares);
+    fractions summing above 1 in the first segment are scaled down.
+    """
+    from scipy.optimize import lsq_linear
+    from sim.rtn import cone_clock_to_normal
+    from sim.sail import srp_accel
+
+    rtn_ = np.linalg.norm(rt)
+    xh = rt / rtn_
+    hv = np.cross(rt, vt)
+    zh = hv / np.linalg.norm(hv)
+    yh = np.cross(zh, xh)
+    C = np.vstack([xh, yh, zh])
+    w = np.linalg.norm(hv) / rtn_ ** 2  # target's angular rate [rad/s]
+    dr = C @ (r - rt)
+    dv = C @ (v - vt) - np.cross([0.0, 0.0, w], dr)
+    drn = float(np.linalg.norm(dr))
+    atts = [(math.radians(c), math.radians(k)) for c, k in _MPC_ATTITUDES if math.radians(c) <= max_cone + 1e-12]
+    F = np.empty((3, len(atts)))
+    for j, (c, k) in enumerate(atts):
+        n = cone_clock_to_normal(r, v, c, k)
+        F[:, j] = C @ np.array(srp_accel(r[0], r[1], r[2], n[0], n[1], n[2], p))
+    Phi, G = _cw_matrices(w, T, N)
+    x0 = np.concatenate([dr, dv])
+    L = max(drn, 1e5)
+    Wd = np.concatenate([np.full(3, 1.0 / L), np.full(3, T / L)])
+    J = len(atts)
+    A = np.zeros((6, N * J))
+    for k in range(N):
+        A[:, k * J:(k + 1) * J] = (G[:, 3 * k:3 * k + 3] @ F) * Wd[:, None]
+    b = -Wd * (Phi @ x0)
+    rho = 1e-4 * float(np.max(np.abs(A))) ** 2
+    A_aug = np.vstack([A, math.sqrt(rho) * np.eye(N * J)])
+    b_aug = np.concatenate([b, np.zeros(N * J)])
+    sol = lsq_linear(A_aug, b_aug, bounds=(0.0, 1.0), method="bvls")
+    w0 = sol.x[:J]
+    tot = float(np.sum(w0))
+    if tot > 1.0:
+        w0 = w0 / tot
+    plan = [(float(w0[j]), atts[j][0], atts[j][1]) for j in range(J) if w0[j] > 1e-3]
+    return plan, T / N
+
+
 def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None, *,
                  max_years: float = 4.0,
                  pos_tol: float = 1.0e6, vel_tol: float = 2.0, v_tol: float = 1.0e-6,
                  k_phase: float = 0.3, max_phase_offset: float = 0.05,
-                 terminal_range: float = 1.0e9, terminal_speed: float = 300.0, eta: float = 0.25, tgo_min: float = 2.0 * DAY, v_terminal: float = 1.0e-4, v_phase_gate: float = 1.0e-3, phasing_a_weight: float | None = None,
+                 terminal_range: float = 1.0e9, terminal_speed: float = 300.0, eta: float = 0.25, tgo_min: float = 150.0 * DAY, tgo_max: float = 250.0 * DAY, n_mpc: int = 12, v_terminal: float = 1.0e-4, v_phase_gate: float = 1.0e-3, phasing_a_weight: float | None = None,
                  tau_miss: float = 10.0 * DAY, truncate_at_best: bool = True,
                  min_seg_s: float = 0.02 * DAY, weights=None, eta_cut: float = 0.35, rtol: float = 1e-9) -> TransferResult:
     """Plan a transfer by flying the onboard feedback laws; returns a :class:`TransferResult`.
@@ -131,6 +213,7 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
     best_j, best_k, best_y = math.inf, 0, y.copy()
     dlam_gate = math.nan  # phase error [rad] when phasing started
     pending_coast = 0.0
+    t_arrive = None
     while t < t_max - 1.0:
         r, v = y[:3], y[3:]
         rt, vt = target.state(t)
@@ -148,6 +231,7 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
         if problem.rendezvous:
             if phase == "match" and drn < terminal_range and dvn < terminal_speed and v_last < v_terminal:
                 phase = "terminal"
+                t_arrive = None
                 n_terminal_entries += 1
             elif phase == "terminal" and (drn > 2.0 * terminal_range or dvn > 2.0 * terminal_speed):
                 phase = "match"
@@ -178,27 +262,26 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
                     break
         else:
             acc = _accel_scale(r, p)
-            # zero-effort-miss / zero-effort-velocity guidance (the optimal fixed-horizon feedback for a
-            # double integrator, a = -6 ZEM/t^2 - 4... written with the coasting prediction so solar
-            # gravity is accounted for): predict both bodies coasting for t_go, command
-            # a = -6 dr_pred / t_go^2 + 2 dv_pred / t_go, and fly it with the sail as closely as the
-            # cone limit allows (duty-cycled when less than the sail's full push along it is needed)
-            t_go = max(tgo_min, 2.0 * math.sqrt(drn / acc) + 2.0 * dvn / acc)
-            rp, vp = kepler_propagate(GM_SUN, r, v, t_go)
-            rtp, vtp = target.state(t + t_go)
-            a_cmd = -6.0 * (rp - rtp) / t_go ** 2 + 2.0 * (vp - vtp) / t_go
-            a_need = float(np.linalg.norm(a_cmd))
-            cone, clock, proj = _steer_inertial(r, v, a_cmd / a_need, p, max_cone)
-            proj *= (AU / np.linalg.norm(r)) ** 2
-            dt = min(seg, max(min_seg_s, t_go / 10.0))
-            coast = proj < 0.1 * acc
-            if not coast and a_need < proj:  # duty cycle: push for a fraction of the segment
-                frac = a_need / proj
-                if frac * dt < min_seg_s:
-                    coast = True
-                elif frac < 0.95:
-                    dt = frac * dt
-                    pending_coast = (1.0 - frac) * dt / frac
+            # receding-horizon relative guidance on the linearised (Clohessy-Wiltshire) relative motion
+            # about the target, choosing time fractions at candidate sail attitudes (exact sail forces)
+            # receding horizon: the time to go is set by the range (with a floor of about 1/n, the time
+            # scale on which a sail, which cannot push sunward, moves radially inward by retro-thrust)
+            acc0 = _accel_scale(r, p)
+            t_go = min(tgo_max, max(tgo_min, 3.0 * math.sqrt(drn / (0.2 * acc0))))
+            plan, h = _terminal_mpc(r, v, rt, vt, p, max_cone, n_mpc, t_go)
+            h = min(seg, max(min_seg_s, h))
+            for frac, c_, k_ in plan:
+                if frac * h >= 0.01 * min_seg_s and t + frac * h < t_max:
+                    y = integrate_final(y, np.array([t, t + frac * h]), np.array([MODE_RTN], dtype=np.int64),
+                                        np.array([[c_, k_, 0.0]]), p, rtol)
+                    t += frac * h
+                    times.append(t)
+                    modes.append(MODE_RTN)
+                    atts.append((c_, k_, 0.0))
+                    phases.append(phase)
+            used = sum(f for f, _, _ in plan)
+            coast = True
+            dt = max((1.0 - used) * h, 0.01 * min_seg_s)
         dt = min(dt, t_max - t)
         mode = MODE_OFF if coast else MODE_RTN
         att = (0.0, 0.0, 0.0) if coast else (cone, clock, 0.0)
