@@ -11,6 +11,23 @@ import pytest
 from bliss.cli import main
 import bliss.cli.plan as plan_cli
 
+def _fake_planner(problem, **_):
+    """A planner that cannot close: hold the along-track optimal cone (35.26 deg, clock 0) for one year
+    in 20 segments (converged=False). Lets the tests exercise the products without the optimiser."""
+    from bliss.guidance.problem import TransferResult
+    from sim.constants import CONE_MAX_ALONG_TRACK, DAY
+    from sim.integrator import Schedule, propagate
+
+    t0 = problem.t_depart
+    times = t0 + np.linspace(0.0, 365.25 * DAY, 21)
+    sched = Schedule.from_rtn(times, np.full(20, CONE_MAX_ALONG_TRACK), np.zeros(20))
+    traj = propagate(problem.y_depart, sched, problem.sail)
+    r, v = problem.target.state(times[-1])
+    return TransferResult(problem, sched, float(times[-1] - t0), traj.y_final,
+                          float(np.linalg.norm(traj.y_final[:3] - r)), float(np.linalg.norm(traj.y_final[3:] - v)),
+                          False, "fake (along-track cone)", {})
+
+
 PRODUCTS = ("trajectory.oem", "attitude.aem", "schedule.csv", "summary.json", "trajectory.png",
             "attitude.png", "elements.png", "approach.png")
 
@@ -65,8 +82,8 @@ def test_unclosed_transfer_exits_1_and_writes_everything(tmp_path, capsys, monke
     from sim.integrator import Schedule, propagate
     from sim.sail import Sail
 
-    monkeypatch.setattr(plan_cli, "fly_feedback", lambda problem, progress=None: plan_cli._standin_feedback(problem))
-    monkeypatch.setattr(plan_cli, "minimise_time", lambda problem, warm, **kw: plan_cli._standin_feedback(problem))
+    monkeypatch.setattr(plan_cli, "fly_feedback", lambda problem, progress=None: _fake_planner(problem))
+    monkeypatch.setattr(plan_cli, "minimise_time", lambda problem, warm, **kw: _fake_planner(problem))
     out = tmp_path / "plan"
     rc = main(["plan", "--no-progress", "--out", str(out), "--date", "2028-07-01 TDB"])
     cap = capsys.readouterr()
@@ -192,15 +209,15 @@ def test_window_picks_the_shortest_converged_date_and_plots_it(tmp_path, capsys,
 
     scanned = []
 
-    def fake_window(factory, dates, progress=None):
+    def fake_window(factory, dates, progress=None, n_segments=None):
         scanned.extend(dates)
         tofs = [400 * DAY, 350 * DAY, math.nan, 300 * DAY]
         conv = [True, True, False, False]  # the 300-day row did not converge: must not be chosen
         return [(float(t), tof, ok) for t, tof, ok in zip(dates, tofs, conv)]
 
     monkeypatch.setattr(plan_cli, "departure_window", fake_window)
-    monkeypatch.setattr(plan_cli, "fly_feedback", lambda problem, progress=None: plan_cli._standin_feedback(problem))
-    monkeypatch.setattr(plan_cli, "minimise_time", lambda problem, warm, **kw: plan_cli._standin_feedback(problem))
+    monkeypatch.setattr(plan_cli, "fly_feedback", lambda problem, progress=None: _fake_planner(problem))
+    monkeypatch.setattr(plan_cli, "minimise_time", lambda problem, warm, **kw: _fake_planner(problem))
     out = tmp_path / "w"
     rc = main(["plan", "--no-progress", "--out", str(out), "--window", "2028-01-01", "2028-04-01", "30"])
     assert rc == 1  # the stand-in does not close

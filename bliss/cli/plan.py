@@ -337,57 +337,29 @@ class _StageProgress:
 
 
 def fly_feedback(problem, progress=None):
-    """G1's feedback planner (warm start); stand-in until it lands."""
+    """G1's feedback planner (the warm start)."""
     from bliss.guidance import feedback
 
-    try:
-        return feedback.fly_feedback(problem, progress=progress)
-    except NotImplementedError:
-        return _standin_feedback(problem)
+    return feedback.fly_feedback(problem, progress=progress)
 
 
 def minimise_time(problem, warm, n_segments=None, progress=None, tof_guess=None):
-    """G2's minimum-time optimiser (warm start, or its crude guess at ``tof_guess`` [s] when warm is None);
-    stand-in (returns the warm start) until it lands."""
+    """G2's minimum-time optimiser: from ``warm``, or from its crude guess at ``tof_guess`` [s] when
+    ``warm`` is None."""
     from bliss.guidance import optimise
 
     kw = {} if n_segments is None else {"n_segments": n_segments}
     if warm is None:
         kw["tof_guess"] = tof_guess
-    try:
-        return optimise.minimise_time(problem, warm, progress=progress, **kw)
-    except NotImplementedError:
-        return warm
+    return optimise.minimise_time(problem, warm, progress=progress, **kw)
 
 
-def departure_window(problem_factory, dates, progress=None):
+def departure_window(problem_factory, dates, progress=None, n_segments=None):
+    """G2's window scan: [(t_depart, tof or nan, converged)] per date."""
     from bliss.guidance import window
 
-    try:
-        return window.departure_window(problem_factory, dates, progress=progress)
-    except NotImplementedError:
-        out = []
-        for t in dates:
-            r = fly_feedback(problem_factory(float(t)))
-            out.append((float(t), r.tof if r.converged else math.nan, bool(r.converged)))
-        return out
-
-
-def _standin_feedback(problem):
-    """Stand-in planner: hold the along-track optimal cone (35.26 deg, clock 0) for one year in 20
-    segments. Not a rendezvous (converged=False); it exists so the products can be exercised."""
-    from bliss.guidance.problem import TransferResult
-    from sim.constants import CONE_MAX_ALONG_TRACK
-    from sim.integrator import Schedule, propagate
-
-    t0 = problem.t_depart
-    times = t0 + np.linspace(0.0, 365.25 * DAY, 21)
-    sched = Schedule.from_rtn(times, np.full(20, CONE_MAX_ALONG_TRACK), np.zeros(20))
-    traj = propagate(problem.y_depart, sched, problem.sail)
-    r, v = problem.target.state(times[-1])
-    return TransferResult(problem, sched, float(times[-1] - t0), traj.y_final,
-                          float(np.linalg.norm(traj.y_final[:3] - r)), float(np.linalg.norm(traj.y_final[3:] - v)),
-                          False, "stand-in (along-track cone)", {})
+    kw = {} if n_segments is None else {"n_segments": n_segments}
+    return window.departure_window(problem_factory, dates, progress=progress, **kw)
 
 
 # --------------------------------------------------------------------------------------------- run
@@ -427,7 +399,7 @@ def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
             bar.set_postfix_str(f"window scan ({len(inputs['window'])} dates)")
             t_w = time.perf_counter()
             window_rows = departure_window(lambda t: make_problem(inputs, t), inputs["window"],
-                                           progress=show_progress)
+                                           progress=show_progress, n_segments=n_segments)
             timings["window_s"] = time.perf_counter() - t_w
             t_dep = _choose_departure(window_rows)
             bar.update(1)
