@@ -100,7 +100,8 @@ def write_aem(path: str | os.PathLike, schedule: AttitudeSchedule, *, object_nam
         meta = AemMetadata(
             comment=[note], object_name=object_name, object_id=object_id, center_name="SUN",
             ref_frame_a=AEM_REF_FRAME_A, ref_frame_b=AEM_REF_FRAME_B, time_system=AEM_TIME_SYSTEM,
-            start_time=e0[k], stop_time=e1[k], attitude_type=AttitudeTypeType.QUATERNION,
+            start_time=e0[k], stop_time=e1[k],
+            attitude_type=AttitudeTypeType.QUATERNION_1,  # upper case "QUATERNION", as in CCSDS 504.0-B-2
             interpolation_method="LINEAR", interpolation_degree=1,
         )
         data = AemData(attitude_state=[_state(e0[k], q0[k]), _state(e1[k], q1[k])])
