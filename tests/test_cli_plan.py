@@ -63,6 +63,17 @@ def test_bad_input_exits_2_with_one_line_and_no_files(tmp_path, capsys, argv, wo
     assert not out.exists()
 
 
+@pytest.mark.parametrize("argv", [["--segments", "x"], ["--mass-g", "ten"], ["--date", "2029-01-01", "--window", "a", "b", "1"]])
+def test_argparse_errors_are_one_line_exit_2(tmp_path, capsys, argv):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        main(["plan", "--out", str(out), *argv])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("bliss: error:")
+    assert not out.exists()
+
+
 def test_unwritable_out_exits_2(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -72,8 +72,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "plan",
         help="plan a minimum-time solar-sail rendezvous and write OEM/AEM/CSV/JSON products and plots",
-        description=("Plan a minimum-time rendezvous of a solar sail with a small body: feedback-law warm "
-                     "start, minimum-time optimisation, replay, then write trajectory.oem, attitude.aem, "
+        description=("Plan a minimum-time rendezvous of a solar sail with a small body: feedback-law warm\n"
+                     "start, minimum-time optimisation, replay, then write trajectory.oem, attitude.aem,\n"
                      "schedule.csv, summary.json and plots into --out (all files or none)."),
         epilog=HELP_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -92,15 +92,15 @@ def register(subparsers) -> argparse.ArgumentParser:
     when.add_argument("--window", nargs=3, metavar=("START", "END", "STEP_DAYS"),
                       help="scan departure dates from START to END every STEP_DAYS days, plan the "
                            "shortest transfer found, and plot the window")
-    p.add_argument("--mass-g", type=float, default=10.0, help="spacecraft mass [g] (default 10, BLISS)")
-    p.add_argument("--area-m2", type=float, default=1.0, help="sail area [m^2] (default 1, BLISS)")
-    p.add_argument("--optics", default="ideal", help=f"sail optics: {', '.join(OPTICS_CHOICES)} "
+    p.add_argument("--mass-g", type=float, default=10.0, metavar="GRAMS", help="spacecraft mass [g] (default 10, BLISS)")
+    p.add_argument("--area-m2", type=float, default=1.0, metavar="M2", help="sail area [m^2] (default 1, BLISS)")
+    p.add_argument("--optics", default="ideal", metavar="NAME", help=f"sail optics: {', '.join(OPTICS_CHOICES)} "
                                                      "(default ideal)")
-    p.add_argument("--max-cone-deg", type=float, default=None,
+    p.add_argument("--max-cone-deg", type=float, default=None, metavar="DEG",
                    help="largest cone angle a segment may use, in (0, 90] deg (default 70)")
-    p.add_argument("--max-slew-deg-per-day", type=float, default=None,
+    p.add_argument("--max-slew-deg-per-day", type=float, default=None, metavar="DEG",
                    help="largest change of sail normal between segments per day of segment (default 10)")
-    p.add_argument("--segments", type=int, default=None,
+    p.add_argument("--segments", type=int, default=None, metavar="N",
                    help="number of constant-attitude segments of the optimised schedule (default: the "
                         "optimiser's)")
     p.add_argument("--v-inf-km-s", nargs="+", type=float, default=None, metavar="V",
@@ -109,9 +109,15 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--tof-guess-days", type=float, default=None, metavar="DAYS",
                    help="skip the feedback-law warm start: start the optimiser from its own crude guess "
                         "with this time of flight [days] (faster when you know the transfer's length)")
-    p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="FOLDER", help=f"output folder (default {DEFAULT_OUT})")
     p.add_argument("--no-progress", action="store_true", help="do not show progress bars")
     p.set_defaults(func=run)
+
+    def one_line_error(message):  # argparse's own errors (bad number, unknown option): one line, exit 2
+        print(f"bliss: error: plan: {message} (see bliss plan --help)", file=sys.stderr, flush=True)
+        sys.exit(2)
+
+    p.error = one_line_error
     return p
 
 
