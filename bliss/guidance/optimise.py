@@ -778,7 +778,7 @@ def _solve_fixed_time(problem: TransferProblem, warm: TransferResult | None = No
     tof = tof * TU
     att_p, _, mp, mv = _polish(problem, tof, att, tr, tol_pos, tol_vel)
     hist = dict(origin=origin, feasibility_cinf=cinf, slsqp_success=sl_ok, slsqp_iterations=nit,
-                n_evaluations=tr.n_eval, n_segments=tr.N, n_arcs=tr.M, rk4_substeps=tr.nsub,
+                slsqp_message=getattr(tr, "slsqp_message", ""), n_evaluations=tr.n_eval, n_segments=tr.N, n_arcs=tr.M, rk4_substeps=tr.nsub,
                 seconds=_time.perf_counter() - t_start)
     return _result(problem, tof, att_p, tr, f"multiple-shooting N={tr.N} M={tr.M} fixed-time", hist,
                    tol_pos, tol_vel, True)
@@ -823,12 +823,19 @@ def _slsqp(tr: _Transcription, x0, fixed_tau: bool, max_iter: int, prog):
         prog.step(f"it {it[0]} TOF={z[0] * TU / DAY if not fixed_tau else x_full[0] * TU / DAY:.2f} d "
                   f"|c|={np.max(np.abs(tr.eq(full(z)))):.1e}")
 
-    z0 = np.clip(x0[free], lo[free], hi[free])
-    sol = minimize(obj, z0, jac=True, method="SLSQP", bounds=list(zip(lo[free], hi[free])),
-                   constraints=cons, callback=cb, options=dict(maxiter=max_iter, ftol=1e-12))
+    z = np.clip(x0[free], lo[free], hi[free])
+    nit = 0
+    for attempt in range(3):  # SLSQP's line search sometimes stalls; a restart rebuilds its Hessian
+        sol = minimize(obj, z, jac=True, method="SLSQP", bounds=list(zip(lo[free], hi[free])),
+                       constraints=cons, callback=cb, options=dict(maxiter=max(1, max_iter - nit), ftol=1e-12))
+        nit += int(sol.nit)
+        z = sol.x
+        if sol.success or nit >= max_iter or int(sol.status) == 9:
+            break
     x = x0.copy()
     x[free] = sol.x
-    return x, bool(sol.success), int(sol.nit)
+    tr.slsqp_message = f"{sol.message} (status {sol.status}, attempts {attempt + 1})"
+    return x, bool(sol.success), nit
 
 
 def _minimise_time(problem: TransferProblem, warm: TransferResult | None = None, n_segments: int = 40,
@@ -881,6 +888,7 @@ def _minimise_time(problem: TransferProblem, warm: TransferResult | None = None,
     tof = tau * TU
     att_p, _, mp, mv = _polish(problem, tof, att, tr, tol_pos, tol_vel)
     hist.update(origin=origin, feasibility_cinf=cinf, slsqp_success=sl_ok, slsqp_iterations=nit,
+                slsqp_message=getattr(tr, "slsqp_message", ""),
                 slsqp_cinf=cinf_final, n_evaluations=tr.n_eval, n_segments=tr.N, n_arcs=tr.M,
                 rk4_substeps=tr.nsub, seconds=_time.perf_counter() - t_start,
                 tof_start_days=float(x0[0] * TU / DAY))

@@ -24,12 +24,14 @@ log = logging.getLogger(__name__)
 def departure_window(problem_factory: Callable[[float], TransferProblem], dates: Iterable[float],
                      n_segments: int = 20, warm_factory: Callable[[TransferProblem], TransferResult] | None = None,
                      tof_guess: float = 450.0 * DAY, progress=None, results: list | None = None,
-                     **optimiser_kwargs) -> list[tuple[float, float, bool]]:
+                     extra_guesses: Iterable[float] = (), **optimiser_kwargs) -> list[tuple[float, float, bool]]:
     """Scan departure dates ``dates`` (TDB s past J2000): list of ``(t_depart, tof_s or nan, converged)``.
 
     ``problem_factory(t)`` returns the problem departing at ``t``. ``warm_factory(problem)`` (optional)
     returns a warm-start TransferResult; without it the crude guess is used with TOF ``tof_guess`` [s]
-    for the first date and the last converged TOF afterwards. ``progress=True`` shows a tqdm bar over
+    for the first date and the last converged TOF afterwards; ``extra_guesses`` [s] are further crude
+    starts tried at every date (multi-start: transfers with a different number of revolutions are
+    separate local optima), the shortest converged one is kept. ``progress=True`` shows a tqdm bar over
     dates. ``results`` (optional list) receives every TransferResult. Other keyword arguments go to
     :func:`minimise_time`.
     """
@@ -40,7 +42,9 @@ def departure_window(problem_factory: Callable[[float], TransferProblem], dates:
         raise ValueError("departure dates must be finite TDB seconds past J2000")
     if not (math.isfinite(tof_guess) and tof_guess > 0):
         raise ValueError(f"tof_guess must be a positive number of seconds, got {tof_guess!r}")
-    it = dates
+    extra = [float(g) for g in extra_guesses]
+    if not all(math.isfinite(g) and g > 0 for g in extra):
+        raise ValueError("extra_guesses must be positive numbers of seconds")
     bar = None
     if progress is True:
         from tqdm import tqdm
@@ -48,22 +52,27 @@ def departure_window(problem_factory: Callable[[float], TransferProblem], dates:
         bar = tqdm(total=len(dates), desc="departure window")
     out = []
     guess = float(tof_guess)
-    for t in it:
+    for t in dates:
         problem = problem_factory(t)
         tof, ok = math.nan, False
-        try:
-            warm = warm_factory(problem) if warm_factory is not None else None
-            res = minimise_time(problem, warm, n_segments=n_segments,
-                                tof_guess=None if warm is not None else guess, **optimiser_kwargs)
+        starts = [(warm_factory, None)] if warm_factory is not None else []
+        starts += [(None, guess)] + [(None, g) for g in extra]
+        for wf, g in starts:
+            try:
+                warm = wf(problem) if wf is not None else None
+                res = minimise_time(problem, warm, n_segments=n_segments,
+                                    tof_guess=None if warm is not None else g, **optimiser_kwargs)
+            except (RuntimeError, ValueError, np.linalg.LinAlgError) as exc:  # a failed start is not a crash
+                log.warning("departure %.0f s: optimiser failed (%s)", t, exc)
+                continue
             if results is not None:
                 results.append(res)
-            if res.converged:
-                tof, ok = res.tof, True
-                guess = res.tof * 1.05
             log.info("departure %.0f s: tof %.1f d, miss %.3g m %.3g m/s, converged %s", t, res.tof / DAY,
                      res.miss_pos, res.miss_vel, res.converged)
-        except (RuntimeError, ValueError, np.linalg.LinAlgError) as exc:  # a failed date is a nan, not a crash
-            log.warning("departure %.0f s: optimiser failed (%s)", t, exc)
+            if res.converged and not (ok and res.tof >= tof):
+                tof, ok = res.tof, True
+        if ok:
+            guess = tof * 1.05
         out.append((t, tof, ok))
         if bar is not None:
             bar.update(1)
