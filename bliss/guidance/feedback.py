@@ -174,7 +174,7 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
                  max_years: float = 4.0,
                  pos_tol: float = 1.0e6, vel_tol: float = 2.0, v_tol: float = 1.0e-6,
                  k_phase: float = 0.3, max_phase_offset: float = 0.05,
-                 terminal_range: float = 1.0e9, terminal_speed: float = 300.0, eta: float = 0.25, tgo_min: float = 150.0 * DAY, tgo_max: float = 250.0 * DAY, n_mpc: int = 12, v_terminal: float = 1.0e-4, v_phase_gate: float = 1.0e-3, phasing_a_weight: float | None = None,
+                 terminal_range: float = 1.0e9, terminal_speed: float = 300.0, eta: float = 0.25, tgo_min: float = 150.0 * DAY, tgo_max: float = 250.0 * DAY, n_mpc: int = 8, v_terminal: float = 1.0e-4, v_phase_gate: float = 1.0e-3, phasing_a_weight: float | None = None,
                  tau_miss: float = 10.0 * DAY, truncate_at_best: bool = True,
                  min_seg_s: float = 0.02 * DAY, weights=None, eta_cut: float = 0.35, rtol: float = 1e-9) -> TransferResult:
     """Plan a transfer by flying the onboard feedback laws; returns a :class:`TransferResult`.
