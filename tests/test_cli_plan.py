@@ -96,7 +96,7 @@ def test_unclosed_transfer_exits_1_and_writes_everything(tmp_path, capsys, monke
     monkeypatch.setattr(plan_cli, "fly_feedback", lambda problem, progress=None: _fake_planner(problem))
     monkeypatch.setattr(plan_cli, "minimise_time", lambda problem, warm, **kw: _fake_planner(problem))
     out = tmp_path / "plan"
-    rc = main(["plan", "--no-progress", "--out", str(out), "--date", "2028-07-01 TDB"])
+    rc = main(["plan", "--no-progress", "--out", str(out), "--date", "2028-07-01 TDB", "--v-inf-km-s", "0.5"])
     cap = capsys.readouterr()
     assert rc == 1
     assert "NOT closed" in cap.err
@@ -107,6 +107,14 @@ def test_unclosed_transfer_exits_1_and_writes_everything(tmp_path, capsys, monke
     assert s["sail"]["mass_kg"] == pytest.approx(0.010)
     assert s["sail"]["characteristic_acceleration_m_s2"] == pytest.approx(0.908e-3, rel=2e-3)
     assert s["sail"]["lightness_number"] == pytest.approx(0.153, abs=1e-3)
+    # --v-inf-km-s 0.5: 500 m/s along Earth's heliocentric velocity (sim.ephemeris, checked independently)
+    from sim.ephemeris import body_state
+
+    _, v_earth = body_state("earth", s["departure"]["t_tdb_s"])
+    v_inf = np.array(s["departure"]["v_inf_m_s"])
+    assert np.linalg.norm(v_inf) == pytest.approx(500.0, rel=1e-9)
+    assert v_inf @ v_earth / (np.linalg.norm(v_inf) * np.linalg.norm(v_earth)) == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(np.array(s["departure"]["state"][3:]), v_earth + v_inf, rtol=1e-12)
     # replay the written schedule from the written departure state: the summary's miss is reproduced
     sch = read_schedule_csv(out / "schedule.csv")
     traj = propagate(np.array(s["departure"]["state"]), Schedule(sch["seg_t"], sch["seg_mode"], sch["seg_att"]),
