@@ -280,3 +280,43 @@ def test_bennu_plan_replays_from_the_written_files_to_bennu(tmp_path, capsys):
     assert s["attitude_check"]["max_slew_deg_per_day"] <= 10.0 + 1e-3
     aem = read_aem(out / "attitude.aem")
     np.testing.assert_allclose(aem["normal"], sch["normal"], atol=1e-12)
+
+
+def test_optimiser_failure_without_warm_start_exits_1_with_no_files(tmp_path, capsys, monkeypatch):
+    def boom(problem, warm, **kw):
+        raise RuntimeError("synthetic failure")
+
+    monkeypatch.setattr(plan_cli, "minimise_time", boom)
+    out = tmp_path / "none"
+    rc = main(["plan", "--no-progress", "--out", str(out), "--tof-guess-days", "300"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "no transfer found" in err and "synthetic failure" in err
+    assert not out.exists()
+
+
+def test_crude_guess_is_the_fallback_when_the_feedback_start_fails(tmp_path, capsys, monkeypatch):
+    """A feedback transfer that ends close (< 0.02 AU) seeds the optimiser; if that attempt fails the
+    optimiser is retried from its crude guess, and the summary says which start was used."""
+    calls = []
+
+    def close_feedback(problem, progress=None):
+        r = _fake_planner(problem)
+        r.miss_pos = 1.0e6  # pretend it ended 1,000 km away
+        return r
+
+    def optimiser(problem, warm, **kw):
+        calls.append(warm is None)
+        if warm is not None:
+            raise RuntimeError("diverged from the warm start")
+        return _fake_planner(problem)
+
+    monkeypatch.setattr(plan_cli, "fly_feedback", close_feedback)
+    monkeypatch.setattr(plan_cli, "minimise_time", optimiser)
+    out = tmp_path / "fb"
+    rc = main(["plan", "--no-progress", "--out", str(out), "--date", "2028-07-01"])
+    assert calls == [False, True]
+    assert rc == 1  # the fake planner does not close
+    s = json.loads((out / "summary.json").read_text())
+    assert "fallback" in s["warm_start"]
+    assert "diverged from the warm start" in capsys.readouterr().err

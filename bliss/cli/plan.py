@@ -318,6 +318,10 @@ def _departure_state(t, v_vec):
 
 
 # ------------------------------------------------------------------------------ planner entry points
+class PlanFailed(RuntimeError):
+    """The planner produced no transfer at all (nothing to write)."""
+
+
 class _StageProgress:
     """Feeds the planners' progress into the one stage bar: G1 calls ``update(days)``, G2 calls it
     with a message."""
@@ -432,16 +436,28 @@ def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
             warm_note = f"crude guess at {tof_guess / DAY:.0f} days (--tof-guess-days)"
         else:
             warm_note = "feedback transfer"
-        try:
-            best = minimise_time(problem, start, n_segments=n_segments,
-                                 progress=_StageProgress(bar, "optimiser") if show_progress else None,
-                                 tof_guess=tof_guess)
-        except (RuntimeError, FloatingPointError, np.linalg.LinAlgError) as exc:
+        attempts = [(start, tof_guess, warm_note)]
+        if start is not None:  # from the feedback transfer; the crude guess is the fallback
+            attempts.append((None, CRUDE_TOF_GUESS_S, f"crude guess at {CRUDE_TOF_GUESS_S / DAY:.0f} days "
+                                                      "(fallback: from the feedback transfer it did not close)"))
+        best, failures = None, []
+        for st, tg, note in attempts:
+            try:
+                r = minimise_time(problem, st, n_segments=n_segments, tof_guess=tg,
+                                  progress=_StageProgress(bar, "optimiser") if show_progress else None)
+            except (RuntimeError, FloatingPointError, np.linalg.LinAlgError) as exc:
+                failures.append(f"{note}: {exc}")
+                log(f"bliss plan: optimiser failed from the {note} ({exc})")
+                continue
+            if best is None or r.miss_pos < best.miss_pos:
+                best, warm_note = r, note
+            if r.miss_pos <= TOL_POS_M and r.miss_vel <= TOL_VEL_M_S:
+                break
+        if best is None:
             if warm is None:
-                raise RuntimeError(f"the optimiser failed ({exc}) and there is no feedback transfer to "
-                                   f"fall back on; try without --tof-guess-days") from None
-            log(f"bliss plan: optimiser failed ({exc}); keeping the feedback transfer")
-            best = warm
+                raise PlanFailed("the optimiser failed (" + "; ".join(failures) + ")")
+            log("bliss plan: keeping the feedback transfer")
+            best, warm_note = warm, "none (the optimiser failed; feedback transfer kept)"
         timings["optimise_s"] = time.perf_counter() - t_w
         bar.update(1)
 
@@ -601,8 +617,12 @@ def run(args) -> int:
 
     inputs = build_inputs(args)
     check_writable(args.out)
-    res = plan(inputs, n_segments=args.segments, show_progress=not args.no_progress,
-               log=lambda m: print(m, file=sys.stderr, flush=True))
+    try:
+        res = plan(inputs, n_segments=args.segments, show_progress=not args.no_progress,
+                   log=lambda m: print(m, file=sys.stderr, flush=True))
+    except PlanFailed as exc:
+        print(f"bliss plan: no transfer found, no files written: {exc}", file=sys.stderr, flush=True)
+        return 1
     summary = write_products(args.out, res, inputs)
     fb = "skipped" if summary["feedback"] is None else f"{summary['feedback']['tof_days']:.1f} days"
     print(f"bliss plan: {summary['target']['name']}: departure {summary['departure']['epoch']} TDB, "
