@@ -55,7 +55,8 @@ HELP_EPILOG = """\
 exit codes:
   0  rendezvous found: the replayed schedule arrives within 1,000 km and 1 m/s of the target
   1  the optimiser could not close the rendezvous: all files are still written, summary.json says
-     "converged": false and gives the best miss found (position and velocity error)
+     "converged": false and gives the best miss found (position and velocity error); only if no
+     transfer exists at all (optimiser failed, feedback skipped) nothing is written
   2  bad input (unknown target, departure outside the ephemeris range, impossible limit, malformed
      elements or dates, unwritable --out): one error line on stderr and no files written
 
