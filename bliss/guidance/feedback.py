@@ -5,21 +5,22 @@
 start, holds that attitude over the segment (zero-order hold, the ``sim.integrator.Schedule``
 convention) and propagates the segment with the compiled integrator (Sun + sail). Three phases:
 
-1. **orbit matching + phasing** (``match``): the blended law drives (a, e-vector, h^) to the target's
-   osculating orbit. The commanded semi-major axis is offset from the target's by
-   ``-k_phase * dlambda`` (clipped to +/- ``max_phase_offset``), where ``dlambda`` is the target's
-   mean longitude minus ours: a spacecraft behind the target flies a slightly smaller, faster orbit
-   and catches up (drift rate -3/2 n da/a), one ahead a larger one; at zero phase error the offset
-   vanishes and the law settles on the target orbit.
-2. **terminal rendezvous** (``terminal``), once within ``terminal_range`` of the target with a
-   relative speed below ``terminal_speed``: a braking-curve relative-state law. The desired relative
-   velocity points at the target with speed sqrt(2 eta a |dr|) (eta < 1 leaves margin for the sail's
-   limited pointing), and the sail is pointed to best align its force with the velocity to be gained
-   (within the cone limit), or turned edge-on (coast, mode 0) when that velocity is small or no
-   feasible attitude has a useful component along it. Segments shorten as the velocity to be gained
-   falls (down to ``min_seg_s``).
-3. stop when |dr| < ``pos_tol`` and |dv| < ``vel_tol`` (converged) or after ``max_years``
-   (not converged: the result still holds the flown schedule and its final miss).
+1. **orbit matching** (``match``): the blended law drives (a, e-vector, h^) to the target's osculating
+   orbit, coasting where it is ineffective (``eta_cut``).
+2. **phasing**, once the blended Lyapunov value with respect to the target's orbit is below
+   ``v_phase_gate`` (latched until it exceeds ten times that): the commanded semi-major axis becomes
+   a_T (1 - k_phase dlambda), clipped to +/- ``max_phase_offset``, where dlambda is the target's mean
+   longitude minus ours: a spacecraft behind the target flies a slightly smaller, faster orbit and
+   catches up (drift rate -3/2 n da/a), one ahead a larger one.
+3. **terminal rendezvous** (``terminal``), within ``terminal_range`` and ``terminal_speed`` of the
+   target with the orbit matched to ``v_terminal``: a receding-horizon plan on the linearised
+   (Clohessy-Wiltshire) relative motion about the target, see :func:`_terminal_mpc`. The horizon
+   (``tgo_min`` .. ``tgo_max``, default 150-250 days) is long because a sail cannot push sunward: it
+   moves inward only by retro-thrust and orbital motion, on the 1/n time scale.
+4. stop when |dr| < ``pos_tol`` and |dv| < ``vel_tol`` (converged) or after ``max_years``. When not
+   converged the returned flight is cut at its best approach (smallest |dr|/(a_c tau^2) +
+   |dv|/(a_c tau), tau = ``tau_miss``) if that came within ``truncate_range``: the better warm start;
+   ``history["reason"]`` says so.
 
 The result need not close the rendezvous precisely; ``bliss.guidance.optimise`` takes it as a warm start.
 Orbit-only problems (``rendezvous=False``) stop when the blended law's Lyapunov function falls below
@@ -38,7 +39,7 @@ from bliss.guidance.steering import _blended, _lyapunov, _steer_inertial, blende
 from sim.constants import AU, DAY, GM_SUN, JULIAN_YEAR
 from sim.dop853 import integrate_final
 from sim.integrator import Schedule
-from sim.kepler import kepler_propagate, rv2coe, true_to_mean
+from sim.kepler import rv2coe, true_to_mean
 
 MODE_OFF, MODE_RTN = 0, 1
 
@@ -60,32 +61,6 @@ def _accel_scale(r, p) -> float:
     ax, ay, az = srp_accel(r[0], r[1], r[2], r[0] / np.linalg.norm(r), r[1] / np.linalg.norm(r),
                            r[2] / np.linalg.norm(r), p)
     return math.sqrt(ax * ax + ay * ay + az * az)
-
-
-def _desired_relative_velocity(r, v, dr, acc, eta):
-    """Braking-curve relative velocity [m/s] toward the target, per axis of the spacecraft's RTN frame.
-
-    A sail brakes along +R (away from the Sun) with up to ``acc`` and along +/-T, +/-N with up to about
-    0.385 ``acc`` (cos^2 sin at the 35.26 deg cone), but can never push toward the Sun. So: along T and
-    N, and radially from outside the target (dr . R > 0, coming in sunward, braked by the sail), the
-    desired closing speed is sqrt(2 eta a_axis |d|); from inside (going out, which only gravity could
-    brake) it is the slow natural rate n |d| (n = local mean motion), so no outward speed is built up
-    that the sail could not take out again.
-    """
-    from sim.rtn import rtn_basis
-
-    b = rtn_basis(r, v)
-    d = b @ dr
-    rn = float(np.linalg.norm(r))
-    n_local = math.sqrt(GM_SUN / rn ** 3)
-    out = np.empty(3)
-    if d[0] > 0.0:
-        out[0] = -math.sqrt(2.0 * eta * acc * d[0])
-    else:
-        out[0] = n_local * (-d[0])
-    for k in (1, 2):
-        out[k] = -math.copysign(math.sqrt(2.0 * eta * 0.385 * acc * abs(d[k])), d[k])
-    return b.T @ out
 
 
 def _cw_matrices(n, T, N):
@@ -174,18 +149,24 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
                  max_years: float = 4.0,
                  pos_tol: float = 1.0e6, vel_tol: float = 2.0, v_tol: float = 1.0e-6,
                  k_phase: float = 0.3, max_phase_offset: float = 0.05,
-                 terminal_range: float = 1.0e9, terminal_speed: float = 300.0, eta: float = 0.25, tgo_min: float = 150.0 * DAY, tgo_max: float = 250.0 * DAY, n_mpc: int = 8, v_terminal: float = 1.0e-4, v_phase_gate: float = 1.0e-3, phasing_a_weight: float | None = None,
-                 tau_miss: float = 10.0 * DAY, truncate_at_best: bool = True,
+                 terminal_range: float = 1.0e9, terminal_speed: float = 300.0, v_terminal: float = 1.0e-4,
+                 tgo_min: float = 150.0 * DAY, tgo_max: float = 250.0 * DAY, n_mpc: int = 8,
+                 v_phase_gate: float = 1.0e-3, phasing_a_weight: float | None = None,
+                 tau_miss: float = 10.0 * DAY, truncate_at_best: bool = True, truncate_range: float = 1.0e10,
                  min_seg_s: float = 0.02 * DAY, weights=None, eta_cut: float = 0.35, rtol: float = 1e-9) -> TransferResult:
     """Plan a transfer by flying the onboard feedback laws; returns a :class:`TransferResult`.
 
-    ``seg_days``: segment length of the matching phase [days] (the terminal phase shortens it down to
-    ``min_seg_s`` [s]). ``progress``: a tqdm-like object with ``update(n)`` (days flown) or None.
-    Tolerances: ``pos_tol`` [m] (default 1000 km) and ``vel_tol`` [m/s] for the rendezvous; ``v_tol``
-    (dimensionless Lyapunov value) for orbit-only problems. ``max_years`` [Julian years] caps the
-    flight (default 4). ``k_phase`` [1/rad], ``max_phase_offset`` (fraction of a): the phasing law.
-    ``terminal_range`` [m] / ``terminal_speed`` [m/s]: when the terminal law takes over; ``eta``: the
-    fraction of the sail's acceleration the braking curve assumes. ``rtol``: integrator tolerance.
+    ``seg_days``: segment length [days] (terminal segments are split into thrust fractions; none is
+    shorter than ``0.01 min_seg_s`` [s]). ``progress``: a tqdm-like object with ``update(n)`` (days
+    flown) or None. Tolerances: ``pos_tol`` [m] (default 1000 km) and ``vel_tol`` [m/s] for the
+    rendezvous; ``v_tol`` (dimensionless Lyapunov value) for orbit-only problems. ``max_years``
+    [Julian years] caps the flight (default 4). ``k_phase`` [1/rad], ``max_phase_offset`` (fraction of
+    a), ``v_phase_gate``, ``phasing_a_weight`` (W_a while phasing; None keeps ``weights``): phasing.
+    ``terminal_range`` [m], ``terminal_speed`` [m/s], ``v_terminal``: terminal entry; ``tgo_min``,
+    ``tgo_max`` [s], ``n_mpc``: its horizon. ``weights``, ``eta_cut``: the blended law (steering.py).
+    ``tau_miss`` [s]: miss metric scale; the flight is cut at its best approach only when that came
+    within ``truncate_range`` [m] (default 1e10 m, 0.07 AU), otherwise the whole flight is returned.
+    ``rtol``: integrator tolerance.
     """
     if not (math.isfinite(seg_days) and seg_days > 0):
         raise ValueError(f"seg_days must be a positive number of days, got {seg_days!r}")
@@ -210,10 +191,9 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
     reason = "max_years"
     n_phasing = 0
     a_c = sail.characteristic_acceleration
-    best_j, best_k, best_y = math.inf, 0, y.copy()
+    best_j, best_k, best_y, best_dr = math.inf, 0, y.copy(), math.inf
     dlam_gate = math.nan  # phase error [rad] when phasing started
     pending_coast = 0.0
-    t_arrive = None
     while t < t_max - 1.0:
         r, v = y[:3], y[3:]
         rt, vt = target.state(t)
@@ -223,7 +203,7 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
         if problem.rendezvous:
             j = drn / (a_c * tau_miss ** 2) + dvn / (a_c * tau_miss)
             if j < best_j:
-                best_j, best_k, best_y = j, len(modes), y.copy()
+                best_j, best_k, best_y, best_dr = j, len(modes), y.copy(), drn
         el_t = target.orbit_elements(t)
         if problem.rendezvous and drn < pos_tol and dvn < vel_tol:
             converged, reason = True, "rendezvous"
@@ -231,7 +211,6 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
         if problem.rendezvous:
             if phase == "match" and drn < terminal_range and dvn < terminal_speed and v_last < v_terminal:
                 phase = "terminal"
-                t_arrive = None
                 n_terminal_entries += 1
             elif phase == "terminal" and (drn > 2.0 * terminal_range or dvn > 2.0 * terminal_speed):
                 phase = "match"
@@ -313,7 +292,8 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
                             np.zeros((1, 3)), p, rtol)
         t = t0 + 1.0
     t_flown = t - t0
-    if problem.rendezvous and not converged and truncate_at_best and best_k > 0 and best_k < len(modes):
+    if (problem.rendezvous and not converged and truncate_at_best and 0 < best_k < len(modes)
+            and best_dr < truncate_range):
         # hand back the flight up to its best approach (a better warm start than where the clock ran out)
         times, modes, atts, phases = times[:best_k + 1], modes[:best_k], atts[:best_k], phases[:best_k]
         t, y = times[-1], best_y
