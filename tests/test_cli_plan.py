@@ -10,6 +10,7 @@ import pytest
 
 from bliss.cli import main
 import bliss.cli.plan as plan_cli
+import bliss.guidance.pipeline as pipeline
 
 def _fake_planner(problem, **_):
     """A planner that cannot close: hold the along-track optimal cone (35.26 deg, clock 0) for one year
@@ -93,8 +94,8 @@ def test_unclosed_transfer_exits_1_and_writes_everything(tmp_path, capsys, monke
     from sim.integrator import Schedule, propagate
     from sim.sail import Sail
 
-    monkeypatch.setattr(plan_cli, "fly_feedback", lambda problem, progress=None: _fake_planner(problem))
-    monkeypatch.setattr(plan_cli, "minimise_time", lambda problem, warm, **kw: _fake_planner(problem))
+    monkeypatch.setattr(pipeline, "fly_feedback", lambda problem, progress=None: _fake_planner(problem))
+    monkeypatch.setattr(pipeline, "minimise_time", lambda problem, warm, **kw: _fake_planner(problem))
     out = tmp_path / "plan"
     rc = main(["plan", "--no-progress", "--out", str(out), "--date", "2028-07-01 TDB", "--v-inf-km-s", "0.5"])
     cap = capsys.readouterr()
@@ -123,7 +124,7 @@ def test_unclosed_transfer_exits_1_and_writes_everything(tmp_path, capsys, monke
     assert traj.t_final == pytest.approx(s["arrival"]["t_tdb_s"], abs=1e-6)
     assert np.linalg.norm(traj.y_final[:3] - r) == pytest.approx(s["arrival"]["position_error_m"], rel=1e-6)
     assert np.linalg.norm(traj.y_final[3:] - v) == pytest.approx(s["arrival"]["velocity_error_m_s"], rel=1e-6)
-    assert s["arrival"]["position_error_m"] > plan_cli.TOL_POS_M
+    assert s["arrival"]["position_error_m"] > pipeline.TOL_POS_M
     # the OEM and AEM read back and agree with the CSV and summary
     t_oem, y_oem = read_oem(out / "trajectory.oem")
     assert t_oem[0] == pytest.approx(s["departure"]["t_tdb_s"], abs=1e-3)
@@ -234,9 +235,9 @@ def test_window_picks_the_shortest_converged_date_and_plots_it(tmp_path, capsys,
         conv = [True, True, False, False]  # the 300-day row did not converge: must not be chosen
         return [(float(t), tof, ok) for t, tof, ok in zip(dates, tofs, conv)]
 
-    monkeypatch.setattr(plan_cli, "departure_window", fake_window)
-    monkeypatch.setattr(plan_cli, "fly_feedback", lambda problem, progress=None: _fake_planner(problem))
-    monkeypatch.setattr(plan_cli, "minimise_time", lambda problem, warm, **kw: _fake_planner(problem))
+    monkeypatch.setattr(pipeline, "departure_window", fake_window)
+    monkeypatch.setattr(pipeline, "fly_feedback", lambda problem, progress=None: _fake_planner(problem))
+    monkeypatch.setattr(pipeline, "minimise_time", lambda problem, warm, **kw: _fake_planner(problem))
     out = tmp_path / "w"
     rc = main(["plan", "--no-progress", "--out", str(out), "--window", "2028-01-01", "2028-04-01", "30"])
     assert rc == 1  # the stand-in does not close
@@ -286,7 +287,7 @@ def test_optimiser_failure_without_warm_start_exits_1_with_no_files(tmp_path, ca
     def boom(problem, warm, **kw):
         raise RuntimeError("synthetic failure")
 
-    monkeypatch.setattr(plan_cli, "minimise_time", boom)
+    monkeypatch.setattr(pipeline, "minimise_time", boom)
     out = tmp_path / "none"
     rc = main(["plan", "--no-progress", "--out", str(out), "--tof-guess-days", "300"])
     err = capsys.readouterr().err
@@ -311,8 +312,8 @@ def test_crude_guess_is_the_fallback_when_the_feedback_start_fails(tmp_path, cap
             raise RuntimeError("diverged from the warm start")
         return _fake_planner(problem)
 
-    monkeypatch.setattr(plan_cli, "fly_feedback", close_feedback)
-    monkeypatch.setattr(plan_cli, "minimise_time", optimiser)
+    monkeypatch.setattr(pipeline, "fly_feedback", close_feedback)
+    monkeypatch.setattr(pipeline, "minimise_time", optimiser)
     out = tmp_path / "fb"
     rc = main(["plan", "--no-progress", "--out", str(out), "--date", "2028-07-01"])
     assert calls == [False, True]

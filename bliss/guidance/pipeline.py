@@ -1,0 +1,231 @@
+"""The ``bliss plan`` pipeline, callable without the CLI: departure state -> feedback-law transfer
+(G1, ``bliss.guidance.feedback``, the warm start) -> minimum-time optimiser (G2,
+``bliss.guidance.optimise``) -> replay of the final schedule with ``sim.integrator.propagate`` ->
+``AttitudeSchedule``. Optionally a departure-window scan first (``bliss.guidance.window``).
+
+``plan(inputs)`` takes the validated inputs (``sail``, ``limits``, ``target``, ``dates``, ``window``,
+``v_inf``, ``tof_guess``; built by ``bliss.cli.plan.build_inputs``) and returns everything the writers
+(``bliss.io.plan_products``) need; it writes no files. Ground-side planning: it uses the simulator.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+import numpy as np
+
+from sim.constants import AU, DAY
+
+#: Arrival tolerances of the replayed schedule: 1,000 km and 1 m/s (issue 4 acceptance criterion,
+#: well inside a 10 g sail's on-board navigation and terminal-approach capability).
+TOL_POS_M = 1.0e6
+TOL_VEL_M_S = 1.0
+#: Output grid of the trajectory products: one state per day plus every segment switch.
+OUTPUT_STEP_S = DAY
+#: The feedback transfer is used as the optimiser's warm start only if it closed or ended within this
+#: distance of the target [m] (0.02 AU); a warm start that misses by more starts the multiple shooting
+#: from far-off arcs, which in our runs was slower and less reliable than the optimiser's own crude
+#: (Hermite) guess.
+WARM_MAX_MISS_M = 0.02 * AU
+#: Time-of-flight guess for the crude start [s]: 500 days, the order of the minimum times of the
+#: default sail to Bennu found by the optimiser's window scans over 2027-2030 (about 500-700 days).
+CRUDE_TOF_GUESS_S = 500.0 * DAY
+#: Integrator tolerance of the replay (sim.integrator default, ~1e-10 relative).
+REPLAY_RTOL = 1e-10
+
+
+def departure_v_inf(t: float, v_inf) -> np.ndarray:
+    """Excess-velocity vector [m/s]: none, a magnitude along Earth's velocity, or x y z in km/s."""
+    if v_inf is None:
+        return np.zeros(3)
+    if len(v_inf) == 3:
+        return np.asarray(v_inf, float) * 1e3
+    from sim.ephemeris import body_state
+
+    _, v = body_state("earth", float(t))
+    v = np.asarray(v, float)
+    return v / np.linalg.norm(v) * v_inf[0] * 1e3
+
+
+def _departure_state(t, v_vec):
+    from bliss.guidance.problem import departure_state
+
+    return departure_state(float(t), v_vec)
+
+
+class PlanFailed(RuntimeError):
+    """The planner produced no transfer at all (nothing to write)."""
+
+
+class _StageProgress:
+    """Feeds the planners' progress into the one stage bar: G1 calls ``update(days)``, G2 calls it
+    with a message."""
+
+    #: Shortest interval between redraws [s], so logs of non-terminal runs stay short.
+    MIN_INTERVAL_S = 0.5
+
+    def __init__(self, bar, label):
+        self.bar, self.label, self.days, self._last = bar, label, 0.0, 0.0
+
+    def _show(self, text):
+        now = time.monotonic()
+        if now - self._last >= self.MIN_INTERVAL_S:
+            self._last = now
+            self.bar.set_postfix_str(f"{self.label}: {text}")
+
+    def update(self, n=1):
+        self.days += float(n)
+        self._show(f"{self.days:.0f} days flown")
+
+    def __call__(self, msg):
+        self._show(str(msg))
+
+
+def fly_feedback(problem, progress=None):
+    """G1's feedback planner (the warm start)."""
+    from bliss.guidance import feedback
+
+    return feedback.fly_feedback(problem, progress=progress)
+
+
+def minimise_time(problem, warm, n_segments=None, progress=None, tof_guess=None):
+    """G2's minimum-time optimiser: from ``warm``, or from its crude guess at ``tof_guess`` [s] when
+    ``warm`` is None."""
+    from bliss.guidance import optimise
+
+    kw = {} if n_segments is None else {"n_segments": n_segments}
+    if warm is None:
+        kw["tof_guess"] = tof_guess
+    return optimise.minimise_time(problem, warm, progress=progress, **kw)
+
+
+def departure_window(problem_factory, dates, progress=None, n_segments=None):
+    """G2's window scan: [(t_depart, tof or nan, converged)] per date."""
+    from bliss.guidance import window
+
+    kw = {} if n_segments is None else {"n_segments": n_segments}
+    return window.departure_window(problem_factory, dates, progress=progress, **kw)
+
+
+def make_problem(inputs: dict, t_depart: float):
+    from bliss.guidance.problem import TransferProblem
+
+    y0 = _departure_state(t_depart, departure_v_inf(t_depart, inputs["v_inf"]))
+    return TransferProblem(sail=inputs["sail"], t_depart=float(t_depart), y_depart=y0,
+                           target=inputs["target"], limits=inputs["limits"])
+
+
+def replay(problem, schedule, step_s: float = OUTPUT_STEP_S):
+    """Propagate ``schedule`` from the problem's departure state: (t, y) on a grid holding every switch."""
+    from sim.integrator import propagate
+
+    seg_t = np.asarray(schedule.t, float)
+    # plus a log-spaced tail (1 minute to 10 days before arrival) so the approach plot resolves the end
+    tail = seg_t[-1] - np.geomspace(60.0, min(10 * DAY, 0.5 * (seg_t[-1] - seg_t[0])), 40)
+    grid = np.union1d(seg_t, np.concatenate([np.arange(seg_t[0], seg_t[-1], step_s), tail]))
+    traj = propagate(problem.y_depart, schedule, problem.sail, t_out=grid, rtol=REPLAY_RTOL)
+    return traj.t, traj.y
+
+
+def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
+    """Run the planning pipeline; returns everything the writers need (no files written)."""
+    from tqdm import tqdm
+
+    from bliss.guidance.schedule import AttitudeSchedule
+
+    timings = {}
+    window_rows = None
+    n_stages = 3 + (inputs["window"] is not None) + (inputs.get("tof_guess") is None)
+    bar = tqdm(total=n_stages, desc="bliss plan", unit="stage",
+               disable=not show_progress, file=sys.stderr, leave=False)
+    try:
+        if inputs["window"] is not None:
+            bar.set_postfix_str(f"window scan ({len(inputs['window'])} dates)")
+            t_w = time.perf_counter()
+            window_rows = departure_window(lambda t: make_problem(inputs, t), inputs["window"],
+                                           progress=show_progress, n_segments=n_segments)
+            timings["window_s"] = time.perf_counter() - t_w
+            t_dep = _choose_departure(window_rows)
+            bar.update(1)
+        else:
+            t_dep = float(inputs["dates"][0])
+        problem = make_problem(inputs, t_dep)
+
+        warm = None
+        if inputs.get("tof_guess") is None:
+            bar.set_postfix_str("feedback warm start")
+            t_w = time.perf_counter()
+            warm = fly_feedback(problem, progress=_StageProgress(bar, "feedback") if show_progress else None)
+            timings["feedback_s"] = time.perf_counter() - t_w
+            bar.update(1)
+
+        bar.set_postfix_str("minimum-time optimisation")
+        t_w = time.perf_counter()
+        start, tof_guess = warm, inputs.get("tof_guess")
+        if warm is not None and not (warm.converged or warm.miss_pos <= WARM_MAX_MISS_M):
+            start, tof_guess = None, CRUDE_TOF_GUESS_S
+            warm_note = (f"crude guess at {CRUDE_TOF_GUESS_S / DAY:.0f} days (the feedback transfer missed by "
+                         f"{warm.miss_pos / AU:.3g} AU > {WARM_MAX_MISS_M / AU:g} AU)")
+        elif warm is None:
+            warm_note = f"crude guess at {tof_guess / DAY:.0f} days (--tof-guess-days)"
+        else:
+            warm_note = "feedback transfer"
+        attempts = [(start, tof_guess, warm_note)]
+        if start is not None:  # from the feedback transfer; the crude guess is the fallback
+            attempts.append((None, CRUDE_TOF_GUESS_S, f"crude guess at {CRUDE_TOF_GUESS_S / DAY:.0f} days "
+                                                      "(fallback: from the feedback transfer it did not close)"))
+        best, failures = None, []
+        for st, tg, note in attempts:
+            try:
+                r = minimise_time(problem, st, n_segments=n_segments, tof_guess=tg,
+                                  progress=_StageProgress(bar, "optimiser") if show_progress else None)
+            except (RuntimeError, FloatingPointError, np.linalg.LinAlgError) as exc:
+                failures.append(f"{note}: {exc}")
+                log(f"bliss plan: optimiser failed from the {note} ({exc})")
+                continue
+            if best is None or r.miss_pos < best.miss_pos:
+                best, warm_note = r, note
+            if r.miss_pos <= TOL_POS_M and r.miss_vel <= TOL_VEL_M_S:
+                break
+        if best is None:
+            if warm is None:
+                raise PlanFailed("the optimiser failed (" + "; ".join(failures) + ")")
+            log("bliss plan: keeping the feedback transfer")
+            best, warm_note = warm, "none (the optimiser failed; feedback transfer kept)"
+        timings["optimise_s"] = time.perf_counter() - t_w
+        bar.update(1)
+
+        bar.set_postfix_str("replay")
+        t_w = time.perf_counter()
+        t_s, y = replay(problem, best.schedule)
+        seg_t = np.asarray(best.schedule.t, float)
+        idx = np.searchsorted(t_s, seg_t)
+        att = AttitudeSchedule.from_states(seg_t, best.schedule.mode, best.schedule.att,
+                                           y[idx[:-1]], y[idx[1:]], meta={"method": best.method})
+        r_t, v_t = problem.target.state(float(t_s[-1]))
+        miss_pos = float(np.linalg.norm(y[-1, :3] - r_t))
+        miss_vel = float(np.linalg.norm(y[-1, 3:] - v_t))
+        timings["replay_s"] = time.perf_counter() - t_w
+        bar.update(1)
+    finally:
+        bar.close()
+    # "converged" = the rendezvous is closed, judged on the replay (what the files will fly); whether
+    # the optimiser also certified minimum time is reported beside it (optimiser_converged).
+    converged = miss_pos <= TOL_POS_M and miss_vel <= TOL_VEL_M_S
+    return {"problem": problem, "warm": warm, "best": best, "t": t_s, "y": y, "attitude": att,
+            "target_r": np.asarray(r_t), "target_v": np.asarray(v_t), "miss_pos": miss_pos,
+            "miss_vel": miss_vel, "converged": converged, "window": window_rows, "timings": timings,
+            "warm_start": warm_note}
+
+
+def _choose_departure(rows) -> float:
+    """Departure with the shortest converged TOF; else the smallest finite TOF; else the first date."""
+    rows = [(float(t), float(tof), bool(ok)) for t, tof, ok in rows]
+    conv = [r for r in rows if r[2] and math.isfinite(r[1])]
+    if conv:
+        return min(conv, key=lambda r: r[1])[0]
+    fin = [r for r in rows if math.isfinite(r[1])]
+    return min(fin, key=lambda r: r[1])[0] if fin else rows[0][0]
+
+

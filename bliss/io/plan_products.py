@@ -1,0 +1,130 @@
+"""Writers of the ``bliss plan`` products: OEM, AEM, schedule CSV, JSON summary and plots, all into one
+folder atomically (``bliss.io.atomic.OutputSet``), from the result of ``bliss.guidance.pipeline.plan``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from bliss.guidance.pipeline import TOL_POS_M, TOL_VEL_M_S, _departure_state
+from sim.constants import AU, DAY
+
+
+def _history(h) -> dict:
+    """The optimiser's history, scalars only (iterations, constraint violation, timings)."""
+    out = {}
+    for k, v in dict(h or {}).items():
+        if isinstance(v, (bool, int, float, str, np.integer, np.floating, np.bool_)):
+            out[str(k)] = v
+    return out
+
+
+def _attitude_check(att) -> dict:
+    """Largest cone [deg] and slew rate [deg/day] the written schedule uses (vs the limits)."""
+    flying = att.mode != 0
+    slew = att.slew_rates_deg_per_day()
+    return {"max_cone_deg": float(np.degrees(att.cone[flying].max())) if flying.any() else None,
+            "max_slew_deg_per_day": float(slew.max()) if slew.size else 0.0,
+            "segment_days_min": float((att.t_end - att.t_start).min() / DAY),
+            "segment_days_max": float((att.t_end - att.t_start).max() / DAY)}
+
+
+def build_summary(res: dict, inputs: dict) -> dict:
+    from bliss.io.csvout import tdb_seconds_to_iso
+    from bliss.io.summary import sail_summary
+
+    prob, warm, best = res["problem"], res["warm"], res["best"]
+    t_dep, t_arr = float(res["t"][0]), float(res["t"][-1])
+    iso = lambda t: str(tdb_seconds_to_iso(t)[0])  # noqa: E731
+    target = prob.target
+    tgt = {"name": target.name}
+    if target.elements is not None:
+        el = target.elements
+        tgt["elements"] = {"a_AU": el[0] / AU, "e": el[1], "i_deg": math.degrees(el[2]),
+                           "raan_deg": math.degrees(el[3]), "argp_deg": math.degrees(el[4]),
+                           "M_deg": math.degrees(el[5]), "epoch": iso(el[6]), "epoch_tdb_s": el[6]}
+    out = {
+        "product": "bliss plan",
+        "sail": sail_summary(prob.sail),
+        "target": tgt,
+        "limits": {"max_cone_deg": prob.limits.max_cone_deg,
+                   "max_slew_deg_per_day": prob.limits.max_slew_deg_per_day},
+        "departure": {"epoch": iso(t_dep), "t_tdb_s": t_dep, "state": res["y"][0],
+                      "v_inf_m_s": prob.y_depart[3:] - _departure_state(t_dep, np.zeros(3))[3:]},
+        "arrival": {"epoch": iso(t_arr), "t_tdb_s": t_arr, "state": res["y"][-1],
+                    "target_state": np.concatenate([res["target_r"], res["target_v"]]),
+                    "position_error_m": res["miss_pos"], "velocity_error_m_s": res["miss_vel"],
+                    "tolerance_position_m": TOL_POS_M, "tolerance_velocity_m_s": TOL_VEL_M_S,
+                    "note": "errors from replaying schedule.csv from departure.state with sim.integrator"},
+        "tof_days": (t_arr - t_dep) / DAY,
+        "method": best.method,
+        "converged": res["converged"],
+        "optimiser_converged": bool(best.converged),
+        "n_segments": len(res["attitude"]),
+        "attitude_check": _attitude_check(res["attitude"]),
+        "warm_start": res["warm_start"],
+        "optimiser_history": _history(best.history),
+        "feedback": None if warm is None else {
+            "tof_days": warm.tof / DAY, "position_error_m": warm.miss_pos,
+            "velocity_error_m_s": warm.miss_vel, "converged": bool(warm.converged), "method": warm.method},
+        "optimised": {"tof_days": best.tof / DAY, "position_error_m": best.miss_pos,
+                      "velocity_error_m_s": best.miss_vel, "converged": bool(best.converged)},
+        "frames": {"states": "heliocentric mean ecliptic and equinox of J2000 (internal); OEM/AEM in ICRF axes",
+                   "quaternion": "scalar-last [qx, qy, qz, qw], inertial->body; body +Z sail normal, "
+                                 "+X Sun direction projected on the sail"},
+        "timings_s": res["timings"],
+        "files": {},
+    }
+    if res["window"] is not None:
+        out["window"] = [{"departure": iso(t), "t_tdb_s": t, "tof_days": tof / DAY, "converged": ok}
+                         for t, tof, ok in res["window"]]
+    return out
+
+
+def _vectorised(state):
+    """``times -> (r (n, 3), v (n, 3))`` from a one-time ``t -> (r, v)`` function."""
+    def states(times):
+        rv = [state(float(t)) for t in np.atleast_1d(times)]
+        return np.array([r for r, _ in rv]), np.array([v for _, v in rv])
+    return states
+
+
+def write_products(out_dir, res: dict, inputs: dict) -> dict:
+    """Write every product into ``out_dir`` atomically; return the summary dict."""
+    from bliss.io.aem import write_aem
+    from bliss.io.atomic import OutputSet
+    from bliss.io.oem import write_oem
+    from bliss.io.schedule_csv import write_schedule_csv
+    from bliss.io.summary import write_summary
+    from bliss.plots import plan as plots
+    from bliss.plots.trajectory import sample_orbit
+    from sim.ephemeris import body_states
+
+    prob, att = res["problem"], res["attitude"]
+    t_s, y = res["t"], res["y"]
+    target = prob.target
+    summary = build_summary(res, inputs)
+    names = ["trajectory.oem", "attitude.aem", "schedule.csv", "trajectory.png", "attitude.png",
+             "elements.png", "approach.png"] + (["window.png"] if res["window"] is not None else []) \
+        + ["summary.json"]
+    summary["files"] = {n: n for n in names}
+    with OutputSet(out_dir) as out:
+        write_oem(out.path("trajectory.oem"), t_s, y, comments=(
+            f"Planned transfer to {target.name}, method {res['best'].method}.",))
+        write_aem(out.path("attitude.aem"), att, comments=(f"Planned transfer to {target.name}.",))
+        write_schedule_csv(out.path("schedule.csv"), att)
+        orbits = {"Earth": sample_orbit(lambda t: body_states("earth", t), float(t_s[0])),
+                  target.name: sample_orbit(_vectorised(target.state), float(t_s[0]))}
+        plots.plot_plan_trajectory(out.path("trajectory.png"), t_s, y, orbits, res["target_r"], target.name)
+        plots.plot_attitude(out.path("attitude.png"), att.t_start, att.t_end, att.cone, att.clock,
+                            prob.limits.max_cone_deg)
+        plots.plot_elements(out.path("elements.png"), t_s, y, target.orbit_elements(float(t_s[-1])),
+                            target.name)
+        plots.plot_approach(out.path("approach.png"), t_s, y, target.state, target.name)
+        if res["window"] is not None:
+            w = np.array([(t, tof, ok) for t, tof, ok in res["window"]], dtype=float).reshape(-1, 3)
+            plots.plot_window(out.path("window.png"), w[:, 0], w[:, 1], w[:, 2] > 0.5, float(t_s[0]))
+        write_summary(out.path("summary.json"), summary)
+    return summary
+
