@@ -55,6 +55,9 @@ def test_earth_to_bennu_schedule_replays_and_reports_honest_miss():
     scale = np.array([AU, 1.0, 1.0])
     assert np.all(np.abs(el1 - BENNU[:3]) / scale < 0.5 * np.abs(el0 - BENNU[:3]) / scale)
     assert not res.converged or res.miss_pos < 1e6
+    # slew bookkeeping is consistent (the feedback law does not enforce the slew limit; it reports it)
+    h = res.history
+    assert (h["max_slew_deg_per_day"] > prob.limits.max_slew_deg_per_day) == (h["n_slew_over_limit"] > 0)
 
 
 def test_orbit_matching_converges_for_a_nearby_orbit():

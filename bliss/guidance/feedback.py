@@ -145,6 +145,34 @@ def _terminal_mpc(r, v, rt, vt, p, max_cone, N, T):
     return plan, T / N
 
 
+def _slew_stats(problem, schedule):
+    """(largest normal change between successive segments per day of the earlier segment [deg/day],
+    number of switches above ``problem.limits.max_slew_deg_per_day``). Sail-off segments count as
+    edge-on (cone 90 deg, clock 0), the convention of ``bliss.guidance.schedule``."""
+    from sim.integrator import propagate
+    from sim.rtn import cone_clock_to_normal
+
+    if schedule.n_segments < 2:
+        return 0.0, 0
+    tr = propagate(problem.y_depart, schedule, problem.sail, rtol=1e-8)
+    worst, over = 0.0, 0
+    for k in range(schedule.n_segments - 1):
+        y = tr.y[k + 1]  # state at the switch between segments k and k+1
+        ends = []
+        for j in (k, k + 1):
+            if schedule.mode[j] == MODE_RTN:
+                ends.append(cone_clock_to_normal(y[:3], y[3:], schedule.att[j, 0], schedule.att[j, 1]))
+            elif schedule.mode[j] == MODE_OFF:
+                ends.append(cone_clock_to_normal(y[:3], y[3:], 0.5 * math.pi, 0.0))
+            else:
+                ends.append(schedule.att[j])
+        ang = math.degrees(math.acos(max(-1.0, min(1.0, float(ends[0] @ ends[1])))))
+        rate = ang / ((schedule.t[k + 1] - schedule.t[k]) / DAY)
+        worst = max(worst, rate)
+        over += rate > problem.limits.max_slew_deg_per_day
+    return worst, int(over)
+
+
 def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None, *,
                  max_years: float = 4.0,
                  pos_tol: float = 1.0e6, vel_tol: float = 2.0, v_tol: float = 1.0e-6,
@@ -303,6 +331,7 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
     miss_pos = float(np.linalg.norm(y[:3] - rt))
     miss_vel = float(np.linalg.norm(y[3:] - vt))
     phases = np.array(phases)
+    max_slew, n_slew_over = _slew_stats(problem, schedule)
     history = {
         "reason": reason,
         "n_segments": len(modes),
@@ -316,6 +345,9 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
         "wall_s": time.perf_counter() - t_wall,
         "days_flown": t_flown / DAY,
         "pos_tol": pos_tol, "vel_tol": vel_tol,
+        # the feedback law does not enforce limits.max_slew_deg_per_day; report how far it is from it
+        "max_slew_deg_per_day": max_slew,
+        "n_slew_over_limit": n_slew_over,
     }
     if not problem.rendezvous:
         history["lyapunov_min"] = v_min
