@@ -80,6 +80,28 @@ def test_replay_matches_optimiser_final_state(min_time, problem):
     assert np.linalg.norm(yend[-1, :3] - traj.y_final[:3]) < 1e3
 
 
+def test_warm_start_with_mixed_modes_is_resampled_and_closes(problem):
+    # a G1-style warm start: RTN, inertial and coast (mode 0) segments, not closing the rendezvous
+    from bliss.guidance.problem import TransferResult
+    from sim.rtn import cone_clock_to_normal
+
+    t = T0 + np.linspace(0.0, TOF_KNOWN, 6)
+    y = propagate(problem.y_depart, Schedule.constant_rtn(T0, t[-1], 0.6, 0.35), SAIL, t_out=t).y
+    att = np.zeros((5, 3))
+    att[[0, 1, 4], :2] = (0.6, 0.35)
+    att[2] = cone_clock_to_normal(y[2, :3], y[2, 3:], 0.6, 0.35)
+    sched = Schedule(t, np.array([1, 1, 2, 0, 1]), att)
+    yf = propagate(problem.y_depart, sched, SAIL).y_final
+    rT, vT = problem.target.state(t[-1])
+    warm = TransferResult(problem, sched, TOF_KNOWN, yf, float(np.linalg.norm(yf[:3] - rT)),
+                          float(np.linalg.norm(yf[3:] - vT)), False, "feedback", {})
+    assert warm.miss_pos > 1e6  # really a warm start, not a solution
+    res = opt.minimise_time(problem, warm, n_segments=10)
+    assert res.converged, res.history
+    assert res.history["origin"] == "warm:feedback"
+    assert res.tof <= TOF_KNOWN + 0.01 * DAY
+
+
 def test_variational_derivatives_match_dop853_finite_differences(problem):
     rng = np.random.default_rng(4)
     n = 4

@@ -524,14 +524,9 @@ def _cyl_to_cart(c, dc, ddc):
 
 
 def _target_end_state(problem, tof):
-    t1 = problem.t_depart + tof
-    if problem.rendezvous:
-        rT, vT = problem.target.state(t1)
-        return rT, vT
-    # orbit-only: aim at the target orbit's point at the same longitude-phase as a rendezvous would
-    rT, vT = problem.target.state(t1) if (problem.target.state_fn or problem.target.body
-                                         or problem.target.elements is not None) else (None, None)
-    return rT, vT
+    """Target state at arrival (for orbit-only problems: the target body's own point on its orbit, a
+    reasonable aim point for the guess)."""
+    return problem.target.state(problem.t_depart + tof)
 
 
 def crude_guess(problem: TransferProblem, tof: float, n_segments: int):
