@@ -189,6 +189,8 @@ def test_impossible_transfer_is_not_reported_converged(problem):
 def test_bad_inputs_raise_clear_errors(problem):
     with pytest.raises(ValueError, match="n_segments"):
         opt.minimise_time(problem, None, n_segments=1)
+    with pytest.raises(ValueError, match="extra_guesses"):
+        opt.minimise_time(problem, None, n_segments=4, extra_guesses=[-1.0])
     with pytest.raises(ValueError, match="dates"):
         departure_window(lambda t: problem, [])
 

@@ -833,7 +833,7 @@ def _slsqp(tr: _Transcription, x0, fixed_tau: bool, max_iter: int, prog):
     return x, bool(sol.success), nit
 
 
-def _minimise_time(problem: TransferProblem, warm: TransferResult | None = None, n_segments: int = 40,
+def _minimise_time_single(problem: TransferProblem, warm: TransferResult | None = None, n_segments: int = 40,
                   progress=None, n_arcs: int | None = None, tof_guess: float | None = None,
                   tol_pos: float = TOL_POS, tol_vel: float = TOL_VEL, max_iter: int = 300,
                   continuation=(1.0, 1.15, 1.3, 1.5), feas_nfev: int = 100) -> TransferResult:
@@ -903,6 +903,31 @@ def _single_blas_thread(fn):
             return fn(*args, **kwargs)
 
     return wrapper
+
+
+def _minimise_time(problem: TransferProblem, warm: TransferResult | None = None, n_segments: int = 40,
+                   progress=None, extra_guesses=(), **kwargs) -> TransferResult:
+    """Minimum-time transfer (see :func:`_minimise_time_single` for the method and keyword arguments:
+    n_arcs, tof_guess [s], tol_pos [m], tol_vel [m/s], max_iter, continuation, feas_nfev).
+
+    Multi-start: the main solve (from ``warm`` or the crude guess at ``tof_guess``) plus one crude-guess
+    solve per TOF in ``extra_guesses`` [s]; the shortest converged result wins (else the one with the
+    smallest miss); ``history["multi_start"]`` lists (start TOF d, TOF d, converged) of every run.
+    Transfers with different revolution counts / phasing are separate local optima, so a few guesses
+    (e.g. 250, 365, 500 days for Bennu) are worth their cost."""
+    extra = [float(g) for g in extra_guesses]
+    if not all(math.isfinite(g) and g > 0 for g in extra):
+        raise ValueError("extra_guesses must be positive times of flight in seconds")
+    runs = [_minimise_time_single(problem, warm, n_segments, progress, **kwargs)]
+    kwargs.pop("tof_guess", None)
+    for g in extra:
+        runs.append(_minimise_time_single(problem, None, n_segments, progress, tof_guess=g, **kwargs))
+    if len(runs) == 1:
+        return runs[0]
+    ok = [r for r in runs if r.converged]
+    best = min(ok, key=lambda r: r.tof) if ok else min(runs, key=lambda r: r.miss_pos / TOL_POS + r.miss_vel / TOL_VEL)
+    best.history["multi_start"] = [(r.history.get("tof_start_days"), r.tof / DAY, r.converged) for r in runs]
+    return best
 
 
 minimise_time = _single_blas_thread(_minimise_time)
