@@ -81,6 +81,9 @@ DEFAULT_STEP = 0.5 * DAY
 #: Default closure tolerances on the replayed miss [m], [m/s] (brief: < 1000 km, < 1 m/s; we aim lower).
 TOL_POS = 10e3
 TOL_VEL = 0.01
+#: Largest slew-limit excess [deg] a converged schedule may show (the polish's small attitude
+#: corrections are not slew-constrained; SLSQP's solution satisfies the limit to ~1e-8).
+SLEW_TOL_DEG = 0.05
 #: Relative tolerance of the DOP853 used for the polish and the replay (the propagate() default).
 REPLAY_RTOL = 1e-10
 
@@ -671,8 +674,10 @@ def _result(problem, tof, att, tr, method, history, tol_pos, tol_vel, optimal_ok
         theta = np.degrees(np.arccos(np.clip(tr._slew_terms(x)[0], -1.0, 1.0)))
         limit = min(180.0, math.degrees(tr.slew_rate * tof / tr.N))
         history["max_slew_violation_deg"] = float(max(0.0, np.max(theta) - limit))
+    slew_ok = history.get("max_slew_violation_deg", 0.0) <= SLEW_TOL_DEG
     return TransferResult(problem=problem, schedule=sched, tof=float(tof), y_final=y, miss_pos=mp,
-                          miss_vel=mv, converged=bool(closed and optimal_ok), method=method, history=history)
+                          miss_vel=mv, converged=bool(closed and optimal_ok and slew_ok), method=method,
+                          history=history)
 
 
 # ----------------------------------------------------------------------------------------------------
