@@ -35,7 +35,7 @@ import time
 import numpy as np
 
 from bliss.guidance.problem import TransferProblem, TransferResult
-from bliss.guidance.steering import _blended, _lyapunov, _steer_inertial, blended_kernel_inputs
+from bliss.guidance.steering import _blended, _lyapunov, blended_kernel_inputs
 from sim.constants import AU, DAY, GM_SUN, JULIAN_YEAR
 from sim.dop853 import integrate_final
 from sim.integrator import Schedule
