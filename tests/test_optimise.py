@@ -83,6 +83,23 @@ def test_slew_limit_is_respected_when_binding(problem, min_time):
     assert min_time.tof - 1.0 <= res.tof <= TOF_KNOWN + 0.01 * DAY   # constrained: no shorter than free
 
 
+def test_kkt_residual_separates_optimum_from_feasible_point(problem):
+    # the synthetic target reached with a poor 60-deg cone in 100 days: a 100-day feasible point is not
+    # time-optimal (first-order descent is possible), the SLSQP result is
+    y0 = problem.y_depart
+    pb = TransferProblem(SAIL, T0, y0, _synthetic_target(y0, cone_deg=60.0, clock_deg=-30.0), Limits())
+    tr = opt._Transcription(pb, 8, 2, tof_max=1.6 * TOF_KNOWN)
+    att, states = opt.crude_guess(pb, TOF_KNOWN, 8)
+    x0 = tr.pack(TOF_KNOWN, att, states[tr.arc_seg[1:-1]])
+    prog = opt._Progress(None, None, "")
+    x_feas, cinf = opt._feasibility(tr, x0, True, 100, prog)
+    assert cinf < opt.FEAS_TOL
+    x_opt, ok, _ = opt._slsqp(tr, x_feas, fixed_tau=False, max_iter=300, prog=prog)
+    assert ok and x_opt[0] < x_feas[0]
+    k_feas, k_opt = opt.kkt_residual(tr, x_feas), opt.kkt_residual(tr, x_opt)
+    assert k_opt < opt.KKT_TOL < k_feas, (k_opt, k_feas)
+
+
 def test_replay_matches_optimiser_final_state(min_time, problem):
     res = min_time
     traj = propagate(problem.y_depart, res.schedule, problem.sail, rtol=1e-11)

@@ -81,6 +81,9 @@ DEFAULT_STEP = 0.5 * DAY
 #: Default closure tolerances on the replayed miss [m], [m/s] (brief: < 1000 km, < 1 m/s; we aim lower).
 TOL_POS = 10e3
 TOL_VEL = 0.01
+#: SLSQP's tolerance on the objective change and constraint violation (scaled units: 1e-9 TU = 5 ms of
+#: flight time, 1e-9 AU = 150 m); tighter stalls on the ~1e-10 consistency of the derivatives.
+SLSQP_FTOL = 1e-9
 #: Largest slew-limit excess [deg] a converged schedule may show (the polish's small attitude
 #: corrections are not slew-constrained; SLSQP's solution satisfies the limit to ~1e-8).
 SLEW_TOL_DEG = 0.05
@@ -794,6 +797,33 @@ def _rescaled(warm: TransferResult, tof: float) -> TransferResult:
                           warm.miss_pos, warm.miss_vel, warm.converged, warm.method, dict(warm.history))
 
 
+def kkt_residual(tr: _Transcription, x, active_tol: float = 1e-7) -> float:
+    """First-order optimality of the minimum-time point x: relative residual of the best least-squares
+    fit of the objective gradient (e_tau) by the gradients of the equality constraints, the active slew
+    constraints and the active variable bounds. Small (<< 1) means no feasible first-order descent
+    direction is left. Multiplier signs are not checked (an approximate KKT test)."""
+    rows = [tr.eq_jac(x)]
+    if tr.N > 1:
+        sv = tr.slew(x)
+        act = sv < active_tol
+        if np.any(act):
+            rows.append(tr.slew_jac(x)[act])
+    lo, hi = tr.bounds()
+    at_bound = (x - lo < active_tol) | (hi - x < active_tol)
+    if np.any(at_bound):
+        rows.append(np.eye(tr.nx)[at_bound])
+    A = np.vstack(rows)
+    g = np.zeros(tr.nx)
+    g[0] = 1.0
+    lam = np.linalg.lstsq(A.T, g, rcond=None)[0]
+    return float(np.linalg.norm(A.T @ lam - g))
+
+
+#: A min-time point whose SLSQP run stopped without its own success flag is still accepted as optimal
+#: if it is feasible and its KKT residual (see kkt_residual) is below this.
+KKT_TOL = 1e-4
+
+
 def _slsqp(tr: _Transcription, x0, fixed_tau: bool, max_iter: int, prog):
     lo, hi = tr.bounds()
     free = np.arange(1 if fixed_tau else 0, tr.nx)
@@ -827,7 +857,7 @@ def _slsqp(tr: _Transcription, x0, fixed_tau: bool, max_iter: int, prog):
     nit = 0
     for attempt in range(3):  # SLSQP's line search sometimes stalls; a restart rebuilds its Hessian
         sol = minimize(obj, z, jac=True, method="SLSQP", bounds=list(zip(lo[free], hi[free])),
-                       constraints=cons, callback=cb, options=dict(maxiter=max(1, max_iter - nit), ftol=1e-12))
+                       constraints=cons, callback=cb, options=dict(maxiter=max(1, max_iter - nit), ftol=SLSQP_FTOL))
         nit += int(sol.nit)
         z = sol.x
         if sol.success or nit >= max_iter or int(sol.status) == 9:
@@ -840,7 +870,7 @@ def _slsqp(tr: _Transcription, x0, fixed_tau: bool, max_iter: int, prog):
 
 def _minimise_time_single(problem: TransferProblem, warm: TransferResult | None = None, n_segments: int = 40,
                   progress=None, n_arcs: int | None = None, tof_guess: float | None = None,
-                  tol_pos: float = TOL_POS, tol_vel: float = TOL_VEL, max_iter: int = 300,
+                  tol_pos: float = TOL_POS, tol_vel: float = TOL_VEL, max_iter: int | None = None,
                   continuation=(1.0, 1.15, 1.3, 1.5), feas_nfev: int = 100) -> TransferResult:
     """Minimum-time transfer, warm-started from ``warm`` (G1's feedback result) or the crude guess.
 
@@ -851,6 +881,8 @@ def _minimise_time_single(problem: TransferProblem, warm: TransferResult | None 
     (with the best miss found) if the transfer cannot be closed or SLSQP reports failure.
     """
     t_start = _time.perf_counter()
+    if max_iter is None:  # SLSQP iterations grow with the number of variables (measured ~5 N from a crude start)
+        max_iter = 200 + 8 * int(n_segments)
     prog = _Progress(progress, None, "min-time")
     hist = {"continuation": []}
     starts = []
@@ -884,16 +916,18 @@ def _minimise_time_single(problem: TransferProblem, warm: TransferResult | None 
     finally:
         prog.close()
     cinf_final = float(np.max(np.abs(tr.eq(x))))
+    kkt = kkt_residual(tr, x)
+    optimal = sl_ok or (kkt < KKT_TOL and cinf_final < 1e-6)
     tau, att, _ = tr.unpack(x)
     tof = tau * TU
     att_p, _, mp, mv = _polish(problem, tof, att, tr, tol_pos, tol_vel)
     hist.update(origin=origin, feasibility_cinf=cinf, slsqp_success=sl_ok, slsqp_iterations=nit,
                 slsqp_message=getattr(tr, "slsqp_message", ""),
-                slsqp_cinf=cinf_final, n_evaluations=tr.n_eval, n_segments=tr.N, n_arcs=tr.M,
-                rk4_substeps=tr.nsub, seconds=_time.perf_counter() - t_start,
+                slsqp_cinf=cinf_final, kkt_residual=kkt, optimal=optimal, n_evaluations=tr.n_eval,
+                n_segments=tr.N, n_arcs=tr.M, rk4_substeps=tr.nsub, seconds=_time.perf_counter() - t_start,
                 tof_start_days=float(x0[0] * TU / DAY))
     return _result(problem, tof, att_p, tr, f"multiple-shooting N={tr.N} M={tr.M}", hist, tol_pos, tol_vel,
-                   sl_ok)
+                   optimal)
 
 
 def _single_blas_thread(fn):
