@@ -208,14 +208,16 @@ def _state_array(y0):
     if hasattr(y0, "unit"):
         raise ValueError("pass the state as a plain array [m, m/s] or use sim.frames helpers for Quantities")
     y = np.ascontiguousarray(y0, dtype=np.float64).reshape(-1)
-    if y.shape != (6,) or not np.all(np.isfinite(y)):
+    # (a sum is non-finite exactly when some element is: the cheap check on this per-call path)
+    if y.shape != (6,) or not math.isfinite(y.sum()):
         raise ValueError(f"initial state must be 6 finite numbers [x, y, z, vx, vy, vz] in m and m/s, got {y0!r}")
-    if not np.any(y[:3]):
+    if not (y[0] or y[1] or y[2]):
         raise ValueError("initial position must not be the Sun's centre")
     return y
 
 
 _FORMS = {"mee": dop853.FORM_MEE, "cartesian": dop853.FORM_CARTESIAN}
+_NO_THIRD_BODIES = empty_third_bodies()
 
 #: Empty event arrays (read-only in the kernel), shared by every call without events.
 _NO_EVENTS = (np.zeros(0, np.int64), np.zeros((0, dop853.EV_NPAR)), np.zeros(0), np.zeros((0, 6)),
@@ -248,11 +250,15 @@ def propagate(y0, schedule: Schedule, sail: Sail, t_out=None, rtol=1e-10, atol=N
             atol = np.array([rtol * 1e10] * 3 + [rtol * 2e3] * 3)
     else:
         atol = np.broadcast_to(np.asarray(atol, float), (6,)).copy()
-    t_out = schedule.t.copy() if t_out is None else np.ascontiguousarray(t_out, dtype=np.float64).reshape(-1)
-    if t_out.size and (np.any(np.diff(t_out) < 0) or t_out[0] < schedule.t0 or t_out[-1] > schedule.t1):
-        raise ValueError("t_out must be sorted and lie within the schedule's time span")
+    if t_out is None:
+        t_out = schedule.t  # validated with the schedule; read-only in the kernel
+    else:
+        t_out = np.ascontiguousarray(t_out, dtype=np.float64).reshape(-1)
+        if t_out.size and (t_out[0] < schedule.t[0] or t_out[-1] > schedule.t[-1]
+                           or (t_out.size > 1 and (t_out[1:] < t_out[:-1]).any())):
+            raise ValueError("t_out must be sorted and lie within the schedule's time span")
     if third_bodies is None:
-        tb = empty_third_bodies()
+        tb = _NO_THIRD_BODIES
     else:
         if not third_bodies.covers(schedule.t0, schedule.t1):
             raise ValueError("the third-body table does not cover the propagation span; build it over "
@@ -268,7 +274,7 @@ def propagate(y0, schedule: Schedule, sail: Sail, t_out=None, rtol=1e-10, atol=N
         ev_kind, ev_par, ev_t, ev_y, ev_which = _NO_EVENTS
     y_out = np.full((t_out.shape[0], 6), np.nan)
     y, t, status, nfev, nacc, nrej, nev = dop853.integrate(
-        y0, schedule.t, schedule.mode, schedule.att, sail.kernel_params(), *tb,
+        y0, schedule.t, schedule.mode, schedule.att, sail.params, *tb,
         float(rtol), atol, t_out, y_out, ev_kind, ev_par, ev_t, ev_y, ev_which, int(max_steps), form)
     if status in (dop853.STATUS_MAX_STEPS, dop853.STATUS_STEP_UNDERFLOW):
         what = "too many steps" if status == dop853.STATUS_MAX_STEPS else "step size underflow"
@@ -280,7 +286,7 @@ def propagate(y0, schedule: Schedule, sail: Sail, t_out=None, rtol=1e-10, atol=N
     if status == dop853.STATUS_EVENT:  # outputs after a terminal event stay NaN: drop them
         keep = t_out <= t
         t_out, y_out = t_out[keep], y_out[keep]
-    return Trajectory(t_out, y_out, float(t), y.copy(), int(status), int(nfev), int(nacc), int(nrej), found)
+    return Trajectory(t_out.copy(), y_out, float(t), y.copy(), int(status), int(nfev), int(nacc), int(nrej), found)
 
 
 def _event_distance(spec: EventSpec, t, y):

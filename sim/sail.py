@@ -108,6 +108,16 @@ class Sail:
         """Characteristic acceleration over the Sun's gravity at 1 AU (beta)."""
         return self.characteristic_acceleration / G_SUN_1AU
 
+    @property
+    def params(self) -> np.ndarray:
+        """:meth:`kernel_params`, computed once per sail (treat as read-only)."""
+        p = self.__dict__.get("_params")
+        if p is None:
+            p = self.kernel_params()
+            p.setflags(write=False)
+            object.__setattr__(self, "_params", p)
+        return p
+
     def kernel_params(self) -> np.ndarray:
         """Plain float array for the numba kernels (layout ``K_*`` above)."""
         o = self.optics
