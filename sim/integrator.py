@@ -31,19 +31,22 @@ class Schedule:
         self.t = np.ascontiguousarray(self.t, dtype=np.float64).reshape(-1)
         self.mode = np.ascontiguousarray(self.mode, dtype=np.int64).reshape(-1)
         self.att = np.ascontiguousarray(self.att, dtype=np.float64).reshape(-1, 3)
-        n = self.mode.shape[0]
-        if n < 1 or self.t.shape[0] != n + 1 or self.att.shape[0] != n:
-            raise ValueError(f"schedule needs n+1 switch times for n segments, got {self.t.shape[0]} times, "
-                             f"{n} modes and {self.att.shape[0]} attitudes")
-        if not (np.isfinite(self.t).all() and (self.t[1:] > self.t[:-1]).all()):
+        t, mode, att = self.t, self.mode, self.att
+        n = mode.shape[0]
+        if n < 1 or t.shape[0] != n + 1 or att.shape[0] != n:
+            raise ValueError(f"schedule needs n+1 switch times for n segments, got {t.shape[0]} times, "
+                             f"{n} modes and {att.shape[0]} attitudes")
+        # (a sum is non-finite exactly when some element is: cheap checks, schedules are built per call)
+        if not math.isfinite(t.sum()) or not (t[1:] > t[:-1]).all():
             raise ValueError("schedule switch times must be finite and strictly increasing")
-        if not ((self.mode >= MODE_OFF) & (self.mode <= MODE_INERTIAL)).all():
+        if mode.min() < MODE_OFF or mode.max() > MODE_INERTIAL:
             raise ValueError("schedule modes must be 0 (off), 1 (RTN cone/clock) or 2 (inertial normal)")
-        if not np.isfinite(self.att).all():
+        if not math.isfinite(att.sum()):
             raise ValueError("schedule attitudes must be finite numbers")
-        inertial = self.att[self.mode == MODE_INERTIAL]
-        if inertial.size and (np.abs(np.einsum("ij,ij->i", inertial, inertial) - 1.0) > 2e-9).any():
-            raise ValueError("inertial sail normals must be unit vectors")
+        if mode.max() == MODE_INERTIAL:
+            inertial = att[mode == MODE_INERTIAL]
+            if (np.abs(np.einsum("ij,ij->i", inertial, inertial) - 1.0) > 2e-9).any():
+                raise ValueError("inertial sail normals must be unit vectors")
 
     @property
     def t0(self) -> float:
@@ -65,9 +68,10 @@ class Schedule:
     @classmethod
     def from_rtn(cls, times, cones, clocks):
         """Segments with cone/clock [rad] fixed in the orbit frame; len(times) = len(cones) + 1."""
-        cones = np.asarray(cones, dtype=float)
-        clocks = np.broadcast_to(np.asarray(clocks, dtype=float), cones.shape)
-        att = np.column_stack([cones, clocks, np.zeros_like(cones)])
+        cones = np.asarray(cones, dtype=float).reshape(-1)
+        att = np.zeros((cones.shape[0], 3))
+        att[:, 0] = cones
+        att[:, 1] = clocks
         return cls(np.asarray(times, dtype=float), np.full(cones.shape[0], MODE_RTN), att)
 
     @classmethod
