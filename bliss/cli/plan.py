@@ -28,10 +28,11 @@ from bliss.io.plan_products import write_products
 from sim.constants import AU, DAY
 
 #: Default departure date (TDB): the shortest minimum-time transfer of the default mission (10 g, 1 m^2,
-#: ideal, Bennu, max cone 70 deg) in the departure-window scan 2027-01-01..2031-10-22 (45-day steps,
-#: 16 segments, bliss.guidance.window): 218.7 days from 2030-10-27; neighbours 233.4 d (2030-09-12) and
-#: 232.1 d (2030-12-11), against 395-690 d for 2027-2029 departures. See docs/cli.md.
-DEFAULT_DATE = "2030-10-27T00:00:00 TDB"
+#: ideal, Bennu, max cone 70 deg) found by the departure-window scans (bliss.guidance.window): a 45-day
+#: scan 2027-01-01..2031-10-22 (16 segments) put the best dates in autumn 2030 (395-690 d for 2027-2029),
+#: and a weekly scan 2030-08..2031-01 put the minimum at 2030-11-21: 214.3-214.4 days with 20, 40 and 60
+#: segments. See docs/guidance.md.
+DEFAULT_DATE = "2030-11-21T00:00:00 TDB"
 DEFAULT_OUT = "bliss_out/plan"
 
 OPTICS_CHOICES = ("ideal", "mcinnes", "nea-scout")
@@ -297,7 +298,13 @@ def run(args) -> int:
         print(f"bliss plan: no transfer found, no files written: {exc}", file=sys.stderr, flush=True)
         return 1
     summary = write_products(args.out, res, inputs)
-    fb = "skipped" if summary["feedback"] is None else f"{summary['feedback']['tof_days']:.1f} days"
+    f = summary["feedback"]
+    if f is None:
+        fb = "skipped"
+    elif f["converged"]:
+        fb = f"{f['tof_days']:.1f} days"
+    else:
+        fb = f"did not close in {f['tof_days']:.0f} days, miss {f['position_error_m'] / AU:.3g} AU"
     print(f"bliss plan: {summary['target']['name']}: departure {summary['departure']['epoch']} TDB, "
           f"arrival {summary['arrival']['epoch']} TDB, {summary['tof_days']:.1f} days "
           f"(feedback {fb}); miss {res['miss_pos'] / 1e3:.3g} km, "

@@ -29,8 +29,12 @@ OUTPUT_STEP_S = DAY
 #: (Hermite) guess.
 WARM_MAX_MISS_M = 0.02 * AU
 #: Time-of-flight guess for the crude start [s]: 500 days, the order of the minimum times of the
-#: default sail to Bennu found by the optimiser's window scans over 2027-2030 (about 500-700 days).
+#: default sail to Bennu over most of the 2027-2032 window scan (about 290-575 days).
 CRUDE_TOF_GUESS_S = 500.0 * DAY
+#: Further crude starts the optimiser also solves from, keeping the shortest converged transfer [s]:
+#: multiple shooting finds local minima, and at the default 2030-11-21 departure a single 500-day start
+#: ends at 218.1 days while a 250-day start reaches 214.4 days (optimiser scans, docs/guidance.md).
+EXTRA_TOF_GUESSES_S = (250.0 * DAY,)
 #: Integrator tolerance of the replay (sim.integrator default, ~1e-10 relative).
 REPLAY_RTOL = 1e-10
 
@@ -89,7 +93,7 @@ def fly_feedback(problem, progress=None):
     return feedback.fly_feedback(problem, progress=progress)
 
 
-def minimise_time(problem, warm, n_segments=None, progress=None, tof_guess=None):
+def minimise_time(problem, warm, n_segments=None, progress=None, tof_guess=None, extra_guesses=()):
     """G2's minimum-time optimiser: from ``warm``, or from its crude guess at ``tof_guess`` [s] when
     ``warm`` is None."""
     from bliss.guidance import optimise
@@ -97,7 +101,7 @@ def minimise_time(problem, warm, n_segments=None, progress=None, tof_guess=None)
     kw = {} if n_segments is None else {"n_segments": n_segments}
     if warm is None:
         kw["tof_guess"] = tof_guess
-    return optimise.minimise_time(problem, warm, progress=progress, **kw)
+    return optimise.minimise_time(problem, warm, progress=progress, extra_guesses=extra_guesses, **kw)
 
 
 def departure_window(problem_factory, dates, progress=None, n_segments=None):
@@ -179,6 +183,7 @@ def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
         for st, tg, note in attempts:
             try:
                 r = minimise_time(problem, st, n_segments=n_segments, tof_guess=tg,
+                                  extra_guesses=EXTRA_TOF_GUESSES_S if inputs.get("tof_guess") is None else (),
                                   progress=_StageProgress(bar, "optimiser") if show_progress else None)
             except (RuntimeError, FloatingPointError, np.linalg.LinAlgError) as exc:
                 failures.append(f"{note}: {exc}")
