@@ -236,3 +236,20 @@ def test_departure_window_single_date(problem):
     assert len(out) == 1
     t, tof, ok = out[0]
     assert t == T0 and ok and tof <= TOF_KNOWN + 0.5 * DAY
+
+
+def test_non_ideal_optics_give_longer_minimum_times(problem, min_time):
+    """Issue 4: the McInnes (1999) and NEA Scout (2015) optical sets push less than the ideal sail
+    (a_c 0.825 and ~0.84 vs 0.908 mm/s^2, plus tangential force), so their minimum times are longer."""
+    from dataclasses import replace
+
+    from sim.sail import IDEAL, NEA_SCOUT_2015
+
+    tofs = {"mcinnes": min_time.tof}
+    for name, optics in (("ideal", IDEAL), ("nea-scout", NEA_SCOUT_2015)):
+        p = replace(problem, sail=Sail(0.010, 1.0, optics))
+        res = opt.minimise_time(p, None, n_segments=10, tof_guess=TOF_KNOWN)
+        assert res.converged, (name, res.history)
+        tofs[name] = res.tof
+    assert tofs["ideal"] < tofs["mcinnes"] - 0.5 * DAY, tofs
+    assert tofs["ideal"] < tofs["nea-scout"] - 0.5 * DAY, tofs
