@@ -92,6 +92,16 @@ def _cart(form, y, out):
         out[:] = y
 
 
+@njit(cache=True, inline="always")
+def _stage_state(s, K, y, h, out):
+    """The state at which stage s is evaluated: y + h sum_j A[s, j] K[j]."""
+    for i in range(6):
+        acc = 0.0
+        for jj in range(s):
+            acc += A[s, jj] * K[jj, i]
+        out[i] = y[i] + h * acc
+
+
 @njit(cache=True)
 def _dense_eval(t_old, h, y_old, F, t, out):
     s = (t - t_old) / h
@@ -216,11 +226,7 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
             # --- one DOP853 step ---
             K[0, :] = f
             for s in range(1, N_STAGES):
-                for i in range(6):
-                    acc = 0.0
-                    for jj in range(s):
-                        acc += A[s, jj] * K[jj, i]
-                    ytmp[i] = y[i] + h_try * acc
+                _stage_state(s, K, y, h_try, ytmp)
                 _deriv(form, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K[s])
             for i in range(6):
                 acc = 0.0
@@ -250,11 +256,7 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
                     g_new_any = True
             if need_dense or g_new_any:
                 for s in range(13, 16):
-                    for i in range(6):
-                        acc = 0.0
-                        for jj in range(s):
-                            acc += A[s, jj] * K[jj, i]
-                        ytmp[i] = y[i] + h_try * acc
+                    _stage_state(s, K, y, h_try, ytmp)
                     _deriv(form, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K[s])
                 nfev += 3
                 for i in range(6):

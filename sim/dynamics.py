@@ -45,6 +45,26 @@ def hermite_position(tb_t0, tb_dt, pos, vel, k, t):
             h00 * pos[k, j, 2] + h10 * vel[k, j, 2] + h01 * pos[k, j + 1, 2] + h11 * vel[k, j + 1, 2])
 
 
+@njit(cache=True, inline="always")
+def third_body_accel(t, x, y, z, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel):
+    """Point-mass pull of the tabulated bodies at heliocentric (x, y, z), with the indirect term."""
+    ax = 0.0
+    ay = 0.0
+    az = 0.0
+    for k in range(tb_gm.shape[0]):
+        bx, by, bz = hermite_position(tb_t0, tb_dt, tb_pos, tb_vel, k, t)
+        dx, dy, dz = x - bx, y - by, z - bz
+        d2 = dx * dx + dy * dy + dz * dz
+        d3 = d2 * math.sqrt(d2)
+        b2 = bx * bx + by * by + bz * bz
+        b3 = b2 * math.sqrt(b2)
+        gm = tb_gm[k]
+        ax -= gm * (dx / d3 + bx / b3)
+        ay -= gm * (dy / d3 + by / b3)
+        az -= gm * (dz / d3 + bz / b3)
+    return ax, ay, az
+
+
 @njit(cache=True)
 def segment_attitude(mode, att, out):
     """Per-segment attitude constants for :func:`rhs`: mode 1 -> (cos cone, sin cone, cos clock,
@@ -90,17 +110,11 @@ def rhs(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out):
         ax += sx
         ay += sy
         az += sz
-    for k in range(tb_gm.shape[0]):
-        bx, by, bz = hermite_position(tb_t0, tb_dt, tb_pos, tb_vel, k, t)
-        dx, dy, dz = x - bx, yy - by, z - bz
-        d2 = dx * dx + dy * dy + dz * dz
-        d3 = d2 * math.sqrt(d2)
-        b2 = bx * bx + by * by + bz * bz
-        b3 = b2 * math.sqrt(b2)
-        gm = tb_gm[k]
-        ax -= gm * (dx / d3 + bx / b3)
-        ay -= gm * (dy / d3 + by / b3)
-        az -= gm * (dz / d3 + bz / b3)
+    if tb_gm.shape[0] > 0:
+        bx, by, bz = third_body_accel(t, x, yy, z, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel)
+        ax += bx
+        ay += by
+        az += bz
     out[0] = y[3]
     out[1] = y[4]
     out[2] = y[5]

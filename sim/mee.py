@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from sim.constants import GM_SUN
-from sim.dynamics import MODE_INERTIAL, MODE_RTN, hermite_position
+from sim.dynamics import MODE_INERTIAL, MODE_RTN, third_body_accel
 from sim.sail import srp_accel_unit
 
 
@@ -108,21 +108,7 @@ def rhs_mee(t, m, mode, att, sp, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out):
         nn = att[0] * wx + att[1] * wy + att[2] * wz
         ar, at, an = srp_accel_unit(1.0, 0.0, 0.0, inv_r2, nr, nt, nn, sp)
     if tb_gm.shape[0] > 0:
-        x, yy, z = r * Rx, r * Ry, r * Rz
-        bxs = 0.0
-        bys = 0.0
-        bzs = 0.0
-        for j in range(tb_gm.shape[0]):
-            bx, by, bz = hermite_position(tb_t0, tb_dt, tb_pos, tb_vel, j, t)
-            dx, dy, dz = x - bx, yy - by, z - bz
-            d2 = dx * dx + dy * dy + dz * dz
-            d3 = d2 * math.sqrt(d2)
-            b2 = bx * bx + by * by + bz * bz
-            b3 = b2 * math.sqrt(b2)
-            gm = tb_gm[j]
-            bxs -= gm * (dx / d3 + bx / b3)
-            bys -= gm * (dy / d3 + by / b3)
-            bzs -= gm * (dz / d3 + bz / b3)
+        bxs, bys, bzs = third_body_accel(t, r * Rx, r * Ry, r * Rz, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel)
         ar += bxs * Rx + bys * Ry + bzs * Rz
         at += bxs * Tx + bys * Ty + bzs * Tz
         an += bxs * wx + bys * wy + bzs * wz
