@@ -38,6 +38,10 @@ void SysTick_Handler(void) { g_ms++; }
 
 void Uart0Rx_Handler(void)
 {
+    /* Acknowledge first, then drain: a byte that lands after the last RXFULL check raises the
+     * interrupt again. (Clearing after the drain lost such a byte's interrupt, and with RXFULL set
+     * the UART took no more input: the board went deaf when the host talked during boot.) */
+    UART_INTCLR = 0x2u;
     while (UART_STATE & UART_STATE_RXFULL) {
         uint8_t b = (uint8_t)UART_DATA;
         uint8_t next = (uint8_t)(g_rx_head + 1u);
@@ -46,7 +50,6 @@ void Uart0Rx_Handler(void)
             g_rx_head = next;
         }
     }
-    UART_INTCLR = 0x2u;
 }
 
 uint32_t hal_millis(void) { return g_ms; }
