@@ -18,6 +18,17 @@ static void raise_faults(axis_t *a, uint8_t bits)
     }
 }
 
+/* Start a fresh drive-cycle count: phase substep, timing and travel bookkeeping. */
+static void restart_sequencer(axis_t *a, uint32_t now_us)
+{
+    a->sub = 0;
+    a->last_us = now_us;
+    a->elapsed_us = 0;
+    a->substeps_done = 0;
+    a->no_travel = 0;
+    a->travel = 0;
+}
+
 void axis_init(axis_t *a, uint8_t id, uint32_t now_us)
 {
     a->id = id;
@@ -31,12 +42,7 @@ void axis_init(axis_t *a, uint8_t id, uint32_t now_us)
     a->faults = 0;
     a->pending_events = 0;
     a->dir = 0;
-    a->sub = 0;
-    a->last_us = now_us;
-    a->elapsed_us = 0;
-    a->substeps_done = 0;
-    a->no_travel = 0;
-    a->travel = 0;
+    restart_sequencer(a, now_us);
     axis_hold(a); /* power-on state: clamp only */
 }
 
@@ -90,12 +96,7 @@ int axis_move(axis_t *a, int32_t target, uint16_t rate, uint32_t now_us)
         return 0;
     }
     a->state = ST_MOVING | ST_ENABLED;
-    a->sub = 0;
-    a->last_us = now_us;
-    a->elapsed_us = 0;
-    a->substeps_done = 0;
-    a->no_travel = 0;
-    a->travel = 0;
+    restart_sequencer(a, now_us);
     return 0;
 }
 
