@@ -51,6 +51,12 @@ FORM_CARTESIAN, FORM_MEE = 0, 1
 STATUS_OK, STATUS_EVENT, STATUS_MAX_STEPS, STATUS_STEP_UNDERFLOW = 0, 1, -1, -2
 
 
+#: Absolute-tolerance scales per unit rtol: 1e10 m of position (0.07 AU) and 2e3 m/s of velocity (the
+#: same fraction of the ~30 km/s orbital speed); for MEE the same 1e10 m on p and 1 on the others.
+ATOL_POS_PER_RTOL = 1e10
+ATOL_VEL_PER_RTOL = 2e3
+
+
 @njit(cache=True)
 def default_atol(rtol):
     """Absolute tolerances scaled with rtol: 1e10 m of position and 2e3 m/s of velocity per unit rtol
@@ -58,8 +64,8 @@ def default_atol(rtol):
     the ~30 km/s orbital speed), so that rtol alone sets the accuracy."""
     atol = np.empty(6)
     for i in range(3):
-        atol[i] = rtol * 1e10
-        atol[3 + i] = rtol * 2e3
+        atol[i] = rtol * ATOL_POS_PER_RTOL
+        atol[3 + i] = rtol * ATOL_VEL_PER_RTOL
     return atol
 
 

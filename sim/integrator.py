@@ -248,10 +248,9 @@ def propagate(y0, schedule: Schedule, sail: Sail, t_out=None, rtol=1e-10, atol=N
     if form is None:
         raise ValueError(f"formulation must be one of {sorted(_FORMS)}, got {formulation!r}")
     if atol is None:
-        if form == dop853.FORM_MEE:  # as sim.mee.mee_atol
-            atol = np.array([rtol * 1e10] + [rtol] * 5)
-        else:  # as sim.dop853.default_atol
-            atol = np.array([rtol * 1e10] * 3 + [rtol * 2e3] * 3)
+        # as sim.mee.mee_atol / sim.dop853.default_atol, without a compiled call on this per-call path
+        pos, vel = rtol * dop853.ATOL_POS_PER_RTOL, rtol * dop853.ATOL_VEL_PER_RTOL
+        atol = np.array([pos, rtol, rtol, rtol, rtol, rtol] if form == dop853.FORM_MEE else [pos] * 3 + [vel] * 3)
     else:
         atol = np.broadcast_to(np.asarray(atol, float), (6,)).copy()
     if t_out is None:
