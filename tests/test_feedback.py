@@ -73,11 +73,15 @@ def test_orbit_matching_converges_for_a_nearby_orbit():
     assert abs(el[2] - target_el[2]) < math.radians(0.3)
 
 
-def test_terminal_planner_reduces_a_short_range_miss():
-    """Start 70,700 km inside-ahead of a target on Bennu's orbit, drifting outward at 10 m/s.
+def _replayed_miss(prob, res):
+    tr = propagate(prob.y_depart, res.schedule, prob.sail, rtol=1e-10)
+    rt, vt = prob.target.state(res.schedule.t[-1])
+    return float(np.linalg.norm(tr.y_final[:3] - rt)), float(np.linalg.norm(tr.y_final[3:] - vt))
 
-    The terminal planner does not yet close to 1000 km / 2 m/s (docs/guidance.md), but its best
-    approach must be much closer than the start, and the result must say it did not converge."""
+
+def test_rendezvous_law_closes_a_short_range_miss():
+    """Start 70,700 km inside-ahead of a target on Bennu's orbit, drifting outward at 10 m/s: the
+    rendezvous law must close to 1000 km and 1 m/s, and the schedule must replay to that."""
     t0 = 0.0
     el = BENNU.copy()
     el[6] = t0
@@ -86,13 +90,60 @@ def test_terminal_planner_reduces_a_short_range_miss():
     that = vt / np.linalg.norm(vt)
     y0 = np.concatenate([rt - 5e7 * rhat + 5e7 * that, vt + 10.0 * rhat])
     prob = _problem(t0, y0, Target("virtual", elements=el))
-    res = fly_feedback(prob, max_years=0.2)
-    start = float(np.linalg.norm(y0[:3] - rt))
-    assert res.history["n_terminal_entries"] >= 1
-    assert res.miss_pos < 0.6 * start and res.miss_vel < 30.0, (res.miss_pos, res.miss_vel)
-    assert res.converged == (res.miss_pos < 1e6 and res.miss_vel < 2.0)
-    if not res.converged:
-        assert "best approach" in res.history["reason"] or "max_years" in res.history["reason"]
+    res = fly_feedback(prob, max_years=1.0)
+    assert res.converged, (res.miss_pos, res.miss_vel, res.history["reason"])
+    assert res.history["n_rendezvous_entries"] >= 1 and res.history["days_match"] == 0.0
+    assert res.miss_pos < 1e6 and res.miss_vel < 1.0
+    pos, vel = _replayed_miss(prob, res)
+    assert pos < 1e6 and vel < 1.0, (pos, vel)
+
+
+def test_earth_to_bennu_rendezvous_closes_and_is_slower_than_the_optimum():
+    """From Earth on 2030-11-21 (the default departure; Earth two-body from Standish's elements here)
+    the feedback laws close the rendezvous to 1000 km and 1 m/s within 4 years. The optimiser finds
+    about 214 days from this date (docs/guidance.md); a feedback law cannot beat that, so a flight
+    shorter than 200 days would mean a broken miss check."""
+    t0 = (2462826.5 - 2451545.0) * DAY  # 2030-11-21 00:00 TDB
+    prob = _problem(t0, _earth_state(t0), Target("bennu", elements=BENNU))
+    res = fly_feedback(prob)
+    assert res.converged, (res.miss_pos, res.miss_vel, res.history["reason"])
+    assert 200.0 * DAY < res.tof < 2.0 * 365.25 * DAY
+    pos, vel = _replayed_miss(prob, res)
+    assert pos < 1e6 and vel < 1.0, (pos, vel)
+    on = res.schedule.mode == 1
+    assert np.all(res.schedule.att[on, 0] <= math.radians(70.0) + 1e-12)
+
+
+def test_slew_limited_flight_respects_the_slew_limit():
+    """With slew_limited=True every switch turns the normal by at most the limit times the segment
+    length (checked on the replayed states by an independent angle computation)."""
+    t0 = 31.0 * 365.25 * DAY
+    prob = _problem(t0, _earth_state(t0), Target("bennu", elements=BENNU))
+    res = fly_feedback(prob, max_years=0.3, slew_limited=True, truncate_at_best=False)
+    s = res.schedule
+    assert s.n_segments > 50
+    tr = propagate(prob.y_depart, s, prob.sail, rtol=1e-9)
+    from sim.rtn import cone_clock_to_normal
+
+    worst = 0.0
+    for k in range(s.n_segments - 1):
+        y = tr.y[k + 1]
+        cones = []
+        ns = []
+        for j in (k, k + 1):
+            if s.mode[j] == 1:
+                ns.append(cone_clock_to_normal(y[:3], y[3:], s.att[j, 0], s.att[j, 1]))
+                cones.append(s.att[j, 0])
+            else:
+                ns.append(None)
+                cones.append(math.pi / 2)
+        if ns[0] is None or ns[1] is None:
+            ang = abs(cones[1] - cones[0])
+        else:
+            ang = math.acos(min(1.0, float(ns[0] @ ns[1])))
+        worst = max(worst, math.degrees(ang) / ((s.t[k + 1] - s.t[k]) / DAY))
+    assert worst <= prob.limits.max_slew_deg_per_day * (1 + 1e-6), worst
+    assert res.history["n_slew_over_limit"] == 0
 
 
 def test_bad_segment_length_is_rejected():

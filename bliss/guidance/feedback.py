@@ -1,31 +1,28 @@
 """Feedback-law transfer planner: fly the onboard steering laws to a rendezvous (a warm start).
 
-:func:`fly_feedback` simulates what the spacecraft would do if it flew its onboard laws
-(:mod:`bliss.guidance.steering`) from departure: it evaluates the law on the state at each segment
-start, holds that attitude over the segment (zero-order hold, the ``sim.integrator.Schedule``
-convention) and propagates the segment with the compiled integrator (Sun + sail). Three phases:
+:func:`fly_feedback` simulates what the spacecraft would do if it flew its onboard laws from departure:
+it evaluates a law on the state at each step, holds that attitude over the step (zero-order hold, the
+``sim.integrator.Schedule`` convention) and propagates with the compiled integrator (Sun + sail). Phases:
 
-1. **orbit matching** (``match``): the blended law drives (a, e-vector, h^) to the target's osculating
-   orbit, coasting where it is ineffective (``eta_cut``).
-2. **phasing**, once the blended Lyapunov value with respect to the target's orbit is below
-   ``v_phase_gate`` (latched until it exceeds ten times that): the commanded semi-major axis becomes
-   a_T (1 - k_phase dlambda), clipped to +/- ``max_phase_offset``, where dlambda is the target's mean
-   longitude minus ours: a spacecraft behind the target flies a slightly smaller, faster orbit and
-   catches up (drift rate -3/2 n da/a), one ahead a larger one.
-3. **terminal rendezvous** (``terminal``), within ``terminal_range`` and ``terminal_speed`` of the
-   target with the orbit matched to ``v_terminal``: a receding-horizon plan on the linearised
-   (Clohessy-Wiltshire) relative motion about the target, see :func:`_terminal_mpc`. The horizon
-   (``tgo_min`` .. ``tgo_max``, default 150-250 days) is long because a sail cannot push sunward: it
-   moves inward only by retro-thrust and orbital motion, on the 1/n time scale.
-4. stop when |dr| < ``pos_tol`` and |dv| < ``vel_tol`` (converged) or after ``max_years``. When not
+1. **orbit matching** (``match``): the blended law (:mod:`bliss.guidance.steering`) drives
+   (a, e-vector, h^) to the target's osculating orbit, coasting where it is ineffective (``eta_cut``);
+   once the blended Lyapunov value is below ``v_phase_gate`` it also phases by a semi-major-axis offset
+   (a_T (1 - k_phase dlambda), clipped to +/- ``max_phase_offset``; dlambda = the target's mean
+   longitude minus ours). This phase is for targets the rendezvous law cannot yet reach.
+2. **rendezvous** (phasing and terminal approach together): every ``rdv_check_days`` of matching, the
+   rendezvous law (:mod:`bliss.guidance.rendezvous`: a fixed-arrival-time plan on the equinoctial
+   elements linearised about the coasting arc, re-solved every step) looks for the earliest arrival epoch
+   its plan closes, within ``tgo_max``; from then on it flies, moving the arrival later by ``tgo_step``
+   whenever its plan stops closing (the linear prediction is optimistic far from the target), and hands
+   back to matching if no arrival within ``tgo_max`` closes.
+3. stop when |dr| < ``pos_tol`` and |dv| < ``vel_tol`` (converged) or after ``max_years``. When not
    converged the returned flight is cut at its best approach (smallest |dr|/(a_c tau^2) +
    |dv|/(a_c tau), tau = ``tau_miss``) if that came within ``truncate_range``: the better warm start;
    ``history["reason"]`` says so.
 
-The result need not close the rendezvous precisely; ``bliss.guidance.optimise`` takes it as a warm start.
-Orbit-only problems (``rendezvous=False``) stop when the blended law's Lyapunov function falls below
-``v_tol`` (miss fields then hold the position/velocity difference to the target at the end anyway,
-when the target has a state).
+Orbit-only problems (``rendezvous=False``) use the matching phase only and stop when the blended law's
+Lyapunov function falls below ``v_tol`` (miss fields then hold the position/velocity difference to the
+target at the end anyway, when the target has a state).
 """
 from __future__ import annotations
 
@@ -42,6 +39,8 @@ from sim.integrator import Schedule
 from sim.kepler import rv2coe, true_to_mean
 
 MODE_OFF, MODE_RTN = 0, 1
+#: Shortest thrust fraction or coast flown as a segment of its own [s] (shorter ones are dropped).
+MIN_FRACTION_S = 1.0
 
 
 def _mean_longitude(r, v) -> float:
@@ -54,101 +53,11 @@ def _wrap(x: float) -> float:
     return (x + math.pi) % (2.0 * math.pi) - math.pi
 
 
-def _accel_scale(r, p) -> float:
-    """Sail acceleration magnitude at the Sun-facing attitude [m/s^2] at heliocentric position r."""
-    from sim.sail import srp_accel
-
-    ax, ay, az = srp_accel(r[0], r[1], r[2], r[0] / np.linalg.norm(r), r[1] / np.linalg.norm(r),
-                           r[2] / np.linalg.norm(r), p)
-    return math.sqrt(ax * ax + ay * ay + az * az)
-
-
-def _cw_matrices(n, T, N):
-    """Clohessy-Wiltshire state transition over T and the effect of each of N piecewise-constant
-    accelerations on the final state (6 x 3N), Hill frame x radial, y along-track, z normal."""
-    from scipy.linalg import expm
-
-    A = np.zeros((6, 6))
-    A[0:3, 3:6] = np.eye(3)
-    A[3, 0] = 3.0 * n * n
-    A[3, 4] = 2.0 * n
-    A[4, 3] = -2.0 * n
-    A[5, 2] = -n * n
-    h = T / N
-    M = np.zeros((9, 9))
-    M[:6, :6] = A * h
-    M[3:6, 6:9] = np.eye(3) * h
-    E = expm(M)
-    Phi_h, G_h = E[:6, :6], E[:6, 6:9]
-    Phi_T = np.linalg.matrix_power(Phi_h, N)
-    G = np.zeros((6, 3 * N))
-    P = np.eye(6)
-    for k in range(N - 1, -1, -1):  # segment k acts, then N-1-k free segments follow
-        G[:, 3 * k:3 * k + 3] = P @ G_h
-        P = P @ Phi_h
-    return Phi_T, G
-
-
-#: Candidate sail attitudes of the terminal planner: (cone, clock) [deg] in the RTN frame. Sun-facing,
-#: and 8 clocks at 35.26 deg (largest transverse force) and at 60 deg (small force, mostly transverse).
-_MPC_ATTITUDES = [(0.0, 0.0)] + [(35.26, c) for c in range(0, 360, 45)] + [(60.0, c) for c in range(0, 360, 45)]
-
-
-def _terminal_mpc(r, v, rt, vt, p, max_cone, N, T):
-    """Receding-horizon plan for the first segment: list of (duration fraction, cone, clock) and the
-    segment length [s].
-
-    Relative state in the target's Hill frame (x radial, y along-track, z normal; Clohessy-Wiltshire
-    linearisation about the target's instantaneous angular rate). Horizon T [s] (time to go) cut into
-    N segments; in segment k the sail spends a fraction w_kj of the
-    time at each candidate attitude j (the exact force of the sail model at that attitude), the rest
-    edge-on. Minimises |W x(T)|^2 + rho |w|^2 with 0 <= w_kj <= 1 (bounded linear least squares);
-    fractions summing above 1 in the first segment are scaled down.
-    """
-    from scipy.optimize import lsq_linear
-    from sim.rtn import cone_clock_to_normal
-    from sim.sail import srp_accel
-
-    rtn_ = np.linalg.norm(rt)
-    xh = rt / rtn_
-    hv = np.cross(rt, vt)
-    zh = hv / np.linalg.norm(hv)
-    yh = np.cross(zh, xh)
-    C = np.vstack([xh, yh, zh])
-    w = np.linalg.norm(hv) / rtn_ ** 2  # target's angular rate [rad/s]
-    dr = C @ (r - rt)
-    dv = C @ (v - vt) - np.cross([0.0, 0.0, w], dr)
-    drn = float(np.linalg.norm(dr))
-    atts = [(math.radians(c), math.radians(k)) for c, k in _MPC_ATTITUDES if math.radians(c) <= max_cone + 1e-12]
-    F = np.empty((3, len(atts)))
-    for j, (c, k) in enumerate(atts):
-        n = cone_clock_to_normal(r, v, c, k)
-        F[:, j] = C @ np.array(srp_accel(r[0], r[1], r[2], n[0], n[1], n[2], p))
-    Phi, G = _cw_matrices(w, T, N)
-    x0 = np.concatenate([dr, dv])
-    L = max(drn, 1e5)
-    Wd = np.concatenate([np.full(3, 1.0 / L), np.full(3, T / L)])
-    J = len(atts)
-    A = np.zeros((6, N * J))
-    for k in range(N):
-        A[:, k * J:(k + 1) * J] = (G[:, 3 * k:3 * k + 3] @ F) * Wd[:, None]
-    b = -Wd * (Phi @ x0)
-    rho = 1e-4 * float(np.max(np.abs(A))) ** 2
-    A_aug = np.vstack([A, math.sqrt(rho) * np.eye(N * J)])
-    b_aug = np.concatenate([b, np.zeros(N * J)])
-    sol = lsq_linear(A_aug, b_aug, bounds=(0.0, 1.0), method="bvls")
-    w0 = sol.x[:J]
-    tot = float(np.sum(w0))
-    if tot > 1.0:
-        w0 = w0 / tot
-    plan = [(float(w0[j]), atts[j][0], atts[j][1]) for j in range(J) if w0[j] > 1e-3]
-    return plan, T / N
-
-
 def _slew_stats(problem, schedule):
     """(largest normal change between successive segments per day of the earlier segment [deg/day],
-    number of switches above ``problem.limits.max_slew_deg_per_day``). Sail-off segments count as
-    edge-on (cone 90 deg, clock 0), the convention of ``bliss.guidance.schedule``."""
+    number of switches above ``problem.limits.max_slew_deg_per_day``). A sail-off segment is edge-on at
+    no particular clock angle: turning to it from a normal at cone c takes |90 deg - c| (the nearest
+    edge-on normal, reached at constant clock), and between two sail-off segments nothing turns."""
     from sim.integrator import propagate
     from sim.rtn import cone_clock_to_normal
 
@@ -158,48 +67,184 @@ def _slew_stats(problem, schedule):
     worst, over = 0.0, 0
     for k in range(schedule.n_segments - 1):
         y = tr.y[k + 1]  # state at the switch between segments k and k+1
+        rhat = y[:3] / np.linalg.norm(y[:3])
         ends = []
         for j in (k, k + 1):
             if schedule.mode[j] == MODE_RTN:
                 ends.append(cone_clock_to_normal(y[:3], y[3:], schedule.att[j, 0], schedule.att[j, 1]))
             elif schedule.mode[j] == MODE_OFF:
-                ends.append(cone_clock_to_normal(y[:3], y[3:], 0.5 * math.pi, 0.0))
+                ends.append(None)
             else:
-                ends.append(schedule.att[j])
-        ang = math.degrees(math.acos(max(-1.0, min(1.0, float(ends[0] @ ends[1])))))
+                ends.append(np.asarray(schedule.att[j, :3], float))
+        if ends[0] is None and ends[1] is None:
+            ang = 0.0
+        elif ends[0] is None or ends[1] is None:
+            n = ends[1] if ends[0] is None else ends[0]
+            ang = abs(90.0 - math.degrees(math.acos(max(-1.0, min(1.0, float(n @ rhat))))))
+        else:
+            ang = math.degrees(math.acos(max(-1.0, min(1.0, float(ends[0] @ ends[1])))))
         rate = ang / ((schedule.t[k + 1] - schedule.t[k]) / DAY)
         worst = max(worst, rate)
-        over += rate > problem.limits.max_slew_deg_per_day
+        over += rate > problem.limits.max_slew_deg_per_day * (1.0 + 1e-9)
     return worst, int(over)
+
+
+class _SlewLimiter:
+    """Turns the sail toward each commanded attitude at no more than the slew limit.
+
+    Works on the normal's RTN components (at a switch the RTN frame is common to both segments, the
+    convention of ``_slew_stats`` and of the optimiser's slew constraint). A command of None means edge-on
+    (sail off): the nearest edge-on normal, at the current clock angle. Intermediate normals on the way
+    to or from edge-on may have cones above the cone limit: the sail is feathering, not thrusting there.
+    """
+
+    def __init__(self, max_rate_deg_per_day: float):
+        self.rate = math.radians(max_rate_deg_per_day) / DAY  # [rad/s]
+        self.n = None  # RTN components of the last flown normal
+
+    def step(self, cmd, dt: float):
+        """(mode, (cone, clock, 0)) to fly for dt [s] toward ``cmd`` = (cone, clock) [rad] or None."""
+        n = self.n
+        if cmd is None:
+            clock = math.atan2(n[2], n[1]) if n is not None and math.hypot(n[1], n[2]) > 1e-12 else 0.0
+            target = np.array([0.0, math.cos(clock), math.sin(clock)])
+        else:
+            c, k = cmd
+            target = np.array([math.cos(c), math.sin(c) * math.cos(k), math.sin(c) * math.sin(k)])
+        if n is not None:
+            theta = math.acos(max(-1.0, min(1.0, float(n @ target))))
+            lim = self.rate * dt
+            if theta > lim:
+                perp = target - math.cos(theta) * n
+                pn = float(np.linalg.norm(perp))
+                if pn < 1e-12:  # commanded exactly opposite: turn about any axis normal to n
+                    perp = np.cross(n, [0.0, 0.0, 1.0] if abs(n[2]) < 0.9 else [1.0, 0.0, 0.0])
+                    pn = float(np.linalg.norm(perp))
+                target = math.cos(lim) * n + math.sin(lim) * perp / pn
+        self.n = target / np.linalg.norm(target)
+        cone = math.acos(max(-1.0, min(1.0, float(self.n[0]))))
+        if cone >= 0.5 * math.pi - 1e-9:
+            return MODE_OFF, (0.0, 0.0, 0.0)
+        return MODE_RTN, (cone, math.atan2(self.n[2], self.n[1]), 0.0)
+
+
+class _RendezvousLaw:
+    """The rendezvous phase's state: the arrival epoch and the candidate attitudes' forces."""
+
+    def __init__(self, problem, n_seg, tgo_step, tgo_max, tgo_floor):
+        from bliss.guidance.rendezvous import candidate_attitudes
+
+        self.target = problem.target
+        self.atts, self.F1 = candidate_attitudes(math.radians(problem.limits.max_cone_deg),
+                                                 problem.sail.kernel_params())
+        self.n_seg, self.tgo_step, self.tgo_max, self.tgo_floor = n_seg, tgo_step, tgo_max, tgo_floor
+        # a finer grid of single attitudes: the one whose force is nearest the plan's mean force is
+        # flown when the slew limit is enforced (one attitude per step, no time-sharing)
+        cones = np.radians(np.arange(0.0, problem.limits.max_cone_deg + 1e-9, FINE_CONE_STEP_DEG))
+        clocks = np.radians(np.arange(0.0, 360.0, FINE_CLOCK_STEP_DEG))
+        self.fine = np.array([(0.0, 0.0)] + [(c, k) for c in cones[1:] for k in clocks])
+        self.F_fine = np.stack([_rtn_force_1au(c, k, problem.sail.kernel_params()) for c, k in self.fine], axis=1)
+        self.t_f = math.nan
+        self.n_plans = 0
+        self.n_extensions = 0
+
+    def _plan(self, t, y, t_f):
+        from bliss.guidance.rendezvous import plan
+
+        rt, vt = self.target.state(t_f)
+        self.n_plans += 1
+        return plan(y, t_f - t, np.concatenate([rt, vt]), self.F1, self.n_seg)
+
+    def first_arrival(self, t, y, tgo_min):
+        """Earliest arrival epoch (on the ``tgo_step`` grid from ``tgo_min``) the linear plan closes, or None."""
+        tgo = max(tgo_min, self.tgo_floor)
+        while tgo <= self.tgo_max:
+            w0, h, miss, _ = self._plan(t, y, t + tgo)
+            if miss <= PLAN_CLOSED:
+                self.t_f = t + tgo
+                return self.t_f
+            tgo += self.tgo_step
+        return None
+
+    def single_attitude(self, w0):
+        """(cone, clock) [rad] whose force is nearest the mean force of the fractions ``w0``, or None when
+        no thrust (edge-on) is nearer."""
+        u = self.F1 @ w0
+        err = np.linalg.norm(self.F_fine - u[:, None], axis=0)
+        k = int(np.argmin(err))
+        if float(np.linalg.norm(u)) <= err[k]:
+            return None
+        return float(self.fine[k, 0]), float(self.fine[k, 1])
+
+    def command(self, t, y):
+        """(first-segment fractions (J,), segment length [s]) for the current arrival epoch, moved later
+        in ``tgo_step`` steps while the plan does not close; None when no arrival within ``tgo_max`` closes."""
+        self.t_f = max(self.t_f, t + self.tgo_floor)
+        while True:
+            w0, h, miss, _ = self._plan(t, y, self.t_f)
+            if miss <= PLAN_CLOSED:
+                return w0, h
+            if self.t_f + self.tgo_step - t > self.tgo_max:
+                return None
+            self.t_f += self.tgo_step
+            self.n_extensions += 1
+
+
+#: A rendezvous plan "closes" when its predicted weighted miss (``rendezvous.plan``; ~ position error
+#: over the orbit radius) is below this: 1e-7 is 15 km at 1 AU, well inside the 1000 km tolerance,
+#: and the re-planning removes the rest.
+PLAN_CLOSED = 1.0e-7
+#: Grid of the single attitudes flown under the slew limit: cone [deg] and clock [deg] steps.
+FINE_CONE_STEP_DEG = 2.0
+FINE_CLOCK_STEP_DEG = 5.0
+
+
+def _rtn_force_1au(cone, clock, p):
+    from sim.sail import srp_accel_unit
+
+    return np.array(srp_accel_unit(1.0, 0.0, 0.0, 1.0 / AU**2, math.cos(cone), math.sin(cone) * math.cos(clock),
+                                   math.sin(cone) * math.sin(clock), p))
 
 
 def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None, *,
                  max_years: float = 4.0,
-                 pos_tol: float = 1.0e6, vel_tol: float = 2.0, v_tol: float = 1.0e-6,
+                 pos_tol: float = 1.0e6, vel_tol: float = 1.0, v_tol: float = 1.0e-6,
                  k_phase: float = 0.3, max_phase_offset: float = 0.05,
-                 terminal_range: float = 1.0e9, terminal_speed: float = 300.0, v_terminal: float = 1.0e-4,
-                 tgo_min: float = 150.0 * DAY, tgo_max: float = 250.0 * DAY, n_mpc: int = 8,
                  v_phase_gate: float = 1.0e-3, phasing_a_weight: float | None = None,
+                 rdv_check_days: float = 10.0, tgo_min: float = 30.0 * DAY, tgo_max: float = 600.0 * DAY,
+                 tgo_step: float = 10.0 * DAY, tgo_floor: float = 2.0 * DAY, n_rdv_seg: int = 20,
+                 slew_limited: bool = False,
                  tau_miss: float = 10.0 * DAY, truncate_at_best: bool = True, truncate_range: float = 1.0e10,
-                 min_seg_s: float = 0.02 * DAY, weights=None, eta_cut: float = 0.35, rtol: float = 1e-9) -> TransferResult:
+                 weights=None, eta_cut: float = 0.35, rtol: float = 1e-9) -> TransferResult:
     """Plan a transfer by flying the onboard feedback laws; returns a :class:`TransferResult`.
 
-    ``seg_days``: segment length [days] (terminal segments are split into thrust fractions; none is
-    shorter than ``0.01 min_seg_s`` [s]). ``progress``: a tqdm-like object with ``update(n)`` (days
-    flown) or None. Tolerances: ``pos_tol`` [m] (default 1000 km) and ``vel_tol`` [m/s] for the
-    rendezvous; ``v_tol`` (dimensionless Lyapunov value) for orbit-only problems. ``max_years``
-    [Julian years] caps the flight (default 4). ``k_phase`` [1/rad], ``max_phase_offset`` (fraction of
-    a), ``v_phase_gate``, ``phasing_a_weight`` (W_a while phasing; None keeps ``weights``): phasing.
-    ``terminal_range`` [m], ``terminal_speed`` [m/s], ``v_terminal``: terminal entry; ``tgo_min``,
-    ``tgo_max`` [s], ``n_mpc``: its horizon. ``weights``, ``eta_cut``: the blended law (steering.py).
+    ``seg_days``: guidance step [days] (the law is re-evaluated at least this often; the rendezvous law
+    splits a step into thrust fractions and steps faster when its segments get shorter). ``progress``:
+    a tqdm-like object with ``update(n)`` (days flown) or None. Tolerances: ``pos_tol`` [m] (default
+    1000 km) and ``vel_tol`` [m/s] (default 1 m/s) for the rendezvous; ``v_tol`` (dimensionless
+    Lyapunov value) for orbit-only problems. ``max_years`` [Julian years] caps the flight (default 4).
+    Matching: ``weights``, ``eta_cut`` (the blended law, steering.py); ``k_phase`` [1/rad],
+    ``max_phase_offset`` (fraction of a), ``v_phase_gate``, ``phasing_a_weight`` (W_a while phasing;
+    None keeps ``weights``): phasing by a semi-major-axis offset. Rendezvous: every ``rdv_check_days``
+    of matching the rendezvous law looks for the earliest arrival epoch between ``tgo_min`` and
+    ``tgo_max`` [s] from now (grid ``tgo_step`` [s]) its plan closes and, if there is one, takes over;
+    ``n_rdv_seg`` plan segments, never less than ``tgo_floor`` [s] to go.
     ``tau_miss`` [s]: miss metric scale; the flight is cut at its best approach only when that came
     within ``truncate_range`` [m] (default 1e10 m, 0.07 AU), otherwise the whole flight is returned.
+    ``slew_limited`` (default False): True flies one attitude per step and turns toward each new command
+    at no more than ``problem.limits.max_slew_deg_per_day`` (the rendezvous law then flies the single
+    attitude whose force is nearest its plan's mean force). Measured from 2030-11-21 it then does NOT
+    close (best 18,600 km / 7.6 m/s in 4 years, docs/guidance.md), so by default the rendezvous law
+    time-shares between attitudes within a step, which closes but switches far faster than the slew
+    limit (``history["max_slew_deg_per_day"]`` says how far); the optimiser's schedule respects it.
     ``rtol``: integrator tolerance.
     """
     if not (math.isfinite(seg_days) and seg_days > 0):
         raise ValueError(f"seg_days must be a positive number of days, got {seg_days!r}")
     if not (math.isfinite(max_years) and max_years > 0):
         raise ValueError(f"max_years must be a positive number of years, got {max_years!r}")
+    if not (0 < tgo_floor <= tgo_min <= tgo_max and tgo_step > 0 and n_rdv_seg >= 1):
+        raise ValueError("need 0 < tgo_floor <= tgo_min <= tgo_max, tgo_step > 0 and n_rdv_seg >= 1")
     t_wall = time.perf_counter()
     sail = problem.sail
     p = sail.kernel_params()
@@ -213,38 +258,63 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
     times, modes, atts, phases = [t0], [], [], []
     converged = False
     phase = "match"
-    n_terminal_entries = 0
+    law = _RendezvousLaw(problem, n_rdv_seg, tgo_step, tgo_max, tgo_floor) if problem.rendezvous else None
+    n_rdv_entries = 0
+    limiter = _SlewLimiter(problem.limits.max_slew_deg_per_day) if slew_limited else None
+    t_next_check = t0
+    tof_first_plan = math.nan
     v_min = math.inf
-    v_last = math.inf  # Lyapunov value (orbit match to the target's osculating orbit) at the last match step
     reason = "max_years"
     n_phasing = 0
     a_c = sail.characteristic_acceleration
     best_j, best_k, best_y, best_dr = math.inf, 0, y.copy(), math.inf
     dlam_gate = math.nan  # phase error [rad] when phasing started
-    pending_coast = 0.0
+
+    def fly(dt, mode, att, ph):
+        nonlocal y, t
+        y = integrate_final(y, np.array([t, t + dt]), np.array([mode], dtype=np.int64), np.array([att]), p, rtol)
+        t += dt
+        times.append(t)
+        modes.append(mode)
+        atts.append(att)
+        phases.append(ph)
+
     while t < t_max - 1.0:
         r, v = y[:3], y[3:]
         rt, vt = target.state(t)
-        dr = r - rt
-        dv = v - vt
-        drn, dvn = float(np.linalg.norm(dr)), float(np.linalg.norm(dv))
+        drn, dvn = float(np.linalg.norm(r - rt)), float(np.linalg.norm(v - vt))
         if problem.rendezvous:
             j = drn / (a_c * tau_miss ** 2) + dvn / (a_c * tau_miss)
             if j < best_j:
                 best_j, best_k, best_y, best_dr = j, len(modes), y.copy(), drn
-        el_t = target.orbit_elements(t)
-        if problem.rendezvous and drn < pos_tol and dvn < vel_tol:
-            converged, reason = True, "rendezvous"
-            break
-        if problem.rendezvous:
-            if phase == "match" and drn < terminal_range and dvn < terminal_speed and v_last < v_terminal:
-                phase = "terminal"
-                n_terminal_entries += 1
-            elif phase == "terminal" and (drn > 2.0 * terminal_range or dvn > 2.0 * terminal_speed):
+            if drn < pos_tol and dvn < vel_tol:
+                converged, reason = True, "rendezvous"
+                break
+            if phase == "match" and t >= t_next_check:
+                t_next_check = t + rdv_check_days * DAY
+                if law.first_arrival(t, y, tgo_min) is not None:
+                    phase = "rendezvous"
+                    n_rdv_entries += 1
+                    if n_rdv_entries == 1:
+                        tof_first_plan = law.t_f - t0
+        t_start = t
+        if phase == "rendezvous":
+            cmd = law.command(t, y)
+            if cmd is None:  # no arrival within tgo_max closes any more: back to matching the orbit
                 phase = "match"
-        dt = seg
+            else:
+                w0, h = cmd
+                dt = min(seg, h, t_max - t)
+                if limiter is not None:
+                    fly(dt, *limiter.step(law.single_attitude(w0), dt), phase)
+                else:
+                    for k in np.nonzero(w0 * dt > MIN_FRACTION_S)[0]:
+                        fly(w0[k] * dt, MODE_RTN, (law.atts[k, 0], law.atts[k, 1], 0.0), phase)
+                    rest = dt - (t - t_start)
+                    if rest > MIN_FRACTION_S:
+                        fly(rest, MODE_OFF, (0.0, 0.0, 0.0), phase)
         if phase == "match":
-            el_cmd = np.array(el_t[:5], dtype=float)
+            el_cmd = np.array(target.orbit_elements(t)[:5], dtype=float)
             v_last = _lyapunov(GM_SUN, r, v, *blended_kernel_inputs(el_cmd, GM_SUN, weights))[0]
             # phasing starts once the orbit is roughly matched and stays on (latched) unless the match is
             # lost by a wide margin: the a offset itself raises V with respect to the target's orbit
@@ -267,58 +337,15 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
                 if V < v_tol:
                     converged, reason = True, "orbit matched"
                     break
-        else:
-            acc = _accel_scale(r, p)
-            # receding-horizon relative guidance on the linearised (Clohessy-Wiltshire) relative motion
-            # about the target, choosing time fractions at candidate sail attitudes (exact sail forces)
-            # receding horizon: the time to go is set by the range (with a floor of about 1/n, the time
-            # scale on which a sail, which cannot push sunward, moves radially inward by retro-thrust)
-            acc0 = _accel_scale(r, p)
-            t_go = min(tgo_max, max(tgo_min, 3.0 * math.sqrt(drn / (0.2 * acc0))))
-            plan, h = _terminal_mpc(r, v, rt, vt, p, max_cone, n_mpc, t_go)
-            h = min(seg, max(min_seg_s, h))
-            for frac, c_, k_ in plan:
-                if frac * h >= 0.01 * min_seg_s and t + frac * h < t_max:
-                    y = integrate_final(y, np.array([t, t + frac * h]), np.array([MODE_RTN], dtype=np.int64),
-                                        np.array([[c_, k_, 0.0]]), p, rtol)
-                    t += frac * h
-                    times.append(t)
-                    modes.append(MODE_RTN)
-                    atts.append((c_, k_, 0.0))
-                    phases.append(phase)
-            used = sum(f for f, _, _ in plan)
-            coast = True
-            dt = max((1.0 - used) * h, 0.01 * min_seg_s)
-        dt = min(dt, t_max - t)
-        mode = MODE_OFF if coast else MODE_RTN
-        att = (0.0, 0.0, 0.0) if coast else (cone, clock, 0.0)
-        y = integrate_final(y, np.array([t, t + dt]), np.array([mode], dtype=np.int64),
-                            np.array([att]), p, rtol)
-        t += dt
-        times.append(t)
-        modes.append(mode)
-        atts.append(att)
-        phases.append(phase)
-        if pending_coast > 0.0 and t + pending_coast < t_max:
-            y = integrate_final(y, np.array([t, t + pending_coast]), np.array([MODE_OFF], dtype=np.int64),
-                                np.zeros((1, 3)), p, rtol)
-            t += pending_coast
-            dt += pending_coast
-            times.append(t)
-            modes.append(MODE_OFF)
-            atts.append((0.0, 0.0, 0.0))
-            phases.append(phase)
-        pending_coast = 0.0
+            dt = min(seg, t_max - t)
+            if limiter is not None:
+                fly(dt, *limiter.step(None if coast else (cone, clock), dt), phase)
+            else:
+                fly(dt, MODE_OFF if coast else MODE_RTN, (0.0, 0.0, 0.0) if coast else (cone, clock, 0.0), phase)
         if progress is not None:
-            progress.update(dt / DAY)
+            progress.update((t - t_start) / DAY)
     if len(modes) == 0:  # already there at departure: one short sail-off segment keeps the schedule valid
-        times.append(t0 + 1.0)
-        modes.append(MODE_OFF)
-        atts.append((0.0, 0.0, 0.0))
-        phases.append("none")
-        y = integrate_final(y, np.array([t0, t0 + 1.0]), np.array([MODE_OFF], dtype=np.int64),
-                            np.zeros((1, 3)), p, rtol)
-        t = t0 + 1.0
+        fly(1.0, MODE_OFF, (0.0, 0.0, 0.0), "none")
     t_flown = t - t0
     if (problem.rendezvous and not converged and truncate_at_best and 0 < best_k < len(modes)
             and best_dr < truncate_range):
@@ -332,20 +359,25 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
     miss_vel = float(np.linalg.norm(y[3:] - vt))
     phases = np.array(phases)
     max_slew, n_slew_over = _slew_stats(problem, schedule)
+    durations = np.diff(schedule.t)
     history = {
         "reason": reason,
         "n_segments": len(modes),
-        "days_match": float(np.sum(np.diff(schedule.t)[phases == "match"]) / DAY),
-        "days_terminal": float(np.sum(np.diff(schedule.t)[phases == "terminal"]) / DAY),
-        "n_terminal_entries": n_terminal_entries,
+        "days_match": float(np.sum(durations[phases == "match"]) / DAY),
+        "days_rendezvous": float(np.sum(durations[phases == "rendezvous"]) / DAY),
+        "n_rendezvous_entries": n_rdv_entries,
+        # time of flight the rendezvous law first planned (linear prediction) vs what it took
+        "tof_first_plan_days": tof_first_plan / DAY,
+        "n_rendezvous_plans": law.n_plans if law is not None else 0,
+        "n_arrival_extensions": law.n_extensions if law is not None else 0,
         "phase_error_at_gate_deg": math.degrees(dlam_gate),
         "days_phasing": n_phasing * seg_days,
-        "coast_fraction": float(np.mean(schedule.mode == MODE_OFF)),
+        "coast_fraction": float(np.sum(durations[schedule.mode == MODE_OFF]) / max(np.sum(durations), 1e-300)),
         "phase": phases,
         "wall_s": time.perf_counter() - t_wall,
         "days_flown": t_flown / DAY,
         "pos_tol": pos_tol, "vel_tol": vel_tol,
-        # the feedback law does not enforce limits.max_slew_deg_per_day; report how far it is from it
+        # measured on the flown schedule (none over the limit when slew_limited)
         "max_slew_deg_per_day": max_slew,
         "n_slew_over_limit": n_slew_over,
     }

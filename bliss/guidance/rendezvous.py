@@ -1,0 +1,180 @@
+"""Rendezvous guidance: phasing and terminal approach as one fixed-arrival-time predictive law.
+
+An onboard law: it takes the spacecraft's state estimate, the time, the planned arrival epoch and the
+target's predicted state at that epoch (an input, e.g. from the onboard ephemeris of the target), and
+returns the sail attitude to fly now.
+
+Model. Modified equinoctial elements (MEE, ``sim.mee``) of the spacecraft, linearised about its own
+coasting (Kepler) arc from now to the arrival epoch t_f:
+
+    m(t_f) = m_kepler(t_f) + sum_k  Phi(t_f, tau) B(m(tau)) F_j (AU / r(tau))^2  integrated over segment k
+
+with Phi the Kepler-flow state-transition matrix in MEE (central differences of the compiled Kepler
+propagator), B the Gauss variational matrix in the RTN frame and F_j the sail's RTN acceleration at
+1 AU for candidate attitude j (exact sail force model; cone/clock are RTN angles, so F_j is constant).
+Elements, unlike Cartesian coordinates, stay nearly linear over large separations: a phase error of
+tens of degrees is a plain difference in true longitude L, and a is a plain difference in p. So one
+law does the phasing (in L) and the terminal rendezvous (all six elements), and its linear prediction
+is good from hundreds of thousands of kilometres to a few: the linearisation error shrinks with the
+remaining correction, and re-planning every step removes it (a shrinking-horizon, ZEM/ZEV-like law).
+
+Plan. The time to go is cut into ``n_seg`` equal segments; in segment k the sail spends a time fraction
+w_kj at candidate attitude j (sum_j w_kj <= 1, the rest edge-on). A linear programme (scipy HiGHS)
+minimises the weighted L1 miss of the six final elements and, with a small weight, the sail-on time;
+the weights are 1/AU on p and 1 on f, g, h, k, L (each about a position error over the orbit radius).
+The first segment's fractions are what is flown now. A plan whose predicted miss is not zero means the
+arrival epoch is too early for this sail: the caller moves it later (``feedback.fly_feedback`` does so in
+steps).
+
+Candidate attitudes: Sun-facing, and 12 clock angles (every 30 deg) at cones 20, 35.26, 50 deg and the
+cone limit (default 70 deg): 49 attitudes, each a vertex of the polytope of forces a segment can average.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from sim.constants import AU, GM_SUN
+from sim.kepler import kepler_propagate
+from sim.mee import cart_to_mee, mee_to_cart
+from sim.sail import srp_accel_unit
+
+#: Cones [deg] of the candidate attitudes besides Sun-facing (plus the cone limit itself): 35.26 deg is
+#: the largest transverse force of an ideal sail (McInnes 1999, sec. 4.3); 20 and 50 deg fill the
+#: bubble between it and the Sun line and the limit.
+CANDIDATE_CONES_DEG = (20.0, 35.26, 50.0)
+#: Clock step of the candidate attitudes [deg].
+CANDIDATE_CLOCK_STEP_DEG = 30.0
+#: Default number of plan segments over the time to go.
+DEFAULT_N_SEG = 20
+#: Weight of the sail-on time in the plan's objective, relative to the weighted miss (a tie-breaker:
+#: among plans that close, prefer the one with the least sail time).
+SAIL_TIME_WEIGHT = 1.0e-6
+#: Weights of the final-element miss: p [1/m] scaled by 1/AU, f, g, h, k and L as they are.
+MISS_WEIGHTS = np.array([1.0 / AU, 1.0, 1.0, 1.0, 1.0, 1.0])
+#: Central-difference steps of the MEE state-transition matrix: p [m], f, g, h, k, L [rad].
+_FD_STEP = np.array([1.0e3, 1.0e-7, 1.0e-7, 1.0e-7, 1.0e-7, 1.0e-7])
+
+
+def candidate_attitudes(max_cone: float, sail_params) -> tuple[np.ndarray, np.ndarray]:
+    """(attitudes (J, 2) cone/clock [rad], RTN accelerations at 1 AU (3, J) [m/s^2])."""
+    atts = [(0.0, 0.0)]
+    cones = [math.radians(c) for c in CANDIDATE_CONES_DEG if math.radians(c) < max_cone - 1e-9] + [max_cone]
+    for c in cones:
+        atts += [(c, math.radians(k)) for k in np.arange(0.0, 360.0, CANDIDATE_CLOCK_STEP_DEG)]
+    atts = np.array(atts)
+    F = np.empty((3, len(atts)))
+    for j, (c, k) in enumerate(atts):
+        F[:, j] = srp_accel_unit(1.0, 0.0, 0.0, 1.0 / AU**2, math.cos(c), math.sin(c) * math.cos(k),
+                                 math.sin(c) * math.sin(k), sail_params)
+    return atts, F
+
+
+@njit(cache=True)
+def _wrap(x):
+    return (x + math.pi) % (2.0 * math.pi) - math.pi
+
+
+@njit(cache=True)
+def _kepler_mee(m, dt):
+    """MEE after dt [s] of Kepler motion from MEE m; L continuous (not wrapped)."""
+    y = np.empty(6)
+    mee_to_cart(m, y)
+    r, v = kepler_propagate(GM_SUN, y[:3], y[3:], dt)
+    y[:3] = r
+    y[3:] = v
+    out = np.empty(6)
+    cart_to_mee(y, out)
+    a = m[0] / (1.0 - m[1] * m[1] - m[2] * m[2])
+    guess = m[5] + math.sqrt(GM_SUN / a**3) * dt
+    out[5] = guess + _wrap(out[5] - guess)
+    return out
+
+
+@njit(cache=True)
+def _stm(m, dt, step):
+    """d m(dt) / d m(0) of the Kepler flow in MEE (6 x 6, central differences)."""
+    P = np.empty((6, 6))
+    for i in range(6):
+        a = m.copy()
+        b = m.copy()
+        a[i] += step[i]
+        b[i] -= step[i]
+        fa = _kepler_mee(a, dt)
+        fb = _kepler_mee(b, dt)
+        for j in range(6):
+            P[j, i] = (fa[j] - fb[j]) / (2.0 * step[i])
+    return P
+
+
+@njit(cache=True)
+def _gauss(m):
+    """Gauss variational matrix d m/dt = B a_RTN of the MEE (6 x 3), as ``sim.mee.rhs_mee``."""
+    p, f, g, h, k, L = m[0], m[1], m[2], m[3], m[4], m[5]
+    cL, sL = math.cos(L), math.sin(L)
+    w = 1.0 + f * cL + g * sL
+    sq = math.sqrt(p / GM_SUN)
+    s2 = 1.0 + h * h + k * k
+    hk = h * sL - k * cL
+    B = np.zeros((6, 3))
+    B[0, 1] = 2.0 * p / w * sq
+    B[1, 0] = sq * sL
+    B[1, 1] = sq * ((w + 1.0) * cL + f) / w
+    B[1, 2] = -sq * hk * g / w
+    B[2, 0] = -sq * cL
+    B[2, 1] = sq * ((w + 1.0) * sL + g) / w
+    B[2, 2] = sq * hk * f / w
+    B[3, 2] = sq * s2 * cL / (2.0 * w)
+    B[4, 2] = sq * s2 * sL / (2.0 * w)
+    B[5, 2] = sq * hk / w
+    return B
+
+
+@njit(cache=True)
+def _sensitivity(y, tgo, n_seg, F1, step):
+    """(Kepler-predicted final MEE (6,), G (6, n_seg * J)): effect on the final MEE of flying each
+    candidate attitude for the whole of each segment (Simpson's rule over the segment)."""
+    m0 = np.empty(6)
+    cart_to_mee(y, m0)
+    mf = _kepler_mee(m0, tgo)
+    J = F1.shape[1]
+    G = np.zeros((6, n_seg * J))
+    h = tgo / n_seg
+    for k in range(n_seg):
+        for q in range(3):
+            s = (k + 0.5 * q) * h
+            wq = h * (1.0 if q != 1 else 4.0) / 6.0
+            ms = _kepler_mee(m0, s)
+            r = ms[0] / (1.0 + ms[1] * math.cos(ms[5]) + ms[2] * math.sin(ms[5]))
+            M = _stm(ms, tgo - s, step) @ _gauss(ms) * (wq * (AU / r) ** 2)
+            G[:, k * J:(k + 1) * J] += M @ F1
+    return mf, G
+
+
+def plan(y, tgo: float, y_target_f, F1, n_seg: int = DEFAULT_N_SEG):
+    """Plan the rest of the rendezvous. Returns (first-segment fractions (J,), segment length [s],
+    predicted weighted miss (0 when the plan closes), weighted miss if the sail stays edge-on)."""
+    from scipy.optimize import linprog
+
+    y = np.ascontiguousarray(y, dtype=float)
+    mf, G = _sensitivity(y, float(tgo), int(n_seg), np.ascontiguousarray(F1), _FD_STEP)
+    mt = np.empty(6)
+    cart_to_mee(np.ascontiguousarray(y_target_f, dtype=float), mt)
+    d = mt - mf
+    d[5] = (d[5] + math.pi) % (2.0 * math.pi) - math.pi
+    J = F1.shape[1]
+    nv = n_seg * J
+    W = MISS_WEIGHTS
+    c = np.concatenate([np.full(nv, SAIL_TIME_WEIGHT), np.ones(12)])
+    A_eq = np.hstack([W[:, None] * G, -np.eye(6), np.eye(6)])
+    A_ub = np.zeros((n_seg, nv + 12))
+    for k in range(n_seg):
+        A_ub[k, k * J:(k + 1) * J] = 1.0
+    res = linprog(c, A_ub=A_ub, b_ub=np.ones(n_seg), A_eq=A_eq, b_eq=W * d,
+                  bounds=[(0.0, 1.0)] * nv + [(0.0, None)] * 12, method="highs")
+    if res.status != 0 or res.x is None:  # pragma: no cover - the LP is always feasible (slacks)
+        raise RuntimeError(f"rendezvous plan: linear programme failed ({res.message})")
+    w0 = np.clip(res.x[:J], 0.0, 1.0)
+    return w0, tgo / n_seg, float(np.sum(res.x[nv:])), float(np.sum(np.abs(W * d)))
