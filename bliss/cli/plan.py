@@ -3,7 +3,9 @@
 Pipeline: departure state (Earth + v_inf) -> feedback-law transfer (``bliss.guidance.feedback``,
 warm start) -> minimum-time optimiser (``bliss.guidance.optimise``) -> replay of the final schedule
 with ``sim.integrator.propagate`` from the departure state -> ``AttitudeSchedule`` -> writers. With
-``--window`` the departure date is first chosen by a window scan (``bliss.guidance.window``).
+``--window`` the departure date is first chosen by a window scan (``bliss.guidance.window``). With
+``--third-bodies`` the optimiser's final polish and the replay add the planets' pull (the feedback law
+and the optimiser's multiple shooting stay Sun + sail), so the written schedule closes with them.
 
 Products, written all-or-nothing into ``--out`` (``bliss.io.atomic.OutputSet``): ``trajectory.oem``
 (CCSDS OEM), ``attitude.aem`` (CCSDS AEM 2.0 XML), ``schedule.csv``, ``summary.json`` and the plots
@@ -23,6 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from bliss.cli import UsageError
+from bliss.cli.third_bodies import HELP as THIRD_BODY_HELP
+from bliss.cli.third_bodies import parse_third_bodies, third_body_table
 from bliss.guidance.pipeline import TOL_POS_M, TOL_VEL_M_S, PlanFailed, _departure_state, departure_v_inf, plan
 from bliss.io.plan_products import write_products
 from sim.constants import AU, DAY
@@ -44,12 +48,14 @@ exit codes:
      "converged": false and gives the best miss found (position and velocity error); only if no
      transfer exists at all (optimiser failed, feedback skipped) nothing is written
   2  bad input (unknown target, departure outside the ephemeris range, impossible limit, malformed
-     elements or dates, unwritable --out): one error line on stderr and no files written
+     elements or dates, unknown --third-bodies or Earth/Moon among them, unwritable --out): one error
+     line on stderr and no files written
 
 examples:
   bliss plan                                  # default mission: 10 g, 1 m^2 ideal sail to Bennu
   bliss plan --date 2029-01-01 --out out/p1
   bliss plan --window 2028-01-01 2030-01-01 30
+  bliss plan --third-bodies venus,mars,jupiter,saturn   # close the rendezvous with the planets' pull
   bliss plan --elements "1.1264 0.2037 6.035 2.061 66.22 101.70 2011-01-01" --max-cone-deg 60
 """
 
@@ -96,6 +102,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--tof-guess-days", type=float, default=None, metavar="DAYS",
                    help="skip the feedback-law warm start: start the optimiser from its own crude guess "
                         "with this time of flight [days] (faster when you know the transfer's length)")
+    p.add_argument("--third-bodies", default="", metavar="LIST",
+                   help=THIRD_BODY_HELP + "; used by the optimiser's final polish and the replay")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="FOLDER", help=f"output folder (default {DEFAULT_OUT})")
     p.add_argument("--no-progress", action="store_true", help="do not show progress bars")
     p.set_defaults(func=run)
@@ -239,6 +247,7 @@ def build_inputs(args) -> dict:
         tof_guess *= DAY
     if args.segments is not None and args.segments < 1:
         raise UsageError(f"--segments must be a positive whole number, got {args.segments}")
+    third_names = parse_third_bodies(args.third_bodies)
 
     v_inf = None
     if args.v_inf_km_s is not None:
@@ -281,8 +290,24 @@ def build_inputs(args) -> dict:
         v_vec = departure_v_inf(t, v_inf)
         _departure_state(t, v_vec)
         target.state(float(t))
+    third_bodies = None
+    if third_names:
+        third_bodies = _planet_table(third_names, float(dates[0]), float(dates[-1]))
     return {"sail": sail, "limits": limits, "target": target, "dates": dates, "window": window,
-            "v_inf": v_inf, "tof_guess": tof_guess}
+            "v_inf": v_inf, "tof_guess": tof_guess, "third_bodies": third_bodies}
+
+
+def _planet_table(names, t_first: float, t_last: float):
+    """The --third-bodies table, from the first departure date to the last one plus the optimiser's
+    longest time of flight (bliss.guidance.optimise.TOF_MAX, ~9.5 years; sampling 4 planets over 5 years
+    took 0.015 s here), cut at the end of the ephemeris' valid range (a transfer that would need more
+    is refused with a ValueError when it is flown)."""
+    from bliss.cli.third_bodies import THIRD_BODY_STEP_S
+    from bliss.guidance.optimise import TOF_MAX
+    from sim.ephemeris import VALID_RANGES
+
+    t_end = min(t_last + TOF_MAX, VALID_RANGES["builtin"][1] - THIRD_BODY_STEP_S)
+    return third_body_table(names, t_first, max(t_end, t_last + THIRD_BODY_STEP_S))
 
 
 
@@ -308,7 +333,9 @@ def run(args) -> int:
     print(f"bliss plan: {summary['target']['name']}: departure {summary['departure']['epoch']} TDB, "
           f"arrival {summary['arrival']['epoch']} TDB, {summary['tof_days']:.1f} days "
           f"(feedback {fb}); miss {res['miss_pos'] / 1e3:.3g} km, "
-          f"{res['miss_vel']:.3g} m/s; method {summary['method']}; files in {args.out}", flush=True)
+          f"{res['miss_vel']:.3g} m/s; method {summary['method']}"
+          + (f"; third bodies: {', '.join(summary['third_bodies'])}" if summary["third_bodies"] else "")
+          + f"; files in {args.out}", flush=True)
     if res["converged"] and not res["best"].converged:
         print("bliss plan: note: the rendezvous is closed but the optimiser did not certify the time of "
               "flight as minimal (see optimiser_history in summary.json)", file=sys.stderr, flush=True)

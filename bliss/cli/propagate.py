@@ -19,6 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from bliss.cli import UsageError
+from bliss.cli.third_bodies import HELP as THIRD_BODY_HELP
+from bliss.cli.third_bodies import THIRD_BODY_CHOICES, THIRD_BODY_STEP_S, third_body_table  # noqa: F401 (re-exported)
+from bliss.cli.third_bodies import one_line as _one_line
+from bliss.cli.third_bodies import parse_third_bodies as _parse_third_bodies
 from sim.constants import CONE_MAX_ALONG_TRACK
 
 #: Default departure epoch (TDB) and duration [days]; our choice for a first Bennu-season run.
@@ -67,8 +71,7 @@ def register(subparsers) -> None:
     p.add_argument("--clock-deg", metavar="DEG", default="0",
                    help="clock angle [deg] in [-360, 360], from T toward the orbit normal N; default 0")
     p.add_argument("--third-bodies", metavar="LIST", default="",
-                   help="comma-separated planets whose pull is added (e.g. 'venus,mars,jupiter'; allowed: "
-                        f"{', '.join(THIRD_BODY_CHOICES)}); default none (Sun + sail only)")
+                   help=THIRD_BODY_HELP)
     p.add_argument("--step-days", metavar="DAYS", default=str(DEFAULT_STEP_DAYS),
                    help=f"output grid spacing [days], > 0; default {DEFAULT_STEP_DAYS:g}")
     p.add_argument("--rtol", metavar="RTOL", default=str(DEFAULT_RTOL),
@@ -95,12 +98,6 @@ class Plan:
     rtol: float
     out: object
     y0: np.ndarray
-
-
-def _one_line(exc: BaseException) -> str:
-    """First line of an exception message (errors from lower layers may span several)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _number(text: str, option: str, what: str) -> float:
@@ -137,24 +134,6 @@ def _parse_date(text: str) -> tuple[float, str]:
     if not math.isfinite(t0):
         raise UsageError(f"--date {text!r} is not a finite epoch")
     return t0, text
-
-
-#: Perturbing planets allowed with --third-bodies. Not Earth or the Moon: the run departs from Earth's
-#: centre (C3 = 0, no escape phase modelled), where their pull is singular.
-THIRD_BODY_CHOICES = ("mercury", "venus", "mars", "jupiter", "saturn", "uranus", "neptune")
-#: Sampling step of the third-body table [s]: 0.5 day, interpolated by cubic Hermite in sim.dynamics.
-THIRD_BODY_STEP_S = 0.5 * 86400.0
-
-
-def _parse_third_bodies(text: str) -> tuple[str, ...]:
-    names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
-    for name in names:
-        if name in ("earth", "moon", "emb"):
-            raise UsageError(f"--third-bodies: {name!r} is not allowed because the sail starts at Earth's "
-                             f"centre (singular pull); allowed: {', '.join(THIRD_BODY_CHOICES)}")
-        if name not in THIRD_BODY_CHOICES:
-            raise UsageError(f"--third-bodies: unknown body {name!r}; allowed: {', '.join(THIRD_BODY_CHOICES)}")
-    return names
 
 
 def _validate(args) -> Plan:
@@ -301,12 +280,5 @@ def run(args) -> int:
 
 
 def _third_body_table(plan: Plan):
-    """Planet positions sampled over the run (sim.ephemeris.planet_table) for the integrator."""
-    from sim.ephemeris import planet_table
-    from sim.integrator import ThirdBodies
-
-    try:
-        gm, t0, dt, pos, vel = planet_table(plan.third, plan.t0, plan.t1, THIRD_BODY_STEP_S)
-    except ValueError as exc:
-        raise UsageError(f"--third-bodies: {_one_line(exc)}") from None
-    return ThirdBodies(gm, t0, dt, pos, vel, names=plan.third)
+    """Planet positions sampled over the run (bliss.cli.third_bodies) for the integrator."""
+    return third_body_table(plan.third, plan.t0, plan.t1)

@@ -42,7 +42,17 @@ Solvers
 3. Polish: single shooting from the departure state with the project's DOP853 propagator
    (``sim.integrator.propagate_final``, the same code the replay uses) and Gauss-Newton minimum-norm
    corrections of the attitudes (Jacobian from the variational equations) until the replayed miss is
-   below ``tol_pos``/``tol_vel``. Third bodies are not modelled (Sun + sail only, as propagate_final).
+   below ``tol_pos``/``tol_vel``.
+
+Third bodies: steps 1-2 (and the RK4 variational equations) are Sun + sail only. If the problem carries
+a planet table (``TransferProblem.third_bodies``), the polish shoots with ``sim.integrator.propagate(...,
+third_bodies=...)`` instead (``propagate_final`` has no third-body path) and the result is replayed in
+the same model, so the returned schedule closes with the planets. For a minimum-time problem that
+polish also corrects the TOF (the attitudes alone can hardly move the end of a minimum-time arc, see
+``_polish``): the TOF is the Sun + sail optimum plus that small correction, not a minimum in the planets'
+model (``history["polish_tof_change_s"]``). The polish's Jacobian stays the Sun + sail variational one:
+it only gives the Newton direction, and the planets' pull changes the sensitivities by a small fraction,
+so the iteration still converges (linearly instead of quadratically).
 
 Crude warm start (when no ``warm`` is given): a cubic Hermite path in cylindrical coordinates (radius,
 unwrapped longitude, height) between the departure state and the target's state at arrival, with the end
@@ -89,6 +99,10 @@ SLSQP_FTOL = 1e-9
 SLEW_TOL_DEG = 0.05
 #: Relative tolerance of the DOP853 used for the polish and the replay (the propagate() default).
 REPLAY_RTOL = 1e-10
+#: Bounds of the scaled time of flight tau = TOF / TU: 0.05 TU ~ 3 days to 60 TU ~ 9.5 years (our choice:
+#: wider than any sail rendezvous we plan). TOF_MAX [s] is also how far a third-body table must reach.
+TAU_MIN, TAU_MAX = 0.05, 60.0
+TOF_MAX = TAU_MAX * TU
 
 #: A non-converged warm start is used only if its miss is below this [m] (0.05 AU): a feedback run that
 #: ends far from the target carries no useful phasing and its TOF is just the give-up time.
@@ -354,7 +368,7 @@ class _Transcription:
     def bounds(self):
         lo = np.full(self.nx, -np.inf)
         hi = np.full(self.nx, np.inf)
-        lo[0], hi[0] = 0.05, 60.0  # tau: ~3 days to ~10 years
+        lo[0], hi[0] = TAU_MIN, TAU_MAX
         lo[1:1 + 2 * self.N:2] = -self.cone_max
         hi[1:1 + 2 * self.N:2] = self.cone_max
         lo[2:1 + 2 * self.N:2] = -4.0 * math.pi
@@ -612,9 +626,14 @@ def _schedule(problem, tof, att):
 
 
 def _final_dop853(problem, tof, att):
-    from sim.integrator import propagate_final
+    """Final state of the schedule flown with DOP853 in the problem's force model (Sun + sail, plus its
+    third bodies if it has any: propagate_final has no third-body path, so then the full propagate)."""
+    from sim.integrator import propagate, propagate_final
 
     s = _schedule(problem, tof, att)
+    if problem.third_bodies is not None:
+        return propagate(problem.y_depart, s, problem.sail, rtol=REPLAY_RTOL,
+                         third_bodies=problem.third_bodies).y_final
     return propagate_final(problem.y_depart, s.t, s.mode, s.att, problem.sail.kernel_params(), REPLAY_RTOL)
 
 
@@ -639,25 +658,48 @@ def _miss(problem, tof, y, tr: _Transcription):
     return float(frac * a), float(frac * math.sqrt(GM_SUN / a))
 
 
-def _polish(problem, tof, att, tr: _Transcription, tol_pos, tol_vel, max_iter=8):
-    """Gauss-Newton on the attitudes with DOP853 residuals and variational Jacobians (TOF fixed)."""
+def _polish(problem, tof, att, tr: _Transcription, tol_pos, tol_vel, max_iter=8, free_tof=False):
+    """Gauss-Newton on the attitudes with DOP853 residuals and variational Jacobians.
+
+    Returns ``(att, y_final, miss_pos, miss_vel, tof)`` of the best iterate. The TOF is fixed unless
+    ``free_tof``: then it is corrected too (minimum-norm step in attitudes [rad] and tau = TOF/TU). The
+    minimum-time optimisers free it when the problem has third bodies: at a minimum-time point the
+    final state's sensitivity to the attitudes alone is nearly rank deficient (Sun + sail optimum of
+    the default Bennu mission: smallest singular value 1.3e-6 against 0.3 for the largest), so the
+    planets' few-thousand-km push cannot be taken out by the attitudes alone; with the TOF free the
+    default mission closed in two iterations, lengthening the TOF by 3.2 minutes.
+
+    The residuals are flown in the problem's force model, with its third bodies if it has any; the
+    Jacobian is always the Sun + sail RK4 variational one (only the Newton direction: the planets
+    perturb the sensitivities a little, which slows the convergence from quadratic to linear)."""
     att = np.array(att, dtype=float)
-    h = tof / att.shape[0]
+    n = att.shape[0]
+    tof = float(tof)
     best = None
     for it in range(max_iter + 1):
         y = _final_dop853(problem, tof, att)
         mp, mv = _miss(problem, tof, y, tr)
         if best is None or (mp / tol_pos + mv / tol_vel) < (best[2] / tol_pos + best[3] / tol_vel):
-            best = (att.copy(), y, mp, mv)
+            best = (att.copy(), y, mp, mv, tof)
         if mp < 0.01 * tol_pos and mv < 0.01 * tol_vel or it == max_iter:
             break
         res = _terminal_residual(problem, tof, y, tr)
-        YEND, PHI, BM, FEND = shoot_rk4(problem.y_depart, att, h, tr.nsub, tr.p, var=True)
-        _, datt, _ = chain_jacobian(PHI, BM, FEND, att.shape[0])
+        YEND, PHI, BM, FEND = shoot_rk4(problem.y_depart, att, tof / n, tr.nsub, tr.p, var=True)
+        _, datt, dh = chain_jacobian(PHI, BM, FEND, n)
         dR_dy = np.diag(_INV_SCALE) if problem.rendezvous else tr._invariant_jacobian(y)
         J = dR_dy @ datt.reshape(6, -1)
-        step = np.linalg.lstsq(J, -res, rcond=None)[0].reshape(-1, 2)
-        att = att + step
+        if free_tof:  # d residual / d tau: all N segments stretch by TU/N, and the target moves on
+            dR_dtau = dR_dy @ dh * (TU / n)
+            if problem.rendezvous:
+                t_end = problem.t_depart + tof
+                rT, vT = problem.target.state(t_end)
+                dR_dtau = dR_dtau - tr._target_rate(t_end, rT, vT) * _INV_SCALE * TU
+            J = np.column_stack([J, dR_dtau])
+        step = np.linalg.lstsq(J, -res, rcond=None)[0]
+        if free_tof:
+            tof = float(np.clip(tof + step[-1] * TU, TAU_MIN * TU, TOF_MAX))
+            step = step[:-1]
+        att = att + step.reshape(-1, 2)
         att[:, 0] = np.clip(att[:, 0], -tr.cone_max, tr.cone_max)
     return best
 
@@ -666,7 +708,7 @@ def _result(problem, tof, att, tr, method, history, tol_pos, tol_vel, optimal_ok
     from sim.integrator import propagate
 
     sched = _schedule(problem, tof, att)
-    traj = propagate(problem.y_depart, sched, problem.sail, rtol=REPLAY_RTOL)
+    traj = propagate(problem.y_depart, sched, problem.sail, rtol=REPLAY_RTOL, third_bodies=problem.third_bodies)
     y = traj.y_final.copy()
     mp, mv = _miss(problem, tof, y, tr)
     closed = mp < tol_pos and mv < tol_vel
@@ -779,7 +821,7 @@ def _solve_fixed_time(problem: TransferProblem, warm: TransferResult | None = No
         prog.close()
     tof, att, _ = tr.unpack(x)
     tof = tof * TU
-    att_p, _, mp, mv = _polish(problem, tof, att, tr, tol_pos, tol_vel)
+    att_p, _, mp, mv, _ = _polish(problem, tof, att, tr, tol_pos, tol_vel)
     hist = dict(origin=origin, feasibility_cinf=cinf, slsqp_success=sl_ok, slsqp_iterations=nit,
                 slsqp_message=getattr(tr, "slsqp_message", ""), n_evaluations=tr.n_eval, n_segments=tr.N, n_arcs=tr.M, rk4_substeps=tr.nsub,
                 seconds=_time.perf_counter() - t_start)
@@ -920,12 +962,16 @@ def _minimise_time_single(problem: TransferProblem, warm: TransferResult | None 
     optimal = sl_ok or (kkt < KKT_TOL and cinf_final < 1e-6)
     tau, att, _ = tr.unpack(x)
     tof = tau * TU
-    att_p, _, mp, mv = _polish(problem, tof, att, tr, tol_pos, tol_vel)
+    # with third bodies the polish may also stretch the TOF (see _polish); Sun + sail: TOF as optimised
+    tof_opt = tof
+    att_p, _, mp, mv, tof = _polish(problem, tof, att, tr, tol_pos, tol_vel,
+                                    free_tof=problem.third_bodies is not None)
     hist.update(origin=origin, feasibility_cinf=cinf, slsqp_success=sl_ok, slsqp_iterations=nit,
                 slsqp_message=getattr(tr, "slsqp_message", ""),
                 slsqp_cinf=cinf_final, kkt_residual=kkt, optimal=optimal, n_evaluations=tr.n_eval,
                 n_segments=tr.N, n_arcs=tr.M, rk4_substeps=tr.nsub, seconds=_time.perf_counter() - t_start,
-                tof_start_days=float(x0[0] * TU / DAY))
+                tof_start_days=float(x0[0] * TU / DAY), tof_optimised_sun_sail_days=tof_opt / DAY,
+                polish_tof_change_s=tof - tof_opt)
     return _result(problem, tof, att_p, tr, f"multiple-shooting N={tr.N} M={tr.M}", hist, tol_pos, tol_vel,
                    optimal)
 

@@ -4,8 +4,14 @@
 ``AttitudeSchedule``. Optionally a departure-window scan first (``bliss.guidance.window``).
 
 ``plan(inputs)`` takes the validated inputs (``sail``, ``limits``, ``target``, ``dates``, ``window``,
-``v_inf``, ``tof_guess``; built by ``bliss.cli.plan.build_inputs``) and returns everything the writers
-(``bliss.io.plan_products``) need; it writes no files. Ground-side planning: it uses the simulator.
+``v_inf``, ``tof_guess`` and optionally ``third_bodies``; built by ``bliss.cli.plan.build_inputs``) and
+returns everything the writers (``bliss.io.plan_products``) need; it writes no files. Ground-side
+planning: it uses the simulator.
+
+Third bodies: ``inputs["third_bodies"]`` (a ``sim.integrator.ThirdBodies`` table covering every departure
+date plus the longest time of flight, or None) goes into each ``TransferProblem``. The feedback law and
+the optimiser's multiple shooting stay Sun + sail; the optimiser's polish and the replay here fly the
+planets, so the written schedule closes in the model the user asked for.
 """
 from __future__ import annotations
 
@@ -117,18 +123,21 @@ def make_problem(inputs: dict, t_depart: float):
 
     y0 = _departure_state(t_depart, departure_v_inf(t_depart, inputs["v_inf"]))
     return TransferProblem(sail=inputs["sail"], t_depart=float(t_depart), y_depart=y0,
-                           target=inputs["target"], limits=inputs["limits"])
+                           target=inputs["target"], limits=inputs["limits"],
+                           third_bodies=inputs.get("third_bodies"))
 
 
 def replay(problem, schedule, step_s: float = OUTPUT_STEP_S):
-    """Propagate ``schedule`` from the problem's departure state: (t, y) on a grid holding every switch."""
+    """Propagate ``schedule`` from the problem's departure state (with the problem's third bodies, if
+    any): (t, y) on a grid holding every switch."""
     from sim.integrator import propagate
 
     seg_t = np.asarray(schedule.t, float)
     # plus a log-spaced tail (1 minute to 10 days before arrival) so the approach plot resolves the end
     tail = seg_t[-1] - np.geomspace(60.0, min(10 * DAY, 0.5 * (seg_t[-1] - seg_t[0])), 40)
     grid = np.union1d(seg_t, np.concatenate([np.arange(seg_t[0], seg_t[-1], step_s), tail]))
-    traj = propagate(problem.y_depart, schedule, problem.sail, t_out=grid, rtol=REPLAY_RTOL)
+    traj = propagate(problem.y_depart, schedule, problem.sail, t_out=grid, rtol=REPLAY_RTOL,
+                     third_bodies=problem.third_bodies)
     return traj.t, traj.y
 
 

@@ -21,7 +21,7 @@ from sim.sail import Sail
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from sim.ephemeris import SmallBody
-    from sim.integrator import Schedule
+    from sim.integrator import Schedule, ThirdBodies
 
 #: Index names of the orbit-only target elements array ``[a, e, i, raan, argp, M0, epoch_t]``.
 EL_A, EL_E, EL_I, EL_RAAN, EL_ARGP, EL_M0, EL_EPOCH = range(7)
@@ -118,7 +118,14 @@ class Limits:
 
 @dataclass
 class TransferProblem:
-    """A sail transfer: sail, departure epoch/state, target, limits, fixed or free time of flight."""
+    """A sail transfer: sail, departure epoch/state, target, limits, fixed or free time of flight.
+
+    ``third_bodies``: optional planet table (``sim.integrator.ThirdBodies``, e.g. built by
+    ``bliss.cli.third_bodies.third_body_table``) for the force model the final schedule must close in.
+    The optimiser's core and the feedback law stay Sun + sail; only the optimiser's DOP853 polish and
+    the replays fly the planets (see ``bliss.guidance.optimise``). The table must start at or before
+    ``t_depart`` and reach past the arrival, else propagation raises ValueError. None: Sun + sail.
+    """
 
     sail: Sail
     t_depart: float            # TDB s past J2000
@@ -127,6 +134,7 @@ class TransferProblem:
     limits: Limits = field(default_factory=Limits)
     tof_fixed: float | None = None  # [s]; None = free final time (minimum time)
     rendezvous: bool = True         # False = match the target's orbit only (5 elements)
+    third_bodies: "ThirdBodies | None" = None  # planets for the polish and the replay; None = Sun + sail
 
     def __post_init__(self):
         y = np.asarray(self.y_depart, dtype=float).reshape(-1)
@@ -137,6 +145,17 @@ class TransferProblem:
             raise ValueError(f"t_depart must be finite TDB seconds past J2000, got {self.t_depart!r}")
         if self.tof_fixed is not None and not (math.isfinite(self.tof_fixed) and self.tof_fixed > 0):
             raise ValueError(f"tof_fixed must be a positive number of seconds or None, got {self.tof_fixed!r}")
+        if self.third_bodies is not None:
+            if not hasattr(self.third_bodies, "covers"):
+                raise TypeError("third_bodies must be a sim.integrator.ThirdBodies table or None")
+            if not self.third_bodies.covers(self.t_depart, self.t_depart):
+                raise ValueError("the third-body table does not cover the departure epoch; build it from "
+                                 "t_depart onward")
+
+    @property
+    def third_body_names(self) -> tuple[str, ...]:
+        """Names of the perturbing planets (empty: Sun + sail only)."""
+        return tuple(self.third_bodies.names) if self.third_bodies is not None else ()
 
 
 @dataclass

@@ -56,7 +56,13 @@ def build_summary(res: dict, inputs: dict) -> dict:
                     "target_state": np.concatenate([res["target_r"], res["target_v"]]),
                     "position_error_m": res["miss_pos"], "velocity_error_m_s": res["miss_vel"],
                     "tolerance_position_m": TOL_POS_M, "tolerance_velocity_m_s": TOL_VEL_M_S,
-                    "note": "errors from replaying schedule.csv from departure.state with sim.integrator"},
+                    "note": "errors from replaying schedule.csv from departure.state with sim.integrator"
+                            + (" and the third bodies listed" if prob.third_body_names else "")},
+        "third_bodies": list(prob.third_body_names),
+        "force_model": ("Sun + sail" if not prob.third_body_names else
+                        "Sun + sail + point-mass " + ", ".join(prob.third_body_names)
+                        + " in the optimiser's polish and the replay (feedback law and multiple shooting: "
+                          "Sun + sail)"),
         "tof_days": (t_arr - t_dep) / DAY,
         "method": best.method,
         "converged": res["converged"],

@@ -1,0 +1,48 @@
+"""``--third-bodies``, shared by ``bliss propagate`` and ``bliss plan``: the planets a user may add, the
+validation of the option (one-line :class:`bliss.cli.UsageError`, exit code 2) and the sampled position
+table the integrator flies through (``sim.ephemeris.planet_table`` -> ``sim.integrator.ThirdBodies``).
+"""
+from __future__ import annotations
+
+from bliss.cli import UsageError
+
+#: Perturbing planets allowed with --third-bodies. Not Earth or the Moon: both commands depart from
+#: Earth's centre (C3 = 0 or a v_inf, no escape phase modelled), where their pull is singular.
+THIRD_BODY_CHOICES = ("mercury", "venus", "mars", "jupiter", "saturn", "uranus", "neptune")
+#: Sampling step of the third-body table [s]: 0.5 day, interpolated by cubic Hermite in sim.dynamics.
+THIRD_BODY_STEP_S = 0.5 * 86400.0
+
+HELP = ("comma-separated planets whose pull is added (e.g. 'venus,mars,jupiter'; allowed: "
+        f"{', '.join(THIRD_BODY_CHOICES)}); default none (Sun + sail only)")
+
+
+def one_line(exc: BaseException) -> str:
+    """First line of an exception message (errors from lower layers may span several)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def parse_third_bodies(text: str) -> tuple[str, ...]:
+    """Planet names from ``--third-bodies`` text (comma-separated, any case, duplicates dropped, order
+    kept); UsageError for Earth/Moon/EMB or an unknown name. Empty text: no third bodies."""
+    names = tuple(dict.fromkeys(n.strip().lower() for n in (text or "").split(",") if n.strip()))
+    for name in names:
+        if name in ("earth", "moon", "emb"):
+            raise UsageError(f"--third-bodies: {name!r} is not allowed because the sail starts at Earth's "
+                             f"centre (singular pull); allowed: {', '.join(THIRD_BODY_CHOICES)}")
+        if name not in THIRD_BODY_CHOICES:
+            raise UsageError(f"--third-bodies: unknown body {name!r}; allowed: {', '.join(THIRD_BODY_CHOICES)}")
+    return names
+
+
+def third_body_table(names: tuple[str, ...], t0: float, t1: float):
+    """Positions of ``names`` sampled every ``THIRD_BODY_STEP_S`` over [t0, t1] (TDB s past J2000) as a
+    ``sim.integrator.ThirdBodies``; UsageError if the span leaves the ephemeris range."""
+    from sim.ephemeris import planet_table
+    from sim.integrator import ThirdBodies
+
+    try:
+        table = planet_table(names, t0, t1, THIRD_BODY_STEP_S)
+    except ValueError as exc:
+        raise UsageError(f"--third-bodies: {one_line(exc)}") from None
+    return ThirdBodies.from_planet_table(table, names=tuple(names))
