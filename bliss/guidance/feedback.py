@@ -39,8 +39,10 @@ from sim.integrator import Schedule
 from sim.kepler import rv2coe, true_to_mean
 
 MODE_OFF, MODE_RTN = 0, 1
-#: Shortest thrust fraction or coast flown as a segment of its own [s] (shorter ones are dropped).
-MIN_FRACTION_S = 1.0
+#: Shortest attitude dwell of the time-shared rendezvous law [s]: 5 minutes, the time scale of a BLISS
+#: slew (the centre-of-mass-offset torque, order 1e-7 N m, turns the sail in minutes; shared/reference.md).
+#: Shorter fractions are not flown (coasted instead); the next plan makes up for them.
+MIN_FRACTION_S = 300.0
 
 
 def _mean_longitude(r, v) -> float:
