@@ -233,7 +233,8 @@ def test_window_picks_the_shortest_converged_date_and_plots_it(tmp_path, capsys,
         scanned.extend(dates)
         tofs = [400 * DAY, 350 * DAY, math.nan, 300 * DAY]
         conv = [True, True, False, False]  # the 300-day row did not converge: must not be chosen
-        return [(float(t), tof, ok) for t, tof, ok in zip(dates, tofs, conv)]
+        fb = [500 * DAY, math.nan, 450 * DAY, math.nan]  # feedback laws' TOF where they closed
+        return [(float(t), tof, ok, f, math.isfinite(f)) for t, tof, ok, f in zip(dates, tofs, conv, fb)]
 
     monkeypatch.setattr(pipeline, "departure_window", fake_window)
     monkeypatch.setattr(pipeline, "fly_feedback", lambda problem, progress=None: _fake_planner(problem))
@@ -246,6 +247,8 @@ def test_window_picks_the_shortest_converged_date_and_plots_it(tmp_path, capsys,
     s = json.loads((out / "summary.json").read_text())
     assert [row["converged"] for row in s["window"]] == [True, True, False, False]
     assert s["window"][2]["tof_days"] is None  # NaN written as null
+    assert s["window"][0]["feedback_tof_days"] == pytest.approx(500.0) and s["window"][0]["feedback_converged"]
+    assert s["window"][1]["feedback_tof_days"] is None and not s["window"][1]["feedback_converged"]
     assert s["departure"]["t_tdb_s"] == pytest.approx(epoch_to_tdb_seconds("2028-01-31 TDB"))
 
 

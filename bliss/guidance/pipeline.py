@@ -111,11 +111,26 @@ def minimise_time(problem, warm, n_segments=None, progress=None, tof_guess=None,
 
 
 def departure_window(problem_factory, dates, progress=None, n_segments=None):
-    """G2's window scan: [(t_depart, tof or nan, converged)] per date."""
+    """G2's window scan, with the feedback laws flown from every date too:
+    [(t_depart, tof or nan, converged, feedback tof or nan, feedback converged)] per date."""
     from bliss.guidance import window
 
     kw = {} if n_segments is None else {"n_segments": n_segments}
-    return window.departure_window(problem_factory, dates, progress=progress, **kw)
+    rows = window.departure_window(problem_factory, dates, progress=progress, **kw)
+    bar = None
+    if progress is True:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(rows), desc="feedback laws", file=sys.stderr)
+    out = []
+    for t, tof, ok in rows:
+        fb = fly_feedback(problem_factory(t))
+        out.append((t, tof, ok, fb.tof if fb.converged else math.nan, bool(fb.converged)))
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return out
 
 
 def make_problem(inputs: dict, t_depart: float):
@@ -234,12 +249,11 @@ def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
 
 
 def _choose_departure(rows) -> float:
-    """Departure with the shortest converged TOF; else the smallest finite TOF; else the first date."""
-    rows = [(float(t), float(tof), bool(ok)) for t, tof, ok in rows]
+    """Departure with the shortest converged TOF; else the smallest finite TOF; else the first date.
+    Rows are (t, tof, converged, ...) (the feedback columns, if any, are not used)."""
+    rows = [(float(r[0]), float(r[1]), bool(r[2])) for r in rows]
     conv = [r for r in rows if r[2] and math.isfinite(r[1])]
     if conv:
         return min(conv, key=lambda r: r[1])[0]
     fin = [r for r in rows if math.isfinite(r[1])]
     return min(fin, key=lambda r: r[1])[0] if fin else rows[0][0]
-
-

@@ -83,8 +83,9 @@ def build_summary(res: dict, inputs: dict) -> dict:
         "files": {},
     }
     if res["window"] is not None:
-        out["window"] = [{"departure": iso(t), "t_tdb_s": t, "tof_days": tof / DAY, "converged": ok}
-                         for t, tof, ok in res["window"]]
+        out["window"] = [{"departure": iso(r[0]), "t_tdb_s": r[0], "tof_days": r[1] / DAY, "converged": r[2],
+                          **({"feedback_tof_days": r[3] / DAY, "feedback_converged": r[4]} if len(r) >= 5 else {})}
+                         for r in res["window"]]
     return out
 
 
@@ -129,8 +130,10 @@ def write_products(out_dir, res: dict, inputs: dict) -> dict:
                             target.name)
         plots.plot_approach(out.path("approach.png"), t_s, y, target.state, target.name)
         if res["window"] is not None:
-            w = np.array([(t, tof, ok) for t, tof, ok in res["window"]], dtype=float).reshape(-1, 3)
-            plots.plot_window(out.path("window.png"), w[:, 0], w[:, 1], w[:, 2] > 0.5, float(t_s[0]))
+            w = np.array([tuple(r[:3]) + (tuple(r[3:5]) if len(r) >= 5 else (math.nan, 0.0))
+                          for r in res["window"]], dtype=float).reshape(-1, 5)
+            plots.plot_window(out.path("window.png"), w[:, 0], w[:, 1], w[:, 2] > 0.5, float(t_s[0]),
+                              feedback_tof_s=w[:, 3])
         write_summary(out.path("summary.json"), summary)
     return summary
 

@@ -154,8 +154,10 @@ def plot_approach(path: str | os.PathLike, t_s, y, target_state: StateFn, target
     _save(fig, path)
 
 
-def plot_window(path: str | os.PathLike, t_depart_s, tof_s, converged, chosen_s: float | None = None) -> None:
-    """Minimum time of flight [days] against departure date; unconverged dates marked, chosen date starred."""
+def plot_window(path: str | os.PathLike, t_depart_s, tof_s, converged, chosen_s: float | None = None,
+                feedback_tof_s=None) -> None:
+    """Minimum time of flight [days] against departure date; unconverged dates marked, chosen date starred;
+    with ``feedback_tof_s`` [s] (NaN where the feedback laws did not close) the feedback laws' times beside."""
     from astropy.time import Time
 
     t = np.asarray(t_depart_s, float)
@@ -163,7 +165,7 @@ def plot_window(path: str | os.PathLike, t_depart_s, tof_s, converged, chosen_s:
     ok = np.asarray(converged, bool) & np.isfinite(tof)
     dates = Time(2451545.0, t / DAY, format="jd", scale="tdb").to_datetime()
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=110)
-    ax.plot(dates[ok], tof[ok], "o-", color="tab:blue", label="converged")
+    ax.plot(dates[ok], tof[ok], "o-", color="tab:blue", label="minimum time (optimiser)")
     bad = ~ok & np.isfinite(tof)
     if np.any(bad):
         ax.plot(dates[bad], tof[bad], "x", color="tab:red", label="not converged (best found)")
@@ -171,6 +173,11 @@ def plot_window(path: str | os.PathLike, t_depart_s, tof_s, converged, chosen_s:
     if np.any(none):
         ymin = np.nanmin(tof) if np.any(np.isfinite(tof)) else 0.0
         ax.plot(dates[none], np.full(int(none.sum()), ymin), "v", color="gray", label="no transfer found")
+    if feedback_tof_s is not None:
+        fb = np.asarray(feedback_tof_s, float) / DAY
+        if np.any(np.isfinite(fb)):
+            ax.plot(dates[np.isfinite(fb)], fb[np.isfinite(fb)], "s--", color="tab:orange", markersize=4,
+                    label="feedback laws (onboard)")
     if chosen_s is not None:
         k = int(np.argmin(np.abs(t - chosen_s)))
         ax.plot(dates[k], tof[k], "*", color="black", markersize=14, label="chosen departure")
