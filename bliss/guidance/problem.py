@@ -173,11 +173,12 @@ class TransferResult:
     history: dict[str, Any] = field(default_factory=dict)  # iterations, constraint violation, timings
 
 
-def departure_state(t_depart: float, v_inf=np.zeros(3)) -> np.ndarray:
+def departure_state(t_depart: float, v_inf=np.zeros(3), ephem: str = "builtin") -> np.ndarray:
     """Heliocentric ecliptic J2000 state (6,) [m, m/s] of the Earth at ``t_depart`` plus excess velocity.
 
     ``v_inf`` [m/s] (3,) is the hyperbolic excess velocity in the same frame (zero: leave with the
-    Earth's velocity). The Earth's own gravity after departure is neglected (the sail starts at the
+    Earth's velocity). ``ephem``: the ``sim.ephemeris`` source of the Earth's state, "builtin" (default)
+    or "de421" (Earth differs by ~1.4-2.3 km, 1.2-1.7 mm/s at the CLI's default dates; docs/ephemerides.md). The Earth's own gravity after departure is neglected (the sail starts at the
     Earth's centre's heliocentric state), a standard patched-conic approximation for planning.
     """
     from sim.ephemeris import body_state
@@ -185,5 +186,5 @@ def departure_state(t_depart: float, v_inf=np.zeros(3)) -> np.ndarray:
     v_inf = np.asarray(v_inf, dtype=float).reshape(-1)
     if v_inf.size != 3 or not np.all(np.isfinite(v_inf)):
         raise ValueError("v_inf must be 3 finite numbers in m/s")
-    r, v = body_state("earth", float(t_depart))
+    r, v = body_state("earth", float(t_depart), ephem)
     return np.concatenate([np.asarray(r, dtype=float), np.asarray(v, dtype=float) + v_inf])
