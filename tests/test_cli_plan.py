@@ -324,3 +324,65 @@ def test_crude_guess_is_the_fallback_when_the_feedback_start_fails(tmp_path, cap
     s = json.loads((out / "summary.json").read_text())
     assert "fallback" in s["warm_start"]
     assert "diverged from the warm start" in capsys.readouterr().err
+
+
+def test_ephem_de421_sets_the_departure_and_the_planet_table(tmp_path, capsys, monkeypatch):
+    """--ephem de421 (planner stood in by the fast fake): the problem departs from DE421's Earth, 2.29 km
+    and 1.69 mm/s from the builtin Earth at 2030-11-21 TDB (measured 2.286 km, 1.695 mm/s), the
+    --third-bodies table is DE421's Jupiter (plan94's differs by ~1e5 km, docs/ephemerides.md), and
+    summary.json records the ephemeris with v_inf relative to DE421's Earth."""
+    from bliss.guidance.problem import departure_state
+    from sim.ephemeris import body_states
+
+    seen = []
+
+    def fake(problem, *a, **kw):
+        seen.append(problem)
+        return _fake_planner(problem)
+
+    monkeypatch.setattr(pipeline, "fly_feedback", lambda problem, progress=None: fake(problem))
+    monkeypatch.setattr(pipeline, "minimise_time", lambda problem, warm, **kw: fake(problem))
+    out = tmp_path / "de421"
+    rc = main(["plan", "--no-progress", "--out", str(out), "--ephem", "de421", "--third-bodies", "jupiter"])
+    assert rc == 1  # the fake planner does not close
+    assert "ephemeris de421" in capsys.readouterr().out
+    s = json.loads((out / "summary.json").read_text())
+    assert s["ephemeris"]["name"] == "de421" and "DE421" in s["ephemeris"]["source"]
+    t0 = s["departure"]["t_tdb_s"]
+    y_d, y_b = departure_state(t0, ephem="de421"), departure_state(t0)
+    np.testing.assert_allclose(s["departure"]["state"], y_d, rtol=1e-15, atol=0)
+    assert np.linalg.norm(y_d[:3] - y_b[:3]) / 1e3 == pytest.approx(2.29, abs=0.05)  # km
+    assert np.linalg.norm(y_d[3:] - y_b[3:]) * 1e3 == pytest.approx(1.69, abs=0.05)  # mm/s
+    np.testing.assert_allclose(s["departure"]["v_inf_m_s"], 0.0, atol=1e-9)
+    tb = seen[0].third_bodies
+    r_jup, _ = body_states("jupiter", tb.t0 + tb.dt * np.arange(3), "de421")
+    np.testing.assert_allclose(tb.pos[0, :3], r_jup, rtol=1e-15, atol=0)
+    assert all(np.allclose(p.y_depart, y_d, rtol=1e-15, atol=0) for p in seen)
+
+
+def test_default_summary_records_the_builtin_ephemeris(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "fly_feedback", lambda problem, progress=None: _fake_planner(problem))
+    monkeypatch.setattr(pipeline, "minimise_time", lambda problem, warm, **kw: _fake_planner(problem))
+    out = tmp_path / "b"
+    assert main(["plan", "--no-progress", "--out", str(out), "--tof-guess-days", "300"]) == 1
+    s = json.loads((out / "summary.json").read_text())
+    assert s["ephemeris"]["name"] == "builtin"
+    from bliss.guidance.problem import departure_state
+
+    np.testing.assert_allclose(s["departure"]["state"], departure_state(s["departure"]["t_tdb_s"]), rtol=1e-15)
+
+
+def test_ephem_de421_missing_exits_2_with_install_hint_and_no_files(tmp_path, capsys, monkeypatch):
+    import sys
+
+    import sim.ephemeris
+
+    monkeypatch.setattr(sim.ephemeris, "_DE421", None)
+    monkeypatch.setitem(sys.modules, "de421", None)  # "import de421" raises ImportError
+    out = tmp_path / "out"
+    rc = main(["plan", "--no-progress", "--out", str(out), "--ephem", "de421"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert len(err.splitlines()) == 1 and err.startswith("bliss: error: --ephem de421")
+    assert "pip install -e '.[de421]'" in err
+    assert not out.exists()

@@ -154,3 +154,116 @@ def test_third_bodies_are_flown_and_matter_a_little(tmp_path):
     np.testing.assert_allclose(y_cli, y_direct[:3], rtol=0, atol=1e-3)
     y_sun_only = _reference(10, CONE_MAX_ALONG_TRACK, 0.0, Sail(0.010, 1.0, IDEAL))
     assert 1e3 < np.linalg.norm(y_cli - y_sun_only[:3]) < 5e5
+
+
+# ------------------------------------------------------------------------------------------ --ephem
+def test_ephem_de421_departs_from_de421_earth_and_is_recorded(tmp_path, capsys):
+    """--ephem de421: the departure state is DE421's Earth, 1.36 km and 1.19 mm/s from the builtin (ERFA
+    epv00) Earth on 2028-01-01 TDB (measured 1.355 km, 1.193 mm/s; epv00 is a fit to DE405 good to a few
+    km, docs/ephemerides.md); summary.json and the printed line name the ephemeris."""
+    out_b, out_d = tmp_path / "builtin", tmp_path / "de421"
+    assert main(["propagate", "--duration-days", "10", "--step-days", "10", "--out", str(out_b)]) == 0
+    assert main(["propagate", "--duration-days", "10", "--step-days", "10", "--ephem", "de421",
+                 "--out", str(out_d)]) == 0
+    assert "ephemeris de421" in capsys.readouterr().out
+    sb = json.loads((out_b / "summary.json").read_text())
+    sd = json.loads((out_d / "summary.json").read_text())
+    assert sb["ephemeris"]["name"] == "builtin" and sd["ephemeris"]["name"] == "de421"
+    r_d, v_d = body_state("earth", T0, "de421")
+    np.testing.assert_allclose(sd["departure"]["state"], np.concatenate([r_d, v_d]), rtol=1e-15, atol=0)
+    y_b, y_d = np.array(sb["departure"]["state"]), np.array(sd["departure"]["state"])
+    assert np.linalg.norm(y_d[:3] - y_b[:3]) / 1e3 == pytest.approx(1.36, abs=0.05)   # km
+    assert np.linalg.norm(y_d[3:] - y_b[3:]) * 1e3 == pytest.approx(1.19, abs=0.05)   # mm/s
+    # the default stays the builtin Earth, unchanged
+    r_b, v_b = body_state("earth", T0)
+    np.testing.assert_allclose(y_b, np.concatenate([r_b, v_b]), rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("what", ["package", "kernel"])
+def test_ephem_de421_missing_exits_2_with_install_hint_and_no_files(tmp_path, capsys, monkeypatch, what):
+    """de421 not installed (import blocked) or its kernel files unreadable: one line naming
+    pip install -e '.[de421]', exit 2, nothing written."""
+    import sys
+
+    import jplephem.ephem
+
+    import sim.ephemeris
+
+    monkeypatch.setattr(sim.ephemeris, "_DE421", None)  # forget a kernel loaded by an earlier test
+    if what == "package":
+        monkeypatch.setitem(sys.modules, "de421", None)  # "import de421" raises ImportError
+    else:
+        def missing(module):
+            raise FileNotFoundError(2, "No such file or directory", "constants.npy")
+        monkeypatch.setattr(jplephem.ephem, "Ephemeris", missing)
+    before = _all_files(tmp_path)
+    rc = main(["propagate", "--duration-days", "5", "--ephem", "de421", "--out", str(tmp_path / "out")])
+    assert rc == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("bliss: error: --ephem de421")
+    assert "pip install -e '.[de421]'" in err[0]
+    assert _all_files(tmp_path) == before
+
+
+# ------------------------------------------------------------------------------ --min-sun-distance-au
+def test_inward_spiral_stops_at_the_minimum_sun_distance(tmp_path, capsys):
+    """Cone -35.26 deg (along-track force backwards) spirals the 10 g, 1 m^2 ideal sail inward; with the
+    default limit (0.2 AU) the 10-year run stops cleanly on day 342.68 (measured). The event is located on
+    the integrator's dense output: the final distance equals 0.2 AU to 1e-9 relative (~30 m; measured
+    7e-16). The products end at the stop and agree with a direct run with the same terminal event."""
+    from bliss.cli.propagate import DEFAULT_MIN_SUN_DISTANCE_AU
+    from sim.integrator import EventSpec
+
+    out = tmp_path / "inward"
+    rc = main(["propagate", "--duration-days", "3650", "--step-days", "10", "--cone-deg", "-35.26",
+               "--out", str(out)])
+    assert rc == 0
+    assert set(_all_files(out)) == FILES
+    s = json.loads((out / "summary.json").read_text())
+    assert DEFAULT_MIN_SUN_DISTANCE_AU == 0.2
+    assert s["stop"]["reason"] == "min_sun_distance" and s["stop"]["min_sun_distance_AU"] == 0.2
+    assert s["final"]["r_AU"] == pytest.approx(0.2, rel=1e-9)
+    assert s["stop"]["days_flown"] == pytest.approx(342.68, abs=0.01) and s["stop"]["days_requested"] == 3650
+    printed = capsys.readouterr().out
+    assert "stopped at the minimum Sun distance 0.2 AU on 2028-12-08T" in printed
+
+    data = np.genfromtxt(out / "trajectory.csv", delimiter=",", names=True, dtype=None, encoding="utf-8")
+    assert data.shape == (36,)  # days 0, 10, ..., 340 and the stop
+    assert data["t_tdb_s"][-1] == pytest.approx(s["stop"]["t_tdb_s"], abs=1e-6)
+    assert data["r_AU"][-1] == pytest.approx(0.2, rel=1e-9) and np.all(data["r_AU"][:-1] > 0.2)
+    t_oem = [epoch_to_tdb_seconds(st.epoch) for st in OrbitEphemerisMessage.open(out / "trajectory.oem").states]
+    assert len(t_oem) == 36 and abs(t_oem[-1] - s["stop"]["t_tdb_s"]) < 1e-3
+
+    r0, v0 = body_state("earth", T0)
+    sched = Schedule.constant_rtn(T0, T0 + 3650 * DAY, math.radians(35.26), math.pi)
+    ev = EventSpec.sun_distance(0.2 * AU, direction=-1, terminal=True)
+    direct = propagate(np.concatenate([r0, v0]), sched, Sail(0.010, 1.0, IDEAL), rtol=1e-10, events=(ev,))
+    assert direct.t_final == pytest.approx(s["stop"]["t_tdb_s"], abs=1e-3)
+    np.testing.assert_allclose(s["final"]["state"][:3], direct.y_final[:3], rtol=0, atol=1.0)
+
+
+def test_min_sun_distance_option_and_full_runs_say_so(tmp_path):
+    """--min-sun-distance-au 0.9 stops the same inward spiral earlier, at 0.9 AU; a run that never gets
+    that close records stop.reason "duration"."""
+    out = tmp_path / "near"
+    assert main(["propagate", "--duration-days", "365", "--step-days", "5", "--cone-deg", "-35.26",
+                 "--min-sun-distance-au", "0.9", "--out", str(out)]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["stop"]["reason"] == "min_sun_distance" and s["final"]["r_AU"] == pytest.approx(0.9, rel=1e-9)
+    assert s["stop"]["days_flown"] < 365
+    out = tmp_path / "full"
+    assert main(["propagate", "--duration-days", "10", "--step-days", "10", "--out", str(out)]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["stop"]["reason"] == "duration" and s["stop"]["days_flown"] == pytest.approx(10.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("value", ["0", "-0.1", "0.001", "nan", "abc", "1.5"])
+def test_bad_min_sun_distance_exits_2(tmp_path, capsys, value):
+    """Below the Sun's radius (0.00465 AU), not a number, or not below the departure distance (0.983 AU
+    on 2028-01-01): one line, exit 2, no files."""
+    before = _all_files(tmp_path)
+    rc = main(["propagate", "--duration-days", "5", "--min-sun-distance-au", value, "--out", str(tmp_path / "o")])
+    assert rc == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--min-sun-distance-au" in err[0]
+    assert _all_files(tmp_path) == before

@@ -6,6 +6,8 @@ with ``sim.integrator.propagate`` from the departure state -> ``AttitudeSchedule
 ``--window`` the departure date is first chosen by a window scan (``bliss.guidance.window``). With
 ``--third-bodies`` the optimiser's final polish and the replay add the planets' pull (the feedback law
 and the optimiser's multiple shooting stay Sun + sail), so the written schedule closes with them.
+``--ephem`` picks the planetary ephemeris of Earth's departure state and of the ``--third-bodies`` table:
+builtin (default) or JPL DE421 (``de421`` extra); ``summary.json`` records it under ``ephemeris``.
 
 Products, written all-or-nothing into ``--out`` (``bliss.io.atomic.OutputSet``): ``trajectory.oem``
 (CCSDS OEM), ``attitude.aem`` (CCSDS AEM 2.0 XML), ``schedule.csv``, ``summary.json`` and the plots
@@ -25,9 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from bliss.cli import UsageError
+from bliss.cli import ephem as _ephem
 from bliss.cli.third_bodies import HELP as THIRD_BODY_HELP
 from bliss.cli.third_bodies import parse_third_bodies, third_body_table
-from bliss.guidance.pipeline import TOL_POS_M, TOL_VEL_M_S, PlanFailed, _departure_state, departure_v_inf, plan
+from bliss.guidance.pipeline import TOL_POS_M, TOL_VEL_M_S, PlanFailed, departure_v_inf, plan
 from bliss.io.plan_products import write_products
 from sim.constants import AU, DAY
 
@@ -48,14 +51,15 @@ exit codes:
      "converged": false and gives the best miss found (position and velocity error); only if no
      transfer exists at all (optimiser failed, feedback skipped) nothing is written
   2  bad input (unknown target, departure outside the ephemeris range, impossible limit, malformed
-     elements or dates, unknown --third-bodies or Earth/Moon among them, unwritable --out): one error
-     line on stderr and no files written
+     elements or dates, unknown --third-bodies or Earth/Moon among them, --ephem de421 without the
+     de421 package installed, unwritable --out): one error line on stderr and no files written
 
 examples:
   bliss plan                                  # default mission: 10 g, 1 m^2 ideal sail to Bennu
   bliss plan --date 2029-01-01 --out out/p1
   bliss plan --window 2028-01-01 2030-01-01 30
   bliss plan --third-bodies venus,mars,jupiter,saturn   # close the rendezvous with the planets' pull
+  bliss plan --ephem de421                    # Earth from JPL DE421 (pip install -e '.[de421]')
   bliss plan --elements "1.1264 0.2037 6.035 2.061 66.22 101.70 2011-01-01" --max-cone-deg 60
 """
 
@@ -104,6 +108,7 @@ def register(subparsers) -> argparse.ArgumentParser:
                         "with this time of flight [days] (faster when you know the transfer's length)")
     p.add_argument("--third-bodies", default="", metavar="LIST",
                    help=THIRD_BODY_HELP + "; used by the optimiser's final polish and the replay")
+    _ephem.add_argument(p)
     p.add_argument("--out", default=DEFAULT_OUT, metavar="FOLDER", help=f"output folder (default {DEFAULT_OUT})")
     p.add_argument("--no-progress", action="store_true", help="do not show progress bars")
     p.set_defaults(func=run)
@@ -211,7 +216,7 @@ def named_target(name: str):
 
 def build_inputs(args) -> dict:
     """Validate every option and build sail, target, limits, dates and v_inf. UsageError on bad input."""
-    from bliss.guidance.problem import Limits
+    from bliss.guidance.problem import Limits, departure_state
     from sim.sail import OPTICS, Sail
 
     mass_g = _finite(args.mass_g, "--mass-g")
@@ -248,6 +253,7 @@ def build_inputs(args) -> dict:
     if args.segments is not None and args.segments < 1:
         raise UsageError(f"--segments must be a positive whole number, got {args.segments}")
     third_names = parse_third_bodies(args.third_bodies)
+    ephem = _ephem.require_ephemeris(getattr(args, "ephem", _ephem.DEFAULT_EPHEM))
 
     v_inf = None
     if args.v_inf_km_s is not None:
@@ -288,16 +294,16 @@ def build_inputs(args) -> dict:
     # Departure outside the ephemeris range (Earth or target) is bad input: check every date now.
     for t in (dates[0], dates[-1]):
         v_vec = departure_v_inf(t, v_inf)
-        _departure_state(t, v_vec)
+        departure_state(float(t), v_vec, ephem=ephem)
         target.state(float(t))
     third_bodies = None
     if third_names:
-        third_bodies = _planet_table(third_names, float(dates[0]), float(dates[-1]))
+        third_bodies = _planet_table(third_names, float(dates[0]), float(dates[-1]), ephem)
     return {"sail": sail, "limits": limits, "target": target, "dates": dates, "window": window,
-            "v_inf": v_inf, "tof_guess": tof_guess, "third_bodies": third_bodies}
+            "v_inf": v_inf, "tof_guess": tof_guess, "third_bodies": third_bodies, "ephem": ephem}
 
 
-def _planet_table(names, t_first: float, t_last: float):
+def _planet_table(names, t_first: float, t_last: float, ephem: str = "builtin"):
     """The --third-bodies table, from the first departure date to the last one plus the optimiser's
     longest time of flight (bliss.guidance.optimise.TOF_MAX, ~9.5 years; sampling 4 planets over 5 years
     took 0.015 s here), cut at the end of the ephemeris' valid range (a transfer that would need more
@@ -306,8 +312,30 @@ def _planet_table(names, t_first: float, t_last: float):
     from bliss.guidance.optimise import TOF_MAX
     from sim.ephemeris import VALID_RANGES
 
-    t_end = min(t_last + TOF_MAX, VALID_RANGES["builtin"][1] - THIRD_BODY_STEP_S)
-    return third_body_table(names, t_first, max(t_end, t_last + THIRD_BODY_STEP_S))
+    t_end = min(t_last + TOF_MAX, VALID_RANGES[ephem][1] - THIRD_BODY_STEP_S)
+    return third_body_table(names, t_first, max(t_end, t_last + THIRD_BODY_STEP_S), ephem=ephem)
+
+
+def _record_ephemeris(out_dir, summary: dict, inputs: dict) -> dict:
+    """Add the ephemeris used (--ephem) to summary.json and give ``departure.v_inf_m_s`` relative to that
+    ephemeris' Earth, replacing summary.json atomically (``bliss.io.atomic.OutputSet``).
+
+    Done after ``bliss.io.plan_products.write_products``, which builds the summary without the ephemeris
+    and takes v_inf relative to the builtin Earth (off by the ephemerides' Earth velocity difference,
+    1.2-1.7 mm/s, with --ephem de421). If this rewrite failed, the products written stay complete.
+    """
+    from bliss.io.atomic import OutputSet
+    from bliss.io.summary import write_summary
+    from bliss.guidance.problem import departure_state
+
+    ephem = inputs.get("ephem", _ephem.DEFAULT_EPHEM)
+    summary["ephemeris"] = _ephem.summary_block(ephem)
+    dep = summary["departure"]
+    dep["v_inf_m_s"] = np.asarray(dep["state"], float)[3:] - departure_state(float(dep["t_tdb_s"]),
+                                                                             ephem=ephem)[3:]
+    with OutputSet(out_dir) as out:
+        write_summary(out.path("summary.json"), summary)
+    return summary
 
 
 
@@ -322,7 +350,7 @@ def run(args) -> int:
     except PlanFailed as exc:
         print(f"bliss plan: no transfer found, no files written: {exc}", file=sys.stderr, flush=True)
         return 1
-    summary = write_products(args.out, res, inputs)
+    summary = _record_ephemeris(args.out, write_products(args.out, res, inputs), inputs)
     f = summary["feedback"]
     if f is None:
         fb = "skipped"
@@ -335,6 +363,7 @@ def run(args) -> int:
           f"(feedback {fb}); miss {res['miss_pos'] / 1e3:.3g} km, "
           f"{res['miss_vel']:.3g} m/s; method {summary['method']}"
           + (f"; third bodies: {', '.join(summary['third_bodies'])}" if summary["third_bodies"] else "")
+          + f"; ephemeris {summary['ephemeris']['name']}"
           + f"; files in {args.out}", flush=True)
     if res["converged"] and not res["best"].converged:
         print("bliss plan: note: the rendezvous is closed but the optimiser did not certify the time of "

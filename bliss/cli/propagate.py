@@ -4,10 +4,17 @@ Defaults: departure from Earth's heliocentric state (C3 = 0) on 2028-01-01T00:00
 10 g, 1 m^2, ideal optics (Alvara et al. 2024); cone 35.26 deg (tan a = 1/sqrt 2, the locally optimal
 cone for raising the orbit, McInnes 1999), clock 0; 365 days; output every day into
 ``bliss_out/propagate``: ``trajectory.oem`` (CCSDS OEM, ICRF axes, km), ``trajectory.csv`` (SI, ecliptic
-J2000), ``trajectory.png`` (ecliptic-plane plot) and ``summary.json``.
+J2000), ``trajectory.png`` (ecliptic-plane plot) and ``summary.json``. Earth's departure state (and the
+``--third-bodies`` table) come from ``--ephem`` (builtin, or JPL DE421 with the ``de421`` extra).
+
+The run stops early, cleanly (exit code 0, products up to and including the stop), when the sail comes
+closer to the Sun than ``--min-sun-distance-au`` (default ``DEFAULT_MIN_SUN_DISTANCE_AU`` = 0.2 AU, a
+terminal ``sim.integrator`` event): an inward spiral ends there instead of failing with "too many steps".
 
 Every input is validated before anything is computed; bad input gives one line ``bliss: error: ...``,
 exit code 2 and no files. Files appear all together or not at all (``bliss.io.atomic.OutputSet``).
+Exit codes: 0 done (full flight time, or stopped at the minimum Sun distance); 1 the integration failed
+(no files); 2 bad input (no files).
 """
 from __future__ import annotations
 
@@ -19,10 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from bliss.cli import UsageError
+from bliss.cli import ephem as _ephem
 from bliss.cli.third_bodies import HELP as THIRD_BODY_HELP
 from bliss.cli.third_bodies import THIRD_BODY_CHOICES, THIRD_BODY_STEP_S, third_body_table  # noqa: F401 (re-exported)
 from bliss.cli.third_bodies import one_line as _one_line
 from bliss.cli.third_bodies import parse_third_bodies as _parse_third_bodies
+from sim.constants import AU as _AU_M
 from sim.constants import CONE_MAX_ALONG_TRACK
 
 #: Default departure epoch (TDB) and duration [days]; our choice for a first Bennu-season run.
@@ -41,6 +50,17 @@ DEFAULT_RTOL = 1e-10
 MAX_DURATION_DAYS = 36525.0
 MAX_ROWS = 2_000_000
 DAY_S = 86400.0
+#: Default closest approach to the Sun [AU] before the run stops (terminal event). Reasoning: the Sun-facing
+#: (cone 0) equilibrium temperature of a flat film, T = [(1 - rho) S / (sigma (eps_f + eps_b))]^(1/4), with
+#: S = 1361 W/m^2 (AU/r)^2 (sim.constants.TSI_1AU) and the two non-ideal optical models of sim.sail, is
+#: 263 K (McInnes 1999) and 293 K (NEA Scout 2015) at 1 AU, scaling as (r/AU)^-1/2: at 0.2 AU 589 K and
+#: 654 K, both still below 673 K (400 C, the highest temperature DuPont's Kapton HN polyimide data sheet
+#: quotes for film use); at 0.15 AU the NEA Scout film would reach 755 K. 0.2 AU is the closest round
+#: distance both models survive. (The ideal optics absorb nothing; the limit is kept the same for them.)
+DEFAULT_MIN_SUN_DISTANCE_AU = 0.2
+#: Smallest --min-sun-distance-au accepted [AU]: the Sun's radius, 695,700 km (IAU 2015 Resolution B3
+#: nominal value) = 0.00465 AU.
+MIN_SUN_DISTANCE_FLOOR_AU = 695_700e3 / _AU_M
 
 OPTICS_CHOICES = ("ideal", "mcinnes", "nea-scout")
 OUTPUT_FILES = ("trajectory.oem", "trajectory.csv", "trajectory.png", "summary.json")
@@ -72,6 +92,12 @@ def register(subparsers) -> None:
                    help="clock angle [deg] in [-360, 360], from T toward the orbit normal N; default 0")
     p.add_argument("--third-bodies", metavar="LIST", default="",
                    help=THIRD_BODY_HELP)
+    _ephem.add_argument(p)
+    p.add_argument("--min-sun-distance-au", metavar="AU", default=str(DEFAULT_MIN_SUN_DISTANCE_AU),
+                   help="stop the run (cleanly, products written up to the stop) when the sail comes closer "
+                        f"to the Sun than this [AU]; >= the Sun's radius ({MIN_SUN_DISTANCE_FLOOR_AU:.5f} AU) "
+                        f"and below the departure distance; default {DEFAULT_MIN_SUN_DISTANCE_AU:g} (sail "
+                        "film near 400 C, Kapton's limit, see docs/cli.md)")
     p.add_argument("--step-days", metavar="DAYS", default=str(DEFAULT_STEP_DAYS),
                    help=f"output grid spacing [days], > 0; default {DEFAULT_STEP_DAYS:g}")
     p.add_argument("--rtol", metavar="RTOL", default=str(DEFAULT_RTOL),
@@ -98,6 +124,8 @@ class Plan:
     rtol: float
     out: object
     y0: np.ndarray
+    ephem: str = "builtin"  # --ephem
+    r_min: float = 0.0      # --min-sun-distance-au [m]
 
 
 def _number(text: str, option: str, what: str) -> float:
@@ -162,6 +190,11 @@ def _validate(args) -> Plan:
         raise UsageError(f"--step-days {step:g} gives more than {MAX_ROWS} output rows over "
                          f"{duration:g} days; use a larger step")
     third = _parse_third_bodies(args.third_bodies)
+    r_min_au = _number(args.min_sun_distance_au, "--min-sun-distance-au", "closest distance to the Sun in AU")
+    if r_min_au < MIN_SUN_DISTANCE_FLOOR_AU:
+        raise UsageError(f"--min-sun-distance-au must be at least the Sun's radius, "
+                         f"{MIN_SUN_DISTANCE_FLOOR_AU:.5f} AU, got {args.min_sun_distance_au!r}")
+    ephem = _ephem.require_ephemeris(args.ephem)
 
     # signed cone: negative means the normal tilts toward -T, i.e. the same cone at clock + 180 deg
     clock_eff = clock_deg + (180.0 if cone_deg < 0 else 0.0)
@@ -174,20 +207,26 @@ def _validate(args) -> Plan:
     from bliss.io.atomic import check_writable
     from sim.ephemeris import body_state
 
+    from sim.constants import AU
+
     out = check_writable(args.out)
     try:  # epochs outside the ephemeris: fail now, before computing
-        r0, v0 = body_state("earth", t0)
-        body_state("earth", t1)
+        r0, v0 = body_state("earth", t0, ephem)
+        body_state("earth", t1, ephem)
     except ValueError as exc:
         raise UsageError(f"--date/--duration-days: {_one_line(exc)}") from None
     y0 = np.concatenate([np.asarray(r0, float), np.asarray(v0, float)])
+    r_dep_au = float(np.linalg.norm(y0[:3])) / AU
+    if not r_min_au < r_dep_au:
+        raise UsageError(f"--min-sun-distance-au ({r_min_au:g}) must be below the departure distance from the "
+                         f"Sun, {r_dep_au:.6f} AU")
     n_steps = int(math.floor(duration / step + 1e-9))
     t_out = t0 + np.arange(n_steps + 1) * step * DAY_S
     if t1 - t_out[-1] > 1e-6:
         t_out = np.append(t_out, t1)
     t_out[-1] = t1
     return Plan(t0, t1, date_label, sail, math.radians(abs(cone_deg)), math.radians(clock_eff), cone_deg,
-                clock_deg, third, t_out, rtol, out, y0)
+                clock_deg, third, t_out, rtol, out, y0, ephem, r_min_au * AU)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -197,7 +236,8 @@ def run(args) -> int:
     wall0 = time.perf_counter()
     plan = _validate(args)
 
-    from sim.integrator import Schedule, propagate
+    from sim.dop853 import STATUS_EVENT
+    from sim.integrator import EventSpec, Schedule, propagate
 
     third_bodies = None
     if plan.third:
@@ -210,20 +250,30 @@ def run(args) -> int:
         raise UsageError(f"--date: reference orbits for the plot: {_one_line(exc)}") from None
 
     sched = Schedule.constant_rtn(plan.t0, plan.t1, plan.cone, plan.clock)
+    # terminal event: inward crossing of the minimum Sun distance (located on the dense output)
+    stop_event = EventSpec.sun_distance(plan.r_min, direction=-1, name="min_sun_distance", terminal=True)
     tp = time.perf_counter()
     try:
-        traj = propagate(plan.y0, sched, plan.sail, t_out=plan.t_out, rtol=plan.rtol, third_bodies=third_bodies)
+        traj = propagate(plan.y0, sched, plan.sail, t_out=plan.t_out, rtol=plan.rtol, third_bodies=third_bodies,
+                         events=(stop_event,))
     except RuntimeError as exc:
         print(f"bliss: error: propagation failed: {_one_line(exc)}", file=sys.stderr, flush=True)
         return 1
     prop_wall = time.perf_counter() - tp
-    y_final = np.asarray(traj.y[-1], float)
+    stopped = traj.status == STATUS_EVENT  # the only terminal event is ours
+    t_rows, y_rows = np.asarray(traj.t, float), np.asarray(traj.y, float)
+    if stopped and traj.t_final - t_rows[-1] > 1e-6:  # the products end with the stop itself
+        t_rows = np.append(t_rows, traj.t_final)
+        y_rows = np.vstack([y_rows, traj.y_final])
+    t_end = float(t_rows[-1])
+    y_final = y_rows[-1].copy()
+    flown_days = (t_end - plan.t0) / DAY_S
 
     from sim.constants import AU, GM_SUN
     from sim.kepler import rv2coe
 
     a, e, inc, raan, argp, nu = rv2coe(GM_SUN, y_final[:3].copy(), y_final[3:].copy())
-    n = traj.t.shape[0]
+    n = t_rows.shape[0]
     cone_col = np.full(n, plan.cone)
     clock_col = np.full(n, plan.clock)
 
@@ -234,15 +284,24 @@ def run(args) -> int:
     from bliss.plots.trajectory import plot_trajectory
 
     sail = plan.sail
-    epochs = tdb_seconds_to_iso([plan.t0, plan.t1])
+    epochs = tdb_seconds_to_iso([plan.t0, t_end])
+    if stopped:
+        stop = {"reason": "min_sun_distance", "text": f"stopped at the minimum Sun distance "
+                f"{plan.r_min / AU:g} AU on {epochs[1]} TDB, day {flown_days:.4f} of {(plan.t1 - plan.t0) / DAY_S:g}"}
+    else:
+        stop = {"reason": "duration", "text": f"flew the full {(plan.t1 - plan.t0) / DAY_S:g} days"}
+    stop.update({"min_sun_distance_AU": plan.r_min / AU, "epoch": epochs[1] + " TDB", "t_tdb_s": t_end,
+                 "days_flown": flown_days, "days_requested": (plan.t1 - plan.t0) / DAY_S})
     summary = {
         "command": "propagate",
         "sail": sail_summary(sail),
         "attitude": {"mode": "rtn", "cone_deg_signed": plan.cone_signed_deg, "clock_deg": plan.clock_deg,
                      "cone_deg_flown": math.degrees(plan.cone), "clock_deg_flown": math.degrees(plan.clock)},
         "departure": {"epoch": epochs[0] + " TDB", "t_tdb_s": plan.t0, "state": plan.y0,
-                      "from": "Earth heliocentric state (sim.ephemeris), C3 = 0"},
-        "final": {"epoch": epochs[1] + " TDB", "t_tdb_s": float(traj.t[-1]), "state": y_final,
+                      "from": f"Earth heliocentric state (sim.ephemeris, ephem={plan.ephem!r}), C3 = 0"},
+        "ephemeris": _ephem.summary_block(plan.ephem),
+        "stop": stop,
+        "final": {"epoch": epochs[1] + " TDB", "t_tdb_s": t_end, "state": y_final,
                   "r_AU": float(np.linalg.norm(y_final[:3]) / AU),
                   "elements": {"a_AU": a / AU, "e": e, "i_deg": math.degrees(inc),
                                "raan_deg": math.degrees(raan), "argp_deg": math.degrees(argp),
@@ -256,17 +315,20 @@ def run(args) -> int:
     label = (f"cone {plan.cone_signed_deg:.4g} deg, clock {plan.clock_deg:g} deg, "
              f"{sail.mass * 1e3:g} g, {sail.area:g} m^2, {sail.optics.name}")
     with OutputSet(plan.out) as out:
-        write_oem(out.path("trajectory.oem"), traj.t, traj.y,
-                  comments=(f"Constant RTN attitude: {label}.",))
-        write_trajectory_csv(out.path("trajectory.csv"), traj.t, traj.y, cone_col, clock_col)
-        plot_trajectory(out.path("trajectory.png"), traj.t, traj.y, orbits=orbits,
-                        title=f"BLISS sail, {(plan.t1 - plan.t0) / DAY_S:g} days: {label}")
+        write_oem(out.path("trajectory.oem"), t_rows, y_rows,
+                  comments=(f"Constant RTN attitude: {label}.",)
+                  + ((f"Stopped at the minimum Sun distance {plan.r_min / AU:g} AU.",) if stopped else ()))
+        write_trajectory_csv(out.path("trajectory.csv"), t_rows, y_rows, cone_col, clock_col)
+        plot_trajectory(out.path("trajectory.png"), t_rows, y_rows, orbits=orbits,
+                        title=f"BLISS sail, {flown_days:.6g} days: {label}")
         write_summary(out.path("summary.json"), summary)
 
     wall = time.perf_counter() - wall0
-    print(f"bliss propagate: departure {epochs[0]} TDB from Earth (C3 = 0), "
+    print(f"bliss propagate: departure {epochs[0]} TDB from Earth (C3 = 0, ephemeris {plan.ephem}), "
           f"{(plan.t1 - plan.t0) / DAY_S:g} days, {label}"
           + (f", third bodies: {', '.join(plan.third)}" if plan.third else ""), flush=True)
+    if stopped:
+        print(f"  {stop['text']}", flush=True)
     print(f"  sail: a_c = {sail.characteristic_acceleration * 1e3:.4f} mm/s^2, "
           f"beta = {sail.lightness_number:.4f}", flush=True)
     print(f"  final ({epochs[1]} TDB): r = {np.linalg.norm(y_final[:3]) / AU:.6f} AU, "
@@ -281,4 +343,4 @@ def run(args) -> int:
 
 def _third_body_table(plan: Plan):
     """Planet positions sampled over the run (bliss.cli.third_bodies) for the integrator."""
-    return third_body_table(plan.third, plan.t0, plan.t1)
+    return third_body_table(plan.third, plan.t0, plan.t1, ephem=plan.ephem)

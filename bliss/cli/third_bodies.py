@@ -35,14 +35,15 @@ def parse_third_bodies(text: str) -> tuple[str, ...]:
     return names
 
 
-def third_body_table(names: tuple[str, ...], t0: float, t1: float):
-    """Positions of ``names`` sampled every ``THIRD_BODY_STEP_S`` over [t0, t1] (TDB s past J2000) as a
-    ``sim.integrator.ThirdBodies``; UsageError if the span leaves the ephemeris range."""
+def third_body_table(names: tuple[str, ...], t0: float, t1: float, ephem: str = "builtin"):
+    """Positions of ``names`` sampled every ``THIRD_BODY_STEP_S`` over [t0, t1] (TDB s past J2000) from
+    ephemeris ``ephem`` (``--ephem``: "builtin" or "de421") as a ``sim.integrator.ThirdBodies``;
+    UsageError if the span leaves the ephemeris range."""
     from sim.ephemeris import planet_table
     from sim.integrator import ThirdBodies
 
     try:
-        table = planet_table(names, t0, t1, THIRD_BODY_STEP_S)
+        table = planet_table(names, t0, t1, THIRD_BODY_STEP_S, ephem=ephem)
     except ValueError as exc:
         raise UsageError(f"--third-bodies: {one_line(exc)}") from None
     return ThirdBodies.from_planet_table(table, names=tuple(names))
