@@ -300,7 +300,8 @@ def build_inputs(args) -> dict:
     if third_names:
         third_bodies = _planet_table(third_names, float(dates[0]), float(dates[-1]), ephem)
     return {"sail": sail, "limits": limits, "target": target, "dates": dates, "window": window,
-            "v_inf": v_inf, "tof_guess": tof_guess, "third_bodies": third_bodies, "ephem": ephem}
+            "v_inf": v_inf, "tof_guess": tof_guess, "third_bodies": third_bodies, "ephem": ephem,
+            "ephemeris_summary": _ephem.summary_block(ephem)}
 
 
 def _planet_table(names, t_first: float, t_last: float, ephem: str = "builtin"):
@@ -316,29 +317,6 @@ def _planet_table(names, t_first: float, t_last: float, ephem: str = "builtin"):
     return third_body_table(names, t_first, max(t_end, t_last + THIRD_BODY_STEP_S), ephem=ephem)
 
 
-def _record_ephemeris(out_dir, summary: dict, inputs: dict) -> dict:
-    """Add the ephemeris used (--ephem) to summary.json and give ``departure.v_inf_m_s`` relative to that
-    ephemeris' Earth, replacing summary.json atomically (``bliss.io.atomic.OutputSet``).
-
-    Done after ``bliss.io.plan_products.write_products``, which builds the summary without the ephemeris
-    and takes v_inf relative to the builtin Earth (off by the ephemerides' Earth velocity difference,
-    1.2-1.7 mm/s, with --ephem de421). If this rewrite failed, the products written stay complete.
-    """
-    from bliss.io.atomic import OutputSet
-    from bliss.io.summary import write_summary
-    from bliss.guidance.problem import departure_state
-
-    ephem = inputs.get("ephem", _ephem.DEFAULT_EPHEM)
-    summary["ephemeris"] = _ephem.summary_block(ephem)
-    dep = summary["departure"]
-    dep["v_inf_m_s"] = np.asarray(dep["state"], float)[3:] - departure_state(float(dep["t_tdb_s"]),
-                                                                             ephem=ephem)[3:]
-    with OutputSet(out_dir) as out:
-        write_summary(out.path("summary.json"), summary)
-    return summary
-
-
-
 def run(args) -> int:
     from bliss.io.atomic import check_writable
 
@@ -350,7 +328,7 @@ def run(args) -> int:
     except PlanFailed as exc:
         print(f"bliss plan: no transfer found, no files written: {exc}", file=sys.stderr, flush=True)
         return 1
-    summary = _record_ephemeris(args.out, write_products(args.out, res, inputs), inputs)
+    summary = write_products(args.out, res, inputs)
     f = summary["feedback"]
     if f is None:
         fb = "skipped"

@@ -58,12 +58,6 @@ def departure_v_inf(t: float, v_inf) -> np.ndarray:
     return v / np.linalg.norm(v) * v_inf[0] * 1e3
 
 
-def _departure_state(t, v_vec):
-    from bliss.guidance.problem import departure_state
-
-    return departure_state(float(t), v_vec)
-
-
 class PlanFailed(RuntimeError):
     """The planner produced no transfer at all (nothing to write)."""
 

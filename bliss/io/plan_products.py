@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from bliss.guidance.pipeline import TOL_POS_M, TOL_VEL_M_S, _departure_state
+from bliss.guidance.pipeline import TOL_POS_M, TOL_VEL_M_S
 from sim.constants import AU, DAY
 
 
@@ -32,7 +32,10 @@ def _attitude_check(att) -> dict:
 
 def build_summary(res: dict, inputs: dict) -> dict:
     from bliss.io.csvout import tdb_seconds_to_iso
+    from bliss.guidance.problem import departure_state
     from bliss.io.summary import sail_summary
+
+    ephem = inputs.get("ephem", "builtin")  # which ephemeris gave Earth's departure state
 
     prob, warm, best = res["problem"], res["warm"], res["best"]
     t_dep, t_arr = float(res["t"][0]), float(res["t"][-1])
@@ -51,7 +54,8 @@ def build_summary(res: dict, inputs: dict) -> dict:
         "limits": {"max_cone_deg": prob.limits.max_cone_deg,
                    "max_slew_deg_per_day": prob.limits.max_slew_deg_per_day},
         "departure": {"epoch": iso(t_dep), "t_tdb_s": t_dep, "state": res["y"][0],
-                      "v_inf_m_s": prob.y_depart[3:] - _departure_state(t_dep, np.zeros(3))[3:]},
+                      "v_inf_m_s": prob.y_depart[3:] - departure_state(t_dep, np.zeros(3), ephem=ephem)[3:]},
+        "ephemeris": inputs.get("ephemeris_summary", {"name": ephem}),
         "arrival": {"epoch": iso(t_arr), "t_tdb_s": t_arr, "state": res["y"][-1],
                     "target_state": np.concatenate([res["target_r"], res["target_v"]]),
                     "position_error_m": res["miss_pos"], "velocity_error_m_s": res["miss_vel"],
