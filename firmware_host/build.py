@@ -21,7 +21,7 @@ import time
 from typing import Iterable, Sequence
 
 __all__ = ["FirmwareBuildError", "ensure_built", "start_emulator", "build_binary", "HERE",
-           "ensure_cortexm_built", "start_cortexm_qemu"]
+           "ensure_cortexm_built", "ensure_cortexm_trace_built", "start_cortexm_qemu"]
 
 HERE = pathlib.Path(__file__).resolve().parent
 CFLAGS = ("-std=c11", "-O2", "-Wall", "-Wextra", "-Werror")
@@ -189,22 +189,31 @@ def start_emulator(args: Sequence[str] = (), *, stderr=None) -> tuple[subprocess
     return proc, text[4:]
 
 
-def ensure_cortexm_built() -> pathlib.Path:
-    """ELF of the Cortex-M3 flight build for QEMU mps2-an385 (``make cortexm`` does the same)."""
+def ensure_cortexm_built(trace: bool = False) -> pathlib.Path:
+    """ELF of the Cortex-M3 flight build for QEMU mps2-an385 (``make cortexm`` does the same).
+    ``trace=True``: the test build with ``-DBLISS_PHASE_TRACE`` (every phase write time-stamped in
+    RAM, symbol ``bliss_phase_trace``; see cortexm/hal_mps2.c)."""
     ld = HERE / "cortexm" / "mps2_an385.ld"
     return build_binary(
-        "bliss_fw_cortexm.elf",
+        "bliss_fw_cortexm_trace.elf" if trace else "bliss_fw_cortexm.elf",
         [*_sources(["src/*.c"]), "cortexm/startup.c", "cortexm/hal_mps2.c", "cortexm/libc_min.c"],
-        extra_flags=CORTEXM_FLAGS,
+        extra_flags=(*CORTEXM_FLAGS, *(("-DBLISS_PHASE_TRACE",) if trace else ())),
         cc="arm-none-eabi-gcc",
         ldflags=("-nostdlib", "-Wl,--gc-sections", "-T", str(ld), "-lgcc"),
     )
 
 
-def start_cortexm_qemu(extra_args: Sequence[str] = ()) -> tuple[subprocess.Popen, str]:
-    """Run the Cortex-M3 build under ``qemu-system-arm -M mps2-an385 -serial pty``; return
-    ``(process, pty_path)``. Stop it with ``terminate()``."""
-    elf = ensure_cortexm_built()
+def ensure_cortexm_trace_built() -> pathlib.Path:
+    """``ensure_cortexm_built(trace=True)``."""
+    return ensure_cortexm_built(trace=True)
+
+
+def start_cortexm_qemu(extra_args: Sequence[str] = (), elf: pathlib.Path | None = None
+                       ) -> tuple[subprocess.Popen, str]:
+    """Run the Cortex-M3 build (or ``elf``) under ``qemu-system-arm -M mps2-an385 -serial pty``;
+    return ``(process, pty_path)``. ``extra_args`` go to QEMU (e.g. ``-icount``, ``-qmp``). Stop it
+    with ``terminate()``."""
+    elf = elf if elf is not None else ensure_cortexm_built()
     qemu = shutil.which("qemu-system-arm")
     if qemu is None:
         raise FirmwareBuildError("qemu-system-arm not found on PATH: install it "

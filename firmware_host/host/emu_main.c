@@ -49,6 +49,12 @@ uint16_t hal_boot_id(void) { return g_boot_id; }
 uint8_t hal_board_flags(void) { return BF_EMULATED; }
 int hal_inject(uint8_t kind, uint8_t axis, uint16_t param) { return sim_inject(kind, axis, param); }
 void hal_reset(void) { g_reset_requested = 1; }
+/* No phase timer on the host: every axis takes the polled path (fw_poll every <= 1 ms while busy;
+ * the simulated inchworm only needs the order of the patterns). No interrupts, so no-op locks. */
+int hal_phase_timer_start(uint8_t axis, uint32_t substep_hz) { (void)axis; (void)substep_hz; return 0; }
+void hal_phase_timer_stop(uint8_t axis) { (void)axis; }
+uint32_t hal_crit_enter(void) { return 0; }
+void hal_crit_exit(uint32_t saved) { (void)saved; }
 
 int hal_uart_getc(void)
 {

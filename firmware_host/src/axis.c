@@ -29,9 +29,20 @@ static void restart_sequencer(axis_t *a, uint32_t now_us)
     a->travel = 0;
 }
 
+/* Stop the phase timer of a timer-driven move (main loop in a critical section, or the tick). */
+static void stop_timer(axis_t *a)
+{
+    if (a->timed) {
+        a->timed = 0;
+        hal_phase_timer_stop(a->id);
+    }
+}
+
 void axis_init(axis_t *a, uint8_t id, uint32_t now_us)
 {
     a->id = id;
+    a->timed = 0;
+    hal_phase_timer_stop(id); /* a host port's fw_init after hal_reset: no tick from before */
     int32_t enc = hal_encoder_read(id);
     a->position = (enc == HAL_NO_ENCODER) ? 0 : enc; /* an absolute sensor survives a reset */
     a->target = a->position;
@@ -48,6 +59,7 @@ void axis_init(axis_t *a, uint8_t id, uint32_t now_us)
 
 void axis_stop(axis_t *a)
 {
+    stop_timer(a);
     a->state = ST_ENABLED;
     a->dir = 0;
     hal_phase_write(a->id, AXIS_PH_IDLE);
@@ -55,6 +67,7 @@ void axis_stop(axis_t *a)
 
 void axis_hold(axis_t *a)
 {
+    stop_timer(a);
     a->state = ST_HOLDING;
     a->dir = 0;
     hal_phase_write(a->id, AXIS_PH_HOLD);
@@ -97,6 +110,9 @@ int axis_move(axis_t *a, int32_t target, uint16_t rate, uint32_t now_us)
     }
     a->state = ST_MOVING | ST_ENABLED;
     restart_sequencer(a, now_us);
+    /* 4 substeps per drive cycle: rate <= RATE_MAX = 20 kHz, so at most 80 kHz. A running timer is
+     * restarted with the new period (its pending tick discarded). */
+    a->timed = (uint8_t)(hal_phase_timer_start(a->id, 4u * (uint32_t)rate) != 0);
     return 0;
 }
 
@@ -160,11 +176,32 @@ static void cycle_done(axis_t *a)
     }
 }
 
+/* Write the next phase pattern of the cycle; account for the step when the cycle completes. */
+static void substep(axis_t *a)
+{
+    uint8_t rev = (a->dir < 0) ? HAL_PH_DIR_REV : 0;
+    hal_phase_write(a->id, (uint8_t)(AXIS_CYCLE[a->sub] | rev));
+    a->substeps_done++;
+    if (a->sub == 3) {
+        a->sub = 0;
+        cycle_done(a); /* may finish (axis_stop) or fault (axis_hold): both stop the timer */
+    } else {
+        a->sub++;
+    }
+}
+
+void axis_tick(axis_t *a)
+{
+    if (a->timed && axis_moving(a)) {
+        substep(a);
+    }
+}
+
 void axis_service(axis_t *a, uint32_t now_us)
 {
     uint32_t dt = now_us - a->last_us; /* unsigned: correct across the 32-bit wrap */
     a->last_us = now_us;
-    if (!axis_moving(a)) {
+    if (!axis_moving(a) || a->timed) {
         return;
     }
     a->elapsed_us += dt;
@@ -173,15 +210,7 @@ void axis_service(axis_t *a, uint32_t now_us)
     if (due > a->substeps_done + AXIS_MAX_CATCHUP) {
         a->substeps_done = due - AXIS_MAX_CATCHUP;
     }
-    uint8_t rev = (a->dir < 0) ? HAL_PH_DIR_REV : 0;
     while (a->substeps_done < due && axis_moving(a)) {
-        hal_phase_write(a->id, (uint8_t)(AXIS_CYCLE[a->sub] | rev));
-        a->substeps_done++;
-        if (a->sub == 3) {
-            a->sub = 0;
-            cycle_done(a);
-        } else {
-            a->sub++;
-        }
+        substep(a);
     }
 }

@@ -38,7 +38,20 @@ typedef struct {
     uint64_t substeps_done;  /* since the move started */
     uint16_t no_travel;      /* consecutive completed cycles without travel */
     uint32_t travel;         /* steps travelled during this move */
+    uint8_t timed;           /* 1: this move's substeps come from the phase timer (axis_tick) */
 } axis_t;
+
+/* Two ways to run the sequencer (see hal.h hal_phase_timer_start):
+ * - timer-driven: axis_move() starts the axis's phase timer at 4 x the rate and the port's timer
+ *   interrupt calls axis_tick() (through fw_phase_tick), one substep per tick, evenly spaced by the
+ *   timer; axis_stop/axis_hold (also when the move finishes or faults inside the tick) stop it.
+ * - polled: when the port has no timer for the axis, axis_service() from the main loop emits the
+ *   substeps due by now (catching up after a late poll).
+ * Sharing: the tick runs in interrupt context and changes sub, substeps_done, position, travel,
+ * no_travel, state, dir, faults, pending_events and timed. Everything the main loop does with an
+ * axis_t (every function below except axis_tick, and every read of those fields) must be inside
+ * hal_crit_enter()/hal_crit_exit(), which are compiler barriers; the tick itself is never
+ * interrupted by the main loop, so it needs no lock. fw.c does this. */
 
 void axis_init(axis_t *a, uint8_t id, uint32_t now_us);
 /* Returns 0 or a NACK error code (ERR_*). */
@@ -49,8 +62,10 @@ int axis_config(axis_t *a, uint16_t drive_hz, int32_t soft_min, int32_t soft_max
 void axis_clear_faults(axis_t *a);
 /* Watchdog: stop and hold a moving axis, set F_WATCHDOG. Returns true if the axis was moving. */
 bool axis_watchdog(axis_t *a);
-/* Run the substeps due by now_us. */
+/* Polled path: run the substeps due by now_us (does nothing for a timer-driven move). */
 void axis_service(axis_t *a, uint32_t now_us);
+/* Timer path: one substep, from the phase-timer interrupt (ignored unless a timed move is running). */
+void axis_tick(axis_t *a);
 static inline bool axis_moving(const axis_t *a) { return (a->state & 0x01u) != 0; }
 
 #endif

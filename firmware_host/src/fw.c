@@ -32,7 +32,9 @@ void fw_init(void)
     uint32_t now_us = hal_micros();
     frame_rx_init(&fw.rx);
     for (uint8_t i = 0; i < N_AXES; ++i) {
+        uint32_t k = hal_crit_enter();
         axis_init(&fw.axes[i], i, now_us);
+        hal_crit_exit(k);
     }
     fw.boot_id = hal_boot_id();
     fw.boot_ms = hal_millis();
@@ -48,12 +50,22 @@ void fw_init(void)
 
 bool fw_busy(void)
 {
+    bool busy = false;
+    uint32_t k = hal_crit_enter();
     for (uint8_t i = 0; i < N_AXES; ++i) {
-        if (axis_moving(&fw.axes[i])) {
-            return true;
-        }
+        busy = busy || axis_moving(&fw.axes[i]);
     }
-    return false;
+    hal_crit_exit(k);
+    return busy;
+}
+
+/* Phase-timer interrupt of one axis (hal.h hal_phase_timer_start): one substep. Interrupt context:
+ * the main loop only touches the axis inside hal_crit_enter/exit, so this runs unopposed. */
+void fw_phase_tick(uint8_t axis)
+{
+    if (axis < N_AXES) {
+        axis_tick(&fw.axes[axis]);
+    }
 }
 
 /* ---- replies ---- */
@@ -108,10 +120,14 @@ static void status_info(reply_t *r)
     p[9] = N_AXES;
     uint8_t k = 10;
     for (uint8_t i = 0; i < N_AXES; ++i) {
-        wr_i32(&p[k], fw.axes[i].position);
-        wr_i32(&p[k + 4], fw.axes[i].target);
-        p[k + 8] = fw.axes[i].state;
-        p[k + 9] = fw.axes[i].faults;
+        uint32_t c = hal_crit_enter(); /* one consistent snapshot per axis */
+        int32_t position = fw.axes[i].position, target = fw.axes[i].target;
+        uint8_t state = fw.axes[i].state, faults = fw.axes[i].faults;
+        hal_crit_exit(c);
+        wr_i32(&p[k], position);
+        wr_i32(&p[k + 4], target);
+        p[k + 8] = state;
+        p[k + 9] = faults;
         k = (uint8_t)(k + 10);
     }
     r->type = MSG_STATUS_INFO;
@@ -179,8 +195,10 @@ static bool execute(const frame_t *f, reply_t *r, bool *do_reset)
             break;
         }
         axis_t *a = &fw.axes[p[0]];
-        axis_service(a, now_us); /* bring the running move up to date before replacing it */
+        uint32_t k = hal_crit_enter();
+        axis_service(a, now_us); /* polled path: bring the running move up to date first */
         int err = axis_move(a, rd_i32(&p[1]), rd_u16(&p[5]), now_us);
+        hal_crit_exit(k);
         if (err) {
             nack(r, f->type, (uint8_t)err);
         } else {
@@ -197,6 +215,7 @@ static bool execute(const frame_t *f, reply_t *r, bool *do_reset)
             if (p[0] != AXIS_ALL && p[0] != i) {
                 continue;
             }
+            uint32_t k = hal_crit_enter();
             axis_service(&fw.axes[i], now_us);
             if (f->type == MSG_STOP) {
                 axis_stop(&fw.axes[i]);
@@ -205,6 +224,7 @@ static bool execute(const frame_t *f, reply_t *r, bool *do_reset)
             } else {
                 axis_clear_faults(&fw.axes[i]);
             }
+            hal_crit_exit(k);
         }
         ack(r, f->type);
         break;
@@ -214,7 +234,9 @@ static bool execute(const frame_t *f, reply_t *r, bool *do_reset)
             nack(r, f->type, ERR_BAD_AXIS);
             break;
         }
+        uint32_t k = hal_crit_enter();
         int err = axis_config(&fw.axes[p[0]], rd_u16(&p[1]), rd_i32(&p[3]), rd_i32(&p[7]));
+        hal_crit_exit(k);
         if (err) {
             nack(r, f->type, (uint8_t)err);
         } else {
@@ -319,13 +341,17 @@ static void drain_events(void)
 {
     for (uint8_t i = 0; i < N_AXES; ++i) {
         axis_t *a = &fw.axes[i];
-        if (a->pending_events & AX_EVT_FAULT) {
-            send_event(EVT_FAULT, i, a->faults);
-        }
-        if (a->pending_events & AX_EVT_DONE) {
-            send_event(EVT_MOVE_DONE, i, (uint16_t)a->position);
-        }
+        uint32_t k = hal_crit_enter(); /* take and clear the events with the values they report */
+        uint8_t pending = a->pending_events, faults = a->faults;
+        int32_t position = a->position;
         a->pending_events = 0;
+        hal_crit_exit(k);
+        if (pending & AX_EVT_FAULT) {
+            send_event(EVT_FAULT, i, faults);
+        }
+        if (pending & AX_EVT_DONE) {
+            send_event(EVT_MOVE_DONE, i, (uint16_t)position);
+        }
     }
 }
 
@@ -341,14 +367,19 @@ void fw_poll(void)
     }
     uint32_t now_us = hal_micros();
     for (uint8_t i = 0; i < N_AXES; ++i) {
+        uint32_t k = hal_crit_enter(); /* a no-op for a timer-driven move */
         axis_service(&fw.axes[i], now_us);
+        hal_crit_exit(k);
     }
     drain_events();
     uint32_t now_ms = hal_millis();
     if (now_ms - fw.last_valid_ms >= WATCHDOG_MS) {
         uint16_t stopped = 0;
         for (uint8_t i = 0; i < N_AXES; ++i) {
-            if (axis_watchdog(&fw.axes[i])) {
+            uint32_t k = hal_crit_enter();
+            bool was_moving = axis_watchdog(&fw.axes[i]);
+            hal_crit_exit(k);
+            if (was_moving) {
                 stopped |= (uint16_t)(1u << i);
             }
         }

@@ -1,6 +1,7 @@
 /* fw.h - the actuator-board firmware: receive, dispatch, axes, watchdog, events.
  * A port calls fw_init() at start (and after hal_reset() when hal_reset returns), then fw_poll()
- * in its main loop (every <= 1 ms while fw_busy(), at least every 10 ms otherwise). */
+ * in its main loop (every <= 1 ms while fw_busy(), at least every 10 ms otherwise), and
+ * fw_phase_tick(axis) from the phase-timer interrupt of each axis it has a timer for. */
 #ifndef BLISS_FW_H
 #define BLISS_FW_H
 #include <stdbool.h>
@@ -31,5 +32,7 @@ void fw_poll(void);
 /* Feed one received byte (fw_poll does this for every byte hal_uart_getc returns). */
 void fw_rx_byte(uint8_t byte);
 bool fw_busy(void);
+/* Called by the port's phase-timer interrupt handler of `axis` (hal.h hal_phase_timer_start). */
+void fw_phase_tick(uint8_t axis);
 
 #endif

@@ -33,6 +33,24 @@ uint32_t hal_micros(void);
 /* Drive the phase lines of one axis (bits HAL_PH_*). */
 void hal_phase_write(uint8_t axis, uint8_t phases);
 
+/* Phase timer of one axis (the timer-driven phase path). hal_phase_timer_start(axis, substep_hz)
+ * starts (or restarts, with a new period) a periodic interrupt at substep_hz = 4 x the drive rate
+ * whose handler calls fw_phase_tick(axis); the first tick comes one period after the call, and a
+ * tick that was pending from an earlier period is discarded. It returns 1 when the axis is now
+ * timer-driven, 0 when the port has no timer for it: the firmware then runs that axis from fw_poll()
+ * (the polled path: substeps emitted when due, bursty when the poll interval exceeds the period).
+ * hal_phase_timer_stop(axis) stops the interrupt and discards a pending tick; it is called from the
+ * main loop (inside hal_crit_enter) and from the tick handler itself, and must be harmless on an axis
+ * whose timer is not running. */
+int hal_phase_timer_start(uint8_t axis, uint32_t substep_hz);
+void hal_phase_timer_stop(uint8_t axis);
+
+/* Critical section against the phase-timer interrupts: the main loop touches sequencer state only
+ * between hal_crit_enter() and hal_crit_exit(saved) (nestable: exit restores the saved state). Both
+ * must be compiler memory barriers. Ports without interrupts make them no-ops. */
+uint32_t hal_crit_enter(void);
+void hal_crit_exit(uint32_t saved);
+
 /* Absolute shuttle position sensor in steps, or HAL_NO_ENCODER. Used for step counting and
  * stall/missed-step detection. */
 int32_t hal_encoder_read(uint8_t axis);

@@ -10,11 +10,45 @@ size_t fake_rx_len, fake_rx_pos;
 uint8_t fake_tx[FAKE_TX_CAP];
 size_t fake_tx_len, fake_tx_total;
 uint8_t fake_phase_log[3][FAKE_PHASE_LOG];
+uint32_t fake_phase_us[3][FAKE_PHASE_LOG];
 size_t fake_phase_n[3];
 int fake_reset_count;
 int fake_emulated;
 uint16_t fake_boot_id = 0x1234;
 static int reset_requested;
+int fake_timers;
+uint32_t fake_timer_hz[3];
+size_t fake_timer_starts[3];
+int fake_crit_depth, fake_crit_errors;
+static uint64_t timer_t0_us[3], timer_ticks[3]; /* start time and ticks delivered since */
+
+int hal_phase_timer_start(uint8_t axis, uint32_t substep_hz)
+{
+    if (!fake_timers || axis >= 3 || substep_hz == 0) {
+        return 0;
+    }
+    fake_timer_hz[axis] = substep_hz;
+    fake_timer_starts[axis]++;
+    timer_t0_us[axis] = fake_us;
+    timer_ticks[axis] = 0;
+    return 1;
+}
+
+void hal_phase_timer_stop(uint8_t axis)
+{
+    if (axis < 3) {
+        fake_timer_hz[axis] = 0;
+    }
+}
+
+uint32_t hal_crit_enter(void) { return (uint32_t)fake_crit_depth++; }
+void hal_crit_exit(uint32_t saved)
+{
+    fake_crit_depth--;
+    if ((uint32_t)fake_crit_depth != saved) {
+        fake_crit_errors++;
+    }
+}
 
 uint32_t hal_millis(void) { return fake_us / 1000u; }
 uint32_t hal_micros(void) { return fake_us; }
@@ -37,6 +71,7 @@ void hal_phase_write(uint8_t axis, uint8_t phases)
     if (axis < 3) {
         if (fake_phase_n[axis] < FAKE_PHASE_LOG) {
             fake_phase_log[axis][fake_phase_n[axis]] = phases;
+            fake_phase_us[axis][fake_phase_n[axis]] = fake_us;
         }
         fake_phase_n[axis]++;
     }
@@ -63,11 +98,13 @@ void hal_uart_write(const uint8_t *buf, size_t len)
 static void poll_once(void)
 {
     fw_poll();
+    fake_crit_errors += fake_crit_depth != 0;
     if (reset_requested) {
         reset_requested = 0;
         fake_rx_pos = fake_rx_len; /* a reset loses buffered input */
         fake_boot_id++;
         fw_init();
+        fake_crit_errors += fake_crit_depth != 0;
     }
 }
 
@@ -82,6 +119,11 @@ void fake_reset_all(void)
     }
     fake_reset_count = 0;
     reset_requested = 0;
+    fake_crit_depth = fake_crit_errors = 0;
+    for (int i = 0; i < 3; ++i) {
+        fake_timer_hz[i] = 0;
+        fake_timer_starts[i] = 0;
+    }
     fw_init();
 }
 
@@ -97,11 +139,40 @@ void fake_feed(const uint8_t *data, size_t len)
     fake_rx_len = fake_rx_pos = 0;
 }
 
+/* Deliver the phase-timer ticks due up to `until` (absolute, µs), earliest first. A tick is an
+ * interrupt: it never lands inside a critical section because fw code is not running here. */
+static void deliver_ticks(uint32_t until)
+{
+    for (;;) {
+        int best = -1;
+        uint64_t best_t = 0;
+        for (int i = 0; i < 3; ++i) {
+            if (fake_timer_hz[i] == 0) {
+                continue;
+            }
+            /* time of tick k+1 after the start: (k+1) / hz seconds */
+            uint64_t t = timer_t0_us[i] + (timer_ticks[i] + 1u) * 1000000u / fake_timer_hz[i];
+            if (t <= (uint64_t)until && (best < 0 || t < best_t)) {
+                best = i;
+                best_t = t;
+            }
+        }
+        if (best < 0) {
+            return;
+        }
+        fake_us = (uint32_t)best_t;
+        timer_ticks[best]++;
+        fw_phase_tick((uint8_t)best);
+    }
+}
+
 void fake_advance(uint32_t dt_us, uint32_t step_us)
 {
     while (dt_us > 0) {
         uint32_t d = dt_us < step_us ? dt_us : step_us;
-        fake_us += d;
+        uint32_t until = fake_us + d;
+        deliver_ticks(until);
+        fake_us = until;
         dt_us -= d;
         poll_once();
     }

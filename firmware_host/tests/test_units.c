@@ -215,6 +215,7 @@ static void drain(void)
 static void start_board(void)
 {
     fake_emulated = 0;
+    fake_timers = 0;
     fake_reset_all();
     tx_read_pos = 0;
     frame_rx_init(&reply_rx);
@@ -327,12 +328,89 @@ static void test_firmware(void)
     CHECK(acks == 0);
 }
 
+/* The timer-driven phase path: the port's phase timer delivers each substep, so the spacing does
+ * not depend on how often the main loop polls. */
+static void test_timer_path(void)
+{
+    uint8_t p[MAX_PAYLOAD], len;
+    uint16_t seq;
+    start_board();
+    fake_timers = 1;
+    drain();
+
+    /* MOVE axis 0 to +100 at 1000 Hz with the main loop polled only every 50 ms */
+    uint8_t mv[7] = {0};
+    wr_i32(&mv[1], 100);
+    wr_u16(&mv[5], 1000);
+    send_cmd(MSG_MOVE, 40, mv, 7);
+    CHECK(expect(MSG_ACK, &seq, p, &len) && seq == 40);
+    CHECK(fw.axes[0].timed && fake_timer_hz[0] == 4000u && fake_timer_starts[0] == 1u);
+    size_t ph0 = fake_phase_n[0];
+    uint32_t t0 = fake_us;
+    fake_advance(50000, 50000);
+    CHECK(fw.axes[0].position == 50 && axis_moving(&fw.axes[0]));
+    fake_advance(60000, 50000);
+    CHECK(fw.axes[0].position == 100 && !axis_moving(&fw.axes[0]) && !fw.axes[0].timed);
+    CHECK(fake_timer_hz[0] == 0u); /* the tick that finished the move stopped the timer */
+    CHECK(expect(MSG_EVENT, &seq, p, &len) && p[0] == EVT_MOVE_DONE && rd_u16(&p[2]) == 100);
+    CHECK(fake_phase_n[0] - ph0 == 401);
+    int even = 1, order = 1;
+    for (size_t i = 0; i < 400; ++i) { /* substep k at exactly k x 250 us, whatever the poll */
+        even &= fake_phase_us[0][ph0 + i] == t0 + 250u * (uint32_t)(i + 1);
+        order &= fake_phase_log[0][ph0 + i] == AXIS_CYCLE[i % 4];
+    }
+    CHECK(even && order && fake_phase_log[0][ph0 + 400] == AXIS_PH_IDLE);
+    CHECK(fake_phase_us[0][ph0 + 400] == t0 + 100000u); /* idle right after the last substep */
+
+    /* the maximum rate: 20 kHz drive = 80 kHz substeps */
+    wr_i32(&mv[1], 0);
+    wr_u16(&mv[5], RATE_MAX);
+    send_cmd(MSG_MOVE, 41, mv, 7);
+    CHECK(fake_timer_hz[0] == 4u * RATE_MAX);
+    fake_advance(5000, 1000);
+    CHECK(fw.axes[0].position == 0 && fake_timer_hz[0] == 0u);
+
+    /* STOP mid-move stops the timer; a replacing MOVE restarts it at the new rate */
+    wr_i32(&mv[1], 1000);
+    wr_u16(&mv[5], 1000);
+    send_cmd(MSG_MOVE, 42, mv, 7);
+    fake_advance(10000, 10000);
+    CHECK(fw.axes[0].position == 10);
+    wr_u16(&mv[5], 2000);
+    send_cmd(MSG_MOVE, 43, mv, 7);
+    CHECK(fake_timer_hz[0] == 8000u && fw.axes[0].timed);
+    fake_advance(10000, 10000);
+    CHECK(fw.axes[0].position == 30);
+    send_cmd(MSG_STOP, 44, (const uint8_t[]){0xFF}, 1);
+    CHECK(fake_timer_hz[0] == 0u && !fw.axes[0].timed && fw.axes[0].state == ST_ENABLED);
+    size_t n_stop = fake_phase_n[0];
+    fw_phase_tick(0); /* a stale tick after STOP changes nothing */
+    fake_advance(10000, 1000);
+    CHECK(fw.axes[0].position == 30 && fake_phase_n[0] == n_stop);
+
+    /* three axes at once, each on its own timer; the watchdog stops all of them */
+    for (uint8_t ax = 0; ax < 3; ++ax) {
+        mv[0] = ax;
+        wr_i32(&mv[1], 2500);
+        wr_u16(&mv[5], (uint16_t)(500u * (ax + 1u)));
+        send_cmd(MSG_MOVE, (uint16_t)(45u + ax), mv, 7);
+    }
+    fake_advance(100000, 100000);
+    CHECK(fw.axes[0].position == 80 && fw.axes[1].position == 100 && fw.axes[2].position == 150);
+    fake_advance(1000000, 100000);
+    CHECK(!fw_busy() && fake_timer_hz[0] == 0u && fake_timer_hz[1] == 0u && fake_timer_hz[2] == 0u);
+    CHECK(fw.axes[2].faults == F_WATCHDOG && fw.axes[2].state == ST_HOLDING);
+    CHECK(fw.axes[2].position >= 1490 && fw.axes[2].position <= 1502);
+    CHECK(fake_crit_errors == 0 && fake_crit_depth == 0);
+}
+
 int main(void)
 {
     test_crc();
     test_cobs();
     test_frames();
     test_firmware();
+    test_timer_path();
     printf("%d checks, %d failed\n", n_checks, n_failed);
     return n_failed ? 1 : 0;
 }
