@@ -49,3 +49,13 @@ GM_EMB = GM_PLANETS["earth"] + GM_PLANETS["moon"]
 #: Locally optimal cone angle for the along-track force of an ideal flat sail [rad]: tan a* = 1/sqrt(2)
 #: (McInnes, "Solar Sailing", 1999, sec. 4.3), 35.26 deg.
 CONE_MAX_ALONG_TRACK = math.atan(1.0 / math.sqrt(2.0))
+
+#: Closest safe distance of a sail to the Sun [m], 0.2 AU. Reasoning: the Sun-facing (cone 0) equilibrium
+#: temperature of a flat film, T = [(1 - rho) S / (sigma (eps_f + eps_b))]^(1/4), with S = TSI_1AU (AU/r)^2
+#: and the two non-ideal optical models of sim.sail, is 263 K (McInnes 1999) and 293 K (NEA Scout 2015) at
+#: 1 AU, scaling as (r/AU)^-1/2: at 0.2 AU 589 K and 654 K, both still below 673 K (400 C, the highest
+#: temperature DuPont's Kapton HN polyimide data sheet quotes for film use); at 0.15 AU the NEA Scout film
+#: would reach 755 K. 0.2 AU is the closest round distance both models survive (the ideal optics absorb
+#: nothing; the limit is kept the same for them). Used by ``bliss propagate`` (default
+#: --min-sun-distance-au) and the feedback planner (a flight that comes closer is stopped).
+MIN_SAFE_SUN_DISTANCE = 0.2 * AU

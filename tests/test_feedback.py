@@ -146,6 +146,19 @@ def test_slew_limited_flight_respects_the_slew_limit():
     assert res.history["n_slew_over_limit"] == 0
 
 
+def test_flight_stops_when_too_close_to_the_sun():
+    """A start inside sim.constants.MIN_SAFE_SUN_DISTANCE (0.2 AU): the planner stops at once, says why and
+    does not claim a rendezvous."""
+    from sim.constants import MIN_SAFE_SUN_DISTANCE
+
+    r, v = coe2rv(GM_SUN, 0.15 * AU, 0.0, 0.0, 0.0, 0.0, 0.0)
+    assert np.linalg.norm(r) < MIN_SAFE_SUN_DISTANCE
+    prob = _problem(0.0, np.concatenate([r, v]), Target("bennu", elements=BENNU))
+    res = fly_feedback(prob, max_years=0.5)
+    assert not res.converged and "too close to the Sun" in res.history["reason"]
+    assert res.history["days_flown"] <= 1.0 / 86400.0 + 1e-9
+
+
 def test_bad_segment_length_is_rejected():
     prob = _problem(0.0, _earth_state(0.0), Target("bennu", elements=BENNU))
     with pytest.raises(ValueError, match="seg_days"):

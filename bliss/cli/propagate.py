@@ -32,6 +32,7 @@ from bliss.cli.third_bodies import THIRD_BODY_CHOICES, THIRD_BODY_STEP_S, third_
 from bliss.cli.third_bodies import one_line as _one_line
 from bliss.cli.third_bodies import parse_third_bodies as _parse_third_bodies
 from sim.constants import AU as _AU_M
+from sim.constants import MIN_SAFE_SUN_DISTANCE as _MIN_SAFE_SUN_DISTANCE
 from sim.constants import CONE_MAX_ALONG_TRACK
 
 #: Default departure epoch (TDB) and duration [days]; our choice for a first Bennu-season run.
@@ -50,14 +51,9 @@ DEFAULT_RTOL = 1e-10
 MAX_DURATION_DAYS = 36525.0
 MAX_ROWS = 2_000_000
 DAY_S = 86400.0
-#: Default closest approach to the Sun [AU] before the run stops (terminal event). Reasoning: the Sun-facing
-#: (cone 0) equilibrium temperature of a flat film, T = [(1 - rho) S / (sigma (eps_f + eps_b))]^(1/4), with
-#: S = 1361 W/m^2 (AU/r)^2 (sim.constants.TSI_1AU) and the two non-ideal optical models of sim.sail, is
-#: 263 K (McInnes 1999) and 293 K (NEA Scout 2015) at 1 AU, scaling as (r/AU)^-1/2: at 0.2 AU 589 K and
-#: 654 K, both still below 673 K (400 C, the highest temperature DuPont's Kapton HN polyimide data sheet
-#: quotes for film use); at 0.15 AU the NEA Scout film would reach 755 K. 0.2 AU is the closest round
-#: distance both models survive. (The ideal optics absorb nothing; the limit is kept the same for them.)
-DEFAULT_MIN_SUN_DISTANCE_AU = 0.2
+#: Default closest approach to the Sun [AU] before the run stops (terminal event): the film-temperature
+#: limit sim.constants.MIN_SAFE_SUN_DISTANCE (0.2 AU, reasoning there).
+DEFAULT_MIN_SUN_DISTANCE_AU = _MIN_SAFE_SUN_DISTANCE / _AU_M
 #: Smallest --min-sun-distance-au accepted [AU]: the Sun's radius, 695,700 km (IAU 2015 Resolution B3
 #: nominal value) = 0.00465 AU.
 MIN_SUN_DISTANCE_FLOOR_AU = 695_700e3 / _AU_M

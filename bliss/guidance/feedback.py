@@ -15,7 +15,8 @@ it evaluates a law on the state at each step, holds that attitude over the step 
    its plan closes, within ``tgo_max``; from then on it flies, moving the arrival later by ``tgo_step``
    whenever its plan stops closing (the linear prediction is optimistic far from the target), and hands
    back to matching if no arrival within ``tgo_max`` closes.
-3. stop when |dr| < ``pos_tol`` and |dv| < ``vel_tol`` (converged) or after ``max_years``. When not
+3. stop when |dr| < ``pos_tol`` and |dv| < ``vel_tol`` (converged), after ``max_years``, or when the flight
+   comes closer to the Sun than ``sim.constants.MIN_SAFE_SUN_DISTANCE`` (0.2 AU, the film's limit). When not
    converged the returned flight is cut at its best approach (smallest |dr|/(a_c tau^2) +
    |dv|/(a_c tau), tau = ``tau_miss``) if that came within ``truncate_range``: the better warm start;
    ``history["reason"]`` says so.
@@ -33,7 +34,7 @@ import numpy as np
 
 from bliss.guidance.problem import TransferProblem, TransferResult
 from bliss.guidance.steering import _blended, _lyapunov, blended_kernel_inputs
-from sim.constants import AU, DAY, GM_SUN, JULIAN_YEAR
+from sim.constants import AU, DAY, GM_SUN, JULIAN_YEAR, MIN_SAFE_SUN_DISTANCE
 from sim.dop853 import integrate_final
 from sim.integrator import Schedule
 from sim.kepler import rv2coe, true_to_mean
@@ -283,6 +284,9 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
 
     while t < t_max - 1.0:
         r, v = y[:3], y[3:]
+        if float(np.linalg.norm(r)) < MIN_SAFE_SUN_DISTANCE:
+            reason = f"too close to the Sun (< {MIN_SAFE_SUN_DISTANCE / AU:g} AU, sim.constants.MIN_SAFE_SUN_DISTANCE)"
+            break
         rt, vt = target.state(t)
         drn, dvn = float(np.linalg.norm(r - rt)), float(np.linalg.norm(v - vt))
         if problem.rendezvous:

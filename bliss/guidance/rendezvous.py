@@ -155,11 +155,15 @@ def _sensitivity(y, tgo, n_seg, F1, step):
 
 def plan(y, tgo: float, y_target_f, F1, n_seg: int = DEFAULT_N_SEG):
     """Plan the rest of the rendezvous. Returns (first-segment fractions (J,), segment length [s],
-    predicted weighted miss (0 when the plan closes), weighted miss if the sail stays edge-on)."""
+    predicted weighted miss (0 when the plan closes), weighted miss if the sail stays edge-on); both misses
+    are inf when the linear model cannot be built from ``y`` (non-finite, e.g. a sun-grazing orbit)."""
     from scipy.optimize import linprog
 
     y = np.ascontiguousarray(y, dtype=float)
     mf, G = _sensitivity(y, float(tgo), int(n_seg), np.ascontiguousarray(F1), _FD_STEP)
+    if not (np.all(np.isfinite(G)) and np.all(np.isfinite(mf))):
+        # no usable model from this state (e.g. a near-parabolic sun-grazing orbit): the plan does not close
+        return np.zeros(F1.shape[1]), tgo / n_seg, math.inf, math.inf
     mt = np.empty(6)
     cart_to_mee(np.ascontiguousarray(y_target_f, dtype=float), mt)
     d = mt - mf
