@@ -146,6 +146,26 @@ def test_slew_limited_flight_respects_the_slew_limit():
     assert res.history["n_slew_over_limit"] == 0
 
 
+def test_perihelion_guard_keeps_a_late_2027_departure_away_from_the_sun():
+    """Departing 2027-10-28 (built-in Earth and Bennu), the rendezvous law alone dived toward the Sun
+    (stopped at 0.2 AU after 424 days, 1.6e8 km from Bennu) while chasing an arrival it kept moving later.
+    With the perihelion guard the blended law takes over whenever the perihelion falls below 0.75 of the
+    lower of Earth's and Bennu's, and the flight closes (847 days measured)."""
+    from sim.ephemeris import BENNU as BENNU_BODY
+    from bliss.guidance.problem import departure_state
+
+    t0 = (2461706.5 - 2451545.0) * DAY  # 2027-10-28 00:00 TDB
+    prob = _problem(t0, departure_state(t0), Target("Bennu", body=BENNU_BODY))
+    res = fly_feedback(prob)
+    assert res.converged, (res.miss_pos, res.miss_vel, res.history["reason"])
+    assert res.history["n_perihelion_handbacks"] >= 1
+    tr = propagate(prob.y_depart, res.schedule, prob.sail, t_out=np.linspace(t0, res.schedule.t[-1], 2000),
+                   rtol=1e-9)
+    q_bennu = 1.126391 * AU * (1 - 0.203745)
+    # the guard acts on the osculating perihelion, so the path itself stays well outside half of Bennu's
+    assert np.min(np.linalg.norm(tr.y[:, :3], axis=1)) > 0.5 * q_bennu
+
+
 def test_flight_stops_when_too_close_to_the_sun():
     """A start inside sim.constants.MIN_SAFE_SUN_DISTANCE (0.2 AU): the planner stops at once, says why and
     does not claim a rendezvous."""

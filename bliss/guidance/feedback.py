@@ -52,6 +52,12 @@ def _mean_longitude(r, v) -> float:
     return raan + argp + true_to_mean(nu, e)
 
 
+def _perihelion(r, v) -> float:
+    """Perihelion distance a (1 - e) [m] of the osculating orbit (r, v)."""
+    a, e = rv2coe(GM_SUN, np.asarray(r, float), np.asarray(v, float))[:2]
+    return a * (1.0 - e)
+
+
 def _wrap(x: float) -> float:
     return (x + math.pi) % (2.0 * math.pi) - math.pi
 
@@ -197,6 +203,12 @@ class _RendezvousLaw:
 #: over the orbit radius) is below this: 1e-7 is 15 km at 1 AU, well inside the 1000 km tolerance,
 #: and the re-planning removes the rest.
 PLAN_CLOSED = 1.0e-7
+#: The rendezvous law hands back to the matching phase when the osculating perihelion falls below this
+#: fraction of the lower of the departure orbit's and the target's perihelia (for Earth -> Bennu 0.75 x
+#: 0.897 AU = 0.67 AU). Its linear plan knows nothing of the Sun's proximity, and in a sweep of departure
+#: dates (2027-2032, every 30 days) it dived toward the Sun on 10 of 72 dates while chasing an arrival
+#: epoch it kept moving later.
+PERIHELION_FLOOR = 0.75
 #: Grid of the single attitudes flown under the slew limit: cone [deg] and clock [deg] steps.
 FINE_CONE_STEP_DEG = 2.0
 FINE_CLOCK_STEP_DEG = 5.0
@@ -265,6 +277,9 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
     n_rdv_entries = 0
     limiter = _SlewLimiter(problem.limits.max_slew_deg_per_day) if slew_limited else None
     t_next_check = t0
+    n_perihelion_handbacks = 0
+    q_floor = PERIHELION_FLOOR * min(_perihelion(y[:3], y[3:]),
+                                     _perihelion(*target.state(t0))) if problem.rendezvous else 0.0
     tof_first_plan = math.nan
     v_min = math.inf
     reason = "max_years"
@@ -304,6 +319,12 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
                     if n_rdv_entries == 1:
                         tof_first_plan = law.t_f - t0
         t_start = t
+        if phase == "rendezvous" and _perihelion(r, v) < q_floor:
+            # the linear plan is diving sunward (it can, chasing an arrival epoch it keeps moving): hand
+            # back to the blended law, which raises the orbit toward the target's, and re-plan later
+            phase = "match"
+            n_perihelion_handbacks += 1
+            t_next_check = t + rdv_check_days * DAY
         if phase == "rendezvous":
             cmd = law.command(t, y)
             if cmd is None:  # no arrival within tgo_max closes any more: back to matching the orbit
@@ -376,6 +397,7 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
         "tof_first_plan_days": tof_first_plan / DAY,
         "n_rendezvous_plans": law.n_plans if law is not None else 0,
         "n_arrival_extensions": law.n_extensions if law is not None else 0,
+        "n_perihelion_handbacks": n_perihelion_handbacks,
         "phase_error_at_gate_deg": math.degrees(dlam_gate),
         "days_phasing": n_phasing * seg_days,
         "coast_fraction": float(np.sum(durations[schedule.mode == MODE_OFF]) / max(np.sum(durations), 1e-300)),
