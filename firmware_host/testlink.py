@@ -89,6 +89,24 @@ class Link:
             if f[0] == EVENT:
                 self.events.append(struct.unpack("<BBH", f[2]))
 
+    def hello_until_answered(self, wait_s: float = 20.0) -> tuple[int, bytes] | None:
+        """Resend one HELLO frame (same seq, after a resynchronising 0x00; the board answers a repeat
+        from its stored reply) every second until the board answers it: (type, payload), or None after
+        ``wait_s`` [s]. QEMU starts slowly on a busy machine; the first frame goes out at once on
+        purpose (a host talking during boot must be heard)."""
+        self.seq = (self.seq + 1) & 0xFFFF
+        frame = b"\x00" + encode(HELLO, self.seq, b"")
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            self.write(frame)
+            try:
+                rtype, rseq, payload = self.read_reply(timeout=1.0)
+            except AssertionError:  # no reply within the second
+                continue
+            if rseq == self.seq:
+                return rtype, payload
+        return None
+
     def command(self, type_: int, payload: bytes = b"", timeout: float = 1.0) -> tuple[int, bytes]:
         self.seq = (self.seq + 1) & 0xFFFF
         self.write(encode(type_, self.seq, payload))

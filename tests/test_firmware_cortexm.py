@@ -11,7 +11,7 @@ import time
 import pytest
 
 from firmware_host import build
-from firmware_host.testlink import (ACK, EVT_BOOT, EVT_MOVE_DONE, HELLO, HELLO_INFO, INJECT, MOVE,
+from firmware_host.testlink import (ACK, EVT_BOOT, EVT_MOVE_DONE, HELLO_INFO, INJECT, MOVE,
                                     NACK, PING, PONG, RESET, Link, encode)
 
 pytestmark = [
@@ -40,21 +40,10 @@ def test_cortexm_build_fits_a_small_microcontroller():
 
 
 def _hello_when_up(link, wait_s=20.0):
-    """QEMU starts slowly on a busy machine: resend the same HELLO frame (same seq, after a
-    resynchronising 0x00; the board answers a repeat from its stored reply) until it answers.
-    The first frame goes out at once on purpose: a host talking during boot must be heard."""
-    link.seq = (link.seq + 1) & 0xFFFF
-    frame = b"\x00" + encode(HELLO, link.seq, b"")
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        link.write(frame)
-        try:
-            rtype, rseq, payload = link.read_reply(timeout=1.0)
-        except AssertionError:  # no reply within the second
-            continue
-        if rseq == link.seq:
-            return rtype, payload
-    pytest.fail(f"the QEMU board did not answer HELLO within {wait_s:.0f} s")
+    reply = link.hello_until_answered(wait_s)
+    if reply is None:
+        pytest.fail(f"the QEMU board did not answer HELLO within {wait_s:.0f} s")
+    return reply
 
 
 def test_cortexm_board_speaks_the_protocol_under_qemu(qemu_board):

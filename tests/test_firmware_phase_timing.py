@@ -22,7 +22,7 @@ import time
 import pytest
 
 from firmware_host import build
-from firmware_host.testlink import ACK, EVT_MOVE_DONE, HELLO, HELLO_INFO, MOVE, Link, encode
+from firmware_host.testlink import ACK, EVT_MOVE_DONE, HELLO_INFO, MOVE, Link
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
@@ -136,21 +136,6 @@ def check_move(writes, steps, rate, reverse=False):
     return intervals
 
 
-def hello_when_up(link, wait_s=20.0):
-    link.seq = (link.seq + 1) & 0xFFFF
-    frame = b"\x00" + encode(HELLO, link.seq, b"")
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        link.write(frame)
-        try:
-            rtype, rseq, _ = link.read_reply(timeout=1.0)
-        except AssertionError:
-            continue
-        if rseq == link.seq:
-            return rtype
-    pytest.fail(f"the QEMU board did not answer HELLO within {wait_s:.0f} s")
-
-
 @pytest.fixture
 def traced_board(tmp_path):
     elf = build.ensure_cortexm_built(trace=True)
@@ -160,7 +145,8 @@ def traced_board(tmp_path):
     link = Link(port)
     trace = Trace(elf, qmp_path)
     try:
-        assert hello_when_up(link) == HELLO_INFO
+        reply = link.hello_until_answered()
+        assert reply is not None and reply[0] == HELLO_INFO
         yield link, trace
     finally:
         trace.close()
