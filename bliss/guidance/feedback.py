@@ -147,12 +147,8 @@ class _RendezvousLaw:
         self.atts, self.F1 = candidate_attitudes(math.radians(problem.limits.max_cone_deg),
                                                  problem.sail.kernel_params())
         self.n_seg, self.tgo_step, self.tgo_max, self.tgo_floor = n_seg, tgo_step, tgo_max, tgo_floor
-        # a finer grid of single attitudes: the one whose force is nearest the plan's mean force is
-        # flown when the slew limit is enforced (one attitude per step, no time-sharing)
-        cones = np.radians(np.arange(0.0, problem.limits.max_cone_deg + 1e-9, FINE_CONE_STEP_DEG))
-        clocks = np.radians(np.arange(0.0, 360.0, FINE_CLOCK_STEP_DEG))
-        self.fine = np.array([(0.0, 0.0)] + [(c, k) for c in cones[1:] for k in clocks])
-        self.F_fine = np.stack([_rtn_force_1au(c, k, problem.sail.kernel_params()) for c, k in self.fine], axis=1)
+        self.max_cone_deg, self.sail_params = problem.limits.max_cone_deg, problem.sail.kernel_params()
+        self.fine = self.F_fine = None  # single-attitude grid, built on first use (slew-limited flights)
         self.t_f = math.nan
         self.n_plans = 0
         self.n_extensions = 0
@@ -178,6 +174,13 @@ class _RendezvousLaw:
     def single_attitude(self, w0):
         """(cone, clock) [rad] whose force is nearest the mean force of the fractions ``w0``, or None when
         no thrust (edge-on) is nearer."""
+        if self.fine is None:  # a finer grid of single attitudes than the plan's candidates
+            from bliss.guidance.rendezvous import rtn_force_1au
+
+            cones = np.radians(np.arange(0.0, self.max_cone_deg + 1e-9, FINE_CONE_STEP_DEG))
+            clocks = np.radians(np.arange(0.0, 360.0, FINE_CLOCK_STEP_DEG))
+            self.fine = np.array([(0.0, 0.0)] + [(c, k) for c in cones[1:] for k in clocks])
+            self.F_fine = np.stack([rtn_force_1au(c, k, self.sail_params) for c, k in self.fine], axis=1)
         u = self.F1 @ w0
         err = np.linalg.norm(self.F_fine - u[:, None], axis=0)
         k = int(np.argmin(err))
@@ -213,12 +216,6 @@ PERIHELION_FLOOR = 0.75
 FINE_CONE_STEP_DEG = 2.0
 FINE_CLOCK_STEP_DEG = 5.0
 
-
-def _rtn_force_1au(cone, clock, p):
-    from sim.sail import srp_accel_unit
-
-    return np.array(srp_accel_unit(1.0, 0.0, 0.0, 1.0 / AU**2, math.cos(cone), math.sin(cone) * math.cos(clock),
-                                   math.sin(cone) * math.sin(clock), p))
 
 
 def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None, *,
@@ -259,7 +256,9 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
     if not (math.isfinite(max_years) and max_years > 0):
         raise ValueError(f"max_years must be a positive number of years, got {max_years!r}")
     if not (0 < tgo_floor <= tgo_min <= tgo_max and tgo_step > 0 and n_rdv_seg >= 1):
-        raise ValueError("need 0 < tgo_floor <= tgo_min <= tgo_max, tgo_step > 0 and n_rdv_seg >= 1")
+        raise ValueError(f"rendezvous settings need 0 < tgo_floor <= tgo_min <= tgo_max [s], tgo_step > 0 [s] "
+                         f"and n_rdv_seg >= 1; got tgo_floor={tgo_floor!r}, tgo_min={tgo_min!r}, "
+                         f"tgo_max={tgo_max!r}, tgo_step={tgo_step!r}, n_rdv_seg={n_rdv_seg!r}")
     t_wall = time.perf_counter()
     sail = problem.sail
     p = sail.kernel_params()

@@ -65,11 +65,14 @@ def candidate_attitudes(max_cone: float, sail_params) -> tuple[np.ndarray, np.nd
     for c in cones:
         atts += [(c, math.radians(k)) for k in np.arange(0.0, 360.0, CANDIDATE_CLOCK_STEP_DEG)]
     atts = np.array(atts)
-    F = np.empty((3, len(atts)))
-    for j, (c, k) in enumerate(atts):
-        F[:, j] = srp_accel_unit(1.0, 0.0, 0.0, 1.0 / AU**2, math.cos(c), math.sin(c) * math.cos(k),
-                                 math.sin(c) * math.sin(k), sail_params)
-    return atts, F
+    return atts, np.stack([rtn_force_1au(c, k, sail_params) for c, k in atts], axis=1)
+
+
+def rtn_force_1au(cone: float, clock: float, sail_params) -> np.ndarray:
+    """RTN components of the sail acceleration at 1 AU [m/s^2] for cone/clock [rad] in the RTN frame
+    (the ``sim.sail`` force model; at distance r it scales as (1 AU / r)^2)."""
+    return np.array(srp_accel_unit(1.0, 0.0, 0.0, 1.0 / AU**2, math.cos(cone), math.sin(cone) * math.cos(clock),
+                                   math.sin(cone) * math.sin(clock), sail_params))
 
 
 @njit(cache=True)
@@ -167,7 +170,7 @@ def plan(y, tgo: float, y_target_f, F1, n_seg: int = DEFAULT_N_SEG):
     mt = np.empty(6)
     cart_to_mee(np.ascontiguousarray(y_target_f, dtype=float), mt)
     d = mt - mf
-    d[5] = (d[5] + math.pi) % (2.0 * math.pi) - math.pi
+    d[5] = _wrap(d[5])
     J = F1.shape[1]
     nv = n_seg * J
     W = MISS_WEIGHTS
