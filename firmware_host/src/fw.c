@@ -90,6 +90,16 @@ static void nack(reply_t *r, uint8_t cmd, uint8_t err)
     r->p[1] = err;
 }
 
+/* ACK when a command's handler returned 0, else NACK with its error code. */
+static void ack_or_nack(reply_t *r, uint8_t cmd, int err)
+{
+    if (err) {
+        nack(r, cmd, (uint8_t)err);
+    } else {
+        ack(r, cmd);
+    }
+}
+
 static void hello_info(reply_t *r)
 {
     uint8_t *p = r->p;
@@ -199,11 +209,7 @@ static bool execute(const frame_t *f, reply_t *r, bool *do_reset)
         axis_service(a, now_us); /* polled path: bring the running move up to date first */
         int err = axis_move(a, rd_i32(&p[1]), rd_u16(&p[5]), now_us);
         hal_crit_exit(k);
-        if (err) {
-            nack(r, f->type, (uint8_t)err);
-        } else {
-            ack(r, f->type);
-        }
+        ack_or_nack(r, f->type, err);
         break;
     }
     case MSG_STOP: case MSG_HOLD: case MSG_CLEAR_FAULTS: {
@@ -237,11 +243,7 @@ static bool execute(const frame_t *f, reply_t *r, bool *do_reset)
         uint32_t k = hal_crit_enter();
         int err = axis_config(&fw.axes[p[0]], rd_u16(&p[1]), rd_i32(&p[3]), rd_i32(&p[7]));
         hal_crit_exit(k);
-        if (err) {
-            nack(r, f->type, (uint8_t)err);
-        } else {
-            ack(r, f->type);
-        }
+        ack_or_nack(r, f->type, err);
         break;
     }
     case MSG_INJECT: {
