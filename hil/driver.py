@@ -1,94 +1,43 @@
-"""Host driver for a BLISS actuator board (protocol version 1, docs/protocol.md).
+"""Host driver for a BLISS actuator board (protocol version 1, docs/protocol.md): :class:`Board`.
 
-``Board(url).connect()`` opens the link, says HELLO and refuses a board whose protocol we do not speak.
-Each command gets the next sequence number; its reply is matched by sequence number, waited for
-``COMMAND_TIMEOUT_S`` (250 ms) and the *same* frame is resent up to ``COMMAND_RETRIES`` (3) times. A
-heartbeat thread sends HEARTBEAT every 200 ms while enabled (tests pause it to trip the watchdog).
+``Board(url).connect()`` opens the link, says HELLO and refuses a board whose protocol we do not speak;
+then one method per command. The parts behind it, each in its own module:
+- ``hil.transaction``: one request: sequence numbers, reply matched by seq, ``COMMAND_TIMEOUT_S``
+  (250 ms) per try and the *same* frame resent up to ``COMMAND_RETRIES`` (3) times;
+- ``hil.session``: the link across reconnects, HELLO and the version check, boot_id and reset
+  detection, the moving axes and the host's CONFIGs (re-applied after a reset);
+- ``hil.heartbeat``: HEARTBEAT every 200 ms while no other command goes out (tests pause it to trip
+  the watchdog);
+- ``hil.inbox``: the dispatcher thread that sorts replies from board events; ``hil.link``: the port.
 
-Board resets are noticed from a changed ``boot_id`` (in HELLO_INFO or STATUS_INFO) or an EVENT BOOT; if a
-move was in progress the next command (or :meth:`Board.wait_move`) raises :class:`BoardReset` once, and
-every reset is recorded in ``Board.resets``. When the port disappears (cable pulled, emulator restarted)
-the driver retries opening the same path for ``reconnect_timeout`` seconds, says HELLO again and resends
-the command.
+A command's time budget is end to end: issued while the port is away (or while the heartbeat thread is
+reconnecting), it gives up ``reconnect_timeout`` after it was issued, then tries its own retries once
+the port is back.
 """
 from __future__ import annotations
 
 import os
-import secrets
-import threading
 import time
-from dataclasses import dataclass
 
 from bliss.protocol.framing import Frame
 from bliss.protocol.messages import (
-    ALL_AXES, AxisFault, COMMAND_RETRIES, COMMAND_TIMEOUT_S, HEARTBEAT_PERIOD_S, PROTO_VERSION, Ack, ClearFaults,
-    Config, ErrorCode, Event, EventKind, Heartbeat, Hello, HelloInfo, Hold, Inject, InjectKind,
-    MessageError, Move, MsgType, Nack, Ping, Pong, Reset, Status, StatusInfo, Stop, decode_frame,
-    encode_message,
+    ALL_AXES, COMMAND_RETRIES, COMMAND_TIMEOUT_S, HEARTBEAT_PERIOD_S, N_AXES, PROTO_VERSION, Ack,
+    ClearFaults, Config, ErrorCode, EventKind, Heartbeat as HeartbeatMsg, HelloInfo, Hold, Inject,
+    InjectKind, Move, Nack, Ping, Pong, Reset, Status, StatusInfo, Stop,
 )
 
-from .link import Link, LinkError
+from .errors import BoardError, BoardNack, BoardReset, BoardTimeout, ProtocolMismatch
+from .heartbeat import Heartbeat
+from .inbox import ReceivedEvent
+from .link import Link
+from .session import ResetRecord, Session
 
 __all__ = ["BoardError", "BoardTimeout", "BoardNack", "BoardReset", "ProtocolMismatch", "ResetRecord",
-           "Board"]
+           "ReceivedEvent", "Board"]
 
 #: How long to wait for EVENT BOOT after RESET / INJECT RESET before saying HELLO anyway, s. The
 #: protocol promises EVENT BOOT within 100 ms of start (docs/protocol.md section 4); 1 s is our margin.
 _BOOT_WAIT_S = 1.0
-#: Faults that end a move (STALL, STUCK, WATCHDOG); MISSED and LIMIT are reported while it goes on.
-_STOPPING_FAULTS = AxisFault.STALL | AxisFault.STUCK | AxisFault.WATCHDOG
-#: How many board events to remember (our choice: a few minutes of traffic).
-_EVENT_MEMORY = 10_000
-
-
-class BoardError(RuntimeError):
-    """Anything that stops a board command; the message is one line meant for a person."""
-
-
-class BoardTimeout(BoardError):
-    """No reply after all retries."""
-
-
-class BoardNack(BoardError):
-    """The board refused a command; ``error`` is the :class:`ErrorCode` (or int if unknown)."""
-
-    def __init__(self, message: str, nack: Nack):
-        super().__init__(message)
-        self.nack = nack
-        try:
-            self.error = ErrorCode(nack.error)
-        except ValueError:
-            self.error = nack.error
-
-
-class BoardReset(BoardError):
-    """The board reset (boot_id changed or EVENT BOOT) while a move was in progress."""
-
-    def __init__(self, message: str, record: "ResetRecord", reply=None):
-        super().__init__(message)
-        self.record = record
-        self.reply = reply
-
-
-class ProtocolMismatch(BoardError):
-    """The board speaks a protocol version this host does not."""
-
-
-@dataclass(frozen=True)
-class ResetRecord:
-    """One noticed board reset."""
-    time: float          # time.monotonic() when noticed
-    old_boot_id: int
-    new_boot_id: int
-    source: str          # "EVENT BOOT", "STATUS_INFO", "HELLO_INFO"
-    moving_axes: tuple   # axes with a move in progress at that moment
-
-
-@dataclass(frozen=True)
-class ReceivedEvent:
-    time: float          # time.monotonic() at reception
-    seq: int
-    event: Event
 
 
 class Board:
@@ -100,271 +49,93 @@ class Board:
                  reconnect_timeout: float = 3.0, seq_start: int | None = None):
         self.url = url
         self.log_path = log_path
-        self.timeout = float(timeout)
-        self.retries = int(retries)
-        self.heartbeat_period = float(heartbeat_period)
-        self.reconnect_timeout = float(reconnect_timeout)
-        # A random first sequence number so that a new host session does not repeat the board's last
-        # executed seq (which the board would treat as a duplicate, docs/protocol.md section 4).
-        self._seq = secrets.randbelow(0x10000) if seq_start is None else int(seq_start) & 0xFFFF
-        self._link: Link | None = None
-        self._log = None
-        self.info: HelloInfo | None = None
-        self.boot_id: int | None = None
-        self.resets: list[ResetRecord] = []
-        self.reconnects = 0
-        self.retries_used = 0
-        self.timeouts = 0
-        self.heartbeats_sent = 0
-        self.heartbeat_errors = 0
-        self.last_heartbeat_error: str | None = None
-        self.foreign_frames = 0  # frames with another protocol version
-        self._moving: set[int] = set()
-        self._pending_reset: BoardReset | None = None
-        self._reply_cv = threading.Condition()
-        self._replies: list[Frame] = []
-        self._events: list[ReceivedEvent] = []
-        self._event_cv = threading.Condition()
-        self._cmd_lock = threading.RLock()
-        self._state_lock = threading.Lock()
-        self._closing = threading.Event()
-        self._dispatcher: threading.Thread | None = None
-        self._hb_thread: threading.Thread | None = None
-        self._hb_enabled = threading.Event()
+        self._session = Session(url, log_path=log_path, timeout=timeout, retries=retries,
+                                reconnect_timeout=reconnect_timeout, seq_start=seq_start)
+        self._tx = self._session.tx
+        self._hb = Heartbeat(self._beat, lambda: self._tx.last_tx, heartbeat_period, self._session.closing, url)
         self._hb_wanted = bool(heartbeat)
-        self._last_tx = 0.0
+        # How long another thread may hold the conversation with a live link: the longest is a RESET
+        # (one try), the wait for EVENT BOOT, HELLO, a CONFIG per axis and HELLO again, each try
+        # sequence (retries + 1) x timeout long.
+        self._hold_allowance = (3 + N_AXES) * (self._tx.retries + 1) * self._tx.timeout + _BOOT_WAIT_S
+
+    # ------------------------------------------------------------------ state, read only
+    timeout = property(lambda self: self._tx.timeout, doc="reply timeout per try, s")
+    retries = property(lambda self: self._tx.retries, doc="resends after the first try")
+    reconnect_timeout = property(lambda self: self._session.reconnect_timeout,
+                                 doc="how long a command waits for a port that went away, s")
+    heartbeat_period = property(lambda self: self._hb.period, doc="s")
+    info = property(lambda self: self._session.info, doc="the last HELLO_INFO")
+    boot_id = property(lambda self: self._session.boot_id, doc="the board's boot_id as last seen")
+    resets = property(lambda self: self._session.resets, doc="every noticed reset, a ResetRecord each")
+    reconnects = property(lambda self: self._session.reconnects)
+    retries_used = property(lambda self: self._tx.retries_used)
+    timeouts = property(lambda self: self._tx.timeouts)
+    heartbeats_sent = property(lambda self: self._hb.sent)
+    heartbeat_errors = property(lambda self: self._hb.errors)
+    last_heartbeat_error = property(lambda self: self._hb.last_error)
+    foreign_frames = property(lambda self: self._session.inbox.foreign_frames,
+                              doc="frames with another protocol version")
+
+    @property
+    def link(self) -> Link | None:
+        return self._session.link
+
+    @property
+    def rx_rejected(self) -> int:
+        """Frames the host's decoder rejected on the current link."""
+        link = self._session.link
+        return link.decoder.rejected if link is not None else 0
 
     # ------------------------------------------------------------------ connection
     def connect(self) -> HelloInfo:
         """Open the port, say HELLO, check the protocol version, start the heartbeat. Returns HELLO_INFO."""
-        self._closing.clear()
-        if self._link is None or not self._link.alive:
-            self._open_link()
-        if self._dispatcher is None or not self._dispatcher.is_alive():
-            self._dispatcher = threading.Thread(target=self._dispatch_loop, daemon=True,
-                                                name=f"board-dispatch {self.url}")
-            self._dispatcher.start()
+        self._session.open()
         try:
             info = self.hello()
         except BoardError:
             self.close()
             raise
         if self._hb_wanted:
-            self._hb_enabled.set()
-        if self._hb_thread is None or not self._hb_thread.is_alive():
-            self._hb_thread = threading.Thread(target=self._heartbeat_loop, daemon=True,
-                                               name=f"board-heartbeat {self.url}")
-            self._hb_thread.start()
+            self._hb.resume()
+        self._hb.start()
         return info
 
-    def _open_link(self) -> None:
-        try:
-            if self._log is None and self.log_path is not None:
-                # the link creates the log only once the port is open (no log file for a bad port);
-                # the driver then keeps it across reconnects
-                self._link = Link.open(self.url, log_path=self.log_path)
-                self._log, self._link._own_log = self._link._log, False
-            else:
-                self._link = Link.open(self.url, log=self._log)
-        except LinkError as exc:
-            raise BoardError(str(exc)) from None
-
     def close(self) -> None:
-        """Stop the heartbeat and the dispatcher and close the port (idempotent)."""
-        self._closing.set()
-        self._hb_enabled.clear()
-        for t in (self._hb_thread, self._dispatcher):
-            if t is not None and t.is_alive() and t is not threading.current_thread():
-                t.join(timeout=1.0)
-        if self._link is not None:
-            self._link.close()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        """Stop the heartbeat and the dispatcher and close the port and the log (idempotent)."""
+        self._session.closing.set()
+        self._hb.pause()
+        self._hb.join()
+        self._session.close()
 
     def __enter__(self):
-        if self._link is None or not self._link.alive:
+        if self.link is None or not self.link.alive:
             self.connect()
         return self
 
     def __exit__(self, *exc):
         self.close()
 
-    @property
-    def link(self) -> Link | None:
-        return self._link
-
-    @property
-    def rx_rejected(self) -> int:
-        """Frames the host's decoder rejected on the current link."""
-        return self._link.decoder.rejected if self._link is not None else 0
-
-    def _reconnect(self, why: str) -> None:
-        """Reopen the same URL for up to ``reconnect_timeout`` s, then HELLO again."""
-        if self._link is not None:
-            self._link.close()
-        deadline = time.monotonic() + self.reconnect_timeout
-        while True:
-            if self._closing.is_set():
-                raise BoardError(f"board on {self.url} closed while reconnecting")
-            try:
-                self._link = Link.open(self.url, log=self._log)
-                break
-            except LinkError:
-                if time.monotonic() >= deadline:
-                    raise BoardError(
-                        f"board on {self.url} went away ({why}) and did not come back within "
-                        f"{self.reconnect_timeout:g} s; check the cable/port and reconnect") from None
-                time.sleep(0.05)
-        self.reconnects += 1
-        self._hello_locked(allow_reconnect=False)
-
-    # ------------------------------------------------------------------ receiving
-    def _dispatch_loop(self) -> None:
-        while not self._closing.is_set():
-            link = self._link
-            if link is None or not link.alive:
-                time.sleep(0.01)
-                continue
-            frame = link.recv(timeout=0.05)
-            if frame is None:
-                continue
-            if frame.version == PROTO_VERSION and frame.type == MsgType.EVENT:
-                try:
-                    ev = decode_frame(frame)
-                except MessageError:
-                    continue
-                self._on_event(frame.seq, ev)
-                continue
-            if frame.version != PROTO_VERSION:
-                self.foreign_frames += 1
-            with self._reply_cv:
-                self._replies.append(frame)
-                del self._replies[:-64]  # keep the newest; stale ones are useless
-                self._reply_cv.notify_all()
-
-    def _on_event(self, seq: int, ev: Event) -> None:
-        now = time.monotonic()
-        if ev.event == EventKind.BOOT:
-            self._note_boot_id(ev.data, "EVENT BOOT")
-        elif ev.event == EventKind.MOVE_DONE or (
-                ev.event == EventKind.FAULT and ev.data & _STOPPING_FAULTS):
-            with self._state_lock:
-                self._moving.discard(ev.axis)
-        elif ev.event == EventKind.WATCHDOG:
-            with self._state_lock:
-                self._moving.clear()
-        with self._event_cv:
-            self._events.append(ReceivedEvent(now, seq, ev))
-            del self._events[:-_EVENT_MEMORY]
-            self._event_cv.notify_all()
-
-    def _note_boot_id(self, boot_id: int, source: str) -> None:
-        with self._state_lock:
-            old = self.boot_id
-            self.boot_id = boot_id
-            if old is None or old == boot_id:
-                return
-            moving = tuple(sorted(self._moving))
-            self._moving.clear()
-            rec = ResetRecord(time.monotonic(), old, boot_id, source, moving)
-            self.resets.append(rec)
-            if moving:
-                self._pending_reset = BoardReset(
-                    f"board on {self.url} reset (boot_id 0x{old:04X} -> 0x{boot_id:04X}, seen in {source})"
-                    f" while axis {', '.join(map(str, moving))} was moving; the move was lost", rec)
-
+    # ------------------------------------------------------------------ events
     def events(self, since: float = 0.0, kind: int | None = None) -> list[ReceivedEvent]:
         """Events received at or after ``since`` (time.monotonic()), optionally of one kind."""
-        with self._event_cv:
-            return [e for e in self._events
-                    if e.time >= since and (kind is None or e.event.event == kind)]
+        return self._session.inbox.events(since, kind)
 
     def wait_event(self, kind: int, timeout: float, since: float = 0.0, axis: int | None = None,
                    where=None) -> ReceivedEvent | None:
         """First event of ``kind`` (and ``axis``, and ``where(event)`` true) received at or after
         ``since`` (a time.monotonic() value); None after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        with self._event_cv:
-            while True:
-                for e in self._events:
-                    if (e.time >= since and e.event.event == kind
-                            and (axis is None or e.event.axis == axis)
-                            and (where is None or where(e.event))):
-                        return e
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self._event_cv.wait(left)
+        return self._session.inbox.wait_event(kind, timeout, since, axis, where)
 
-    # ------------------------------------------------------------------ transactions
-    def _next_seq(self) -> int:
-        self._seq = (self._seq + 1) & 0xFFFF
-        return self._seq
-
-    def _take_reply(self, seq: int, deadline: float) -> Frame | None:
-        with self._reply_cv:
-            while True:
-                for i, f in enumerate(self._replies):
-                    if f.seq == seq:
-                        del self._replies[:i + 1]  # older ones are stale
-                        return f
-                left = deadline - time.monotonic()
-                link = self._link
-                if left <= 0 or link is None or not link.alive:
-                    return None
-                self._reply_cv.wait(min(left, 0.05))
-
-    def _transact(self, msg, *, retries: int | None = None, allow_reconnect: bool = True,
-                  timeout: float | None = None):
-        """Send ``msg`` and return the decoded reply (NACK included). Caller holds ``_cmd_lock``."""
-        retries = self.retries if retries is None else retries
-        timeout = self.timeout if timeout is None else timeout
-        seq = self._next_seq()
-        frame = encode_message(msg, seq)
-        name = msg.TYPE.name
-        tries = 0
-        while True:
-            link = self._link
-            if link is None or not link.alive:
-                if not allow_reconnect:
-                    raise BoardError(f"serial link to {self.url} is down: "
-                                     f"{(link.error if link else None) or 'not connected'}")
-                self._reconnect(link.error if link is not None and link.error else "port closed")
-                continue
-            with self._reply_cv:
-                self._replies = [f for f in self._replies if f.seq != seq]
-            try:
-                link.send(frame)
-            except LinkError:
-                continue  # link marked dead: loop reconnects (or raises) and resends the same frame
-            self._last_tx = time.monotonic()
-            reply = self._take_reply(seq, time.monotonic() + timeout)
-            if reply is not None:
-                break
-            if not link.alive:
-                continue  # port went away while waiting: reconnect and resend, not counted as a retry
-            self.timeouts += 1
-            if tries >= retries:
-                raise BoardTimeout(
-                    f"no reply from the board on {self.url} to {name} after {tries + 1} tries of "
-                    f"{timeout * 1000:.0f} ms; is it powered and is this the right port?")
-            tries += 1
-            self.retries_used += 1
-        if reply.version != PROTO_VERSION:
-            raise ProtocolMismatch(
-                f"board on {self.url} answered {name} with protocol version {reply.version}; this host "
-                f"speaks version {PROTO_VERSION}: use matching host software or firmware")
-        try:
-            return decode_frame(reply)
-        except MessageError as exc:
-            raise BoardError(f"board on {self.url} sent a malformed reply to {name}: {exc}") from None
-
-    def _command(self, msg, *, expect=Ack, **kw):
-        """User-level command: raise a pending BoardReset, transact, check the reply type."""
-        with self._cmd_lock:
-            self._raise_pending_reset()
-            reply = self._transact(msg, **kw)
+    # ------------------------------------------------------------------ commands
+    def _command(self, msg, *, expect=Ack, on_reply=None):
+        """One user-level command: re-sync after a noticed reset, raise a pending BoardReset,
+        send, check the reply type (NACK raises BoardNack), then raise a reset the reply revealed."""
+        s = self._session
+        with s.turn(self._hold_allowance) as deadline:
+            s.resync_if_reset(deadline)
+            s.raise_pending_reset()
+            reply = self._tx.send(msg, reconnect_by=deadline)
             if isinstance(reply, Nack):
                 if reply.error == ErrorCode.BAD_VERSION:
                     raise ProtocolMismatch(
@@ -373,15 +144,10 @@ class Board:
                 raise BoardNack(f"board on {self.url}: {reply.describe()}", reply)
             if not isinstance(reply, expect) or (expect is Ack and reply.cmd_type != msg.TYPE):
                 raise BoardError(f"board on {self.url} answered {msg.TYPE.name} with {reply!r}")
-            self._raise_pending_reset(reply)
+            if on_reply is not None:
+                on_reply(reply)
+            s.raise_pending_reset(reply)
             return reply
-
-    def _raise_pending_reset(self, reply=None) -> None:
-        with self._state_lock:
-            exc, self._pending_reset = self._pending_reset, None
-        if exc is not None:
-            exc.reply = reply
-            raise exc
 
     def raw(self, type_: int, payload: bytes = b"", *, version: int = PROTO_VERSION,
             seq: int | None = None, timeout: float | None = None) -> Frame | None:
@@ -390,39 +156,16 @@ class Board:
         For bench and protocol tests (other versions, unknown types, wrong lengths, repeated seqs);
         ``seq=None`` takes the next sequence number. The reply is returned undecoded.
         """
-        with self._cmd_lock:
-            seq = self._next_seq() if seq is None else int(seq) & 0xFFFF
-            link = self._link
-            if link is None or not link.alive:
-                raise BoardError(f"serial link to {self.url} is down")
-            with self._reply_cv:
-                self._replies = [f for f in self._replies if f.seq != seq]
-            link.send(Frame(version, type_, seq, bytes(payload)))
-            self._last_tx = time.monotonic()
-            return self._take_reply(seq, time.monotonic() + (self.timeout if timeout is None else timeout))
-
-    # ------------------------------------------------------------------ commands
-    def _hello_locked(self, allow_reconnect: bool = True) -> HelloInfo:
-        reply = self._transact(Hello(), allow_reconnect=allow_reconnect)
-        if isinstance(reply, Nack) and reply.error == ErrorCode.BAD_VERSION:
-            raise ProtocolMismatch(f"board on {self.url} refused protocol version {PROTO_VERSION} "
-                                   "(NACK BAD_VERSION); use matching host software or firmware")
-        if not isinstance(reply, HelloInfo):
-            raise BoardError(f"board on {self.url} answered HELLO with {reply!r}")
-        if reply.proto != PROTO_VERSION:
-            raise ProtocolMismatch(
-                f"board on {self.url} (firmware {reply.fw_version}) speaks protocol version {reply.proto};"
-                f" this host speaks version {PROTO_VERSION}: use matching host software or firmware")
-        self.info = reply
-        self._note_boot_id(reply.boot_id, "HELLO_INFO")
-        return reply
+        with self._session.turn(self._hold_allowance):
+            return self._tx.raw(type_, payload, version=version, seq=seq, timeout=timeout)
 
     def hello(self) -> HelloInfo:
         """HELLO: firmware and protocol version, boot_id, per-axis configuration."""
-        with self._cmd_lock:
-            self._raise_pending_reset()
-            info = self._hello_locked()
-            self._raise_pending_reset(info)
+        s = self._session
+        with s.turn(self._hold_allowance) as deadline:
+            s.raise_pending_reset()
+            info = s.hello(deadline)
+            s.raise_pending_reset(info)
             return info
 
     def ping(self, data: bytes = b"") -> float:
@@ -436,51 +179,36 @@ class Board:
 
     def status(self) -> StatusInfo:
         """STATUS: uptime, boot_id, rx_bad, flags and per-axis position/target/state/faults."""
-        with self._cmd_lock:
-            self._raise_pending_reset()
-            reply = self._transact(Status())
-            if not isinstance(reply, StatusInfo):
-                raise BoardError(f"board on {self.url} answered STATUS with {reply!r}")
-            self._note_boot_id(reply.boot_id, "STATUS_INFO")
-            with self._state_lock:
-                for k, ax in enumerate(reply.axes):
-                    if not ax.moving:
-                        self._moving.discard(k)
-            self._raise_pending_reset(reply)
-            return reply
+        return self._command(Status(), expect=StatusInfo, on_reply=self._session.note_status)
 
     def move(self, axis: int, target: int, rate: int = 0) -> None:
         """MOVE ``axis`` toward ``target`` steps at ``rate`` Hz (0: the axis's drive_hz)."""
         self._command(Move(int(axis), int(target), int(rate)))
-        with self._state_lock:
-            self._moving.add(int(axis))
-
-    def _forget_moves(self, axis: int) -> None:
-        with self._state_lock:
-            if axis == ALL_AXES:
-                self._moving.clear()
-            else:
-                self._moving.discard(axis)
+        self._session.moving(int(axis))
 
     def stop(self, axis: int = ALL_AXES) -> None:
         self._command(Stop(int(axis)))
-        self._forget_moves(int(axis))
+        self._session.forget_moves(int(axis))
 
     def hold(self, axis: int = ALL_AXES) -> None:
         self._command(Hold(int(axis)))
-        self._forget_moves(int(axis))
+        self._session.forget_moves(int(axis))
 
     def configure(self, axis: int, drive_hz: int, soft_min: int, soft_max: int) -> None:
-        self._command(Config(int(axis), int(drive_hz), int(soft_min), int(soft_max)))
+        """CONFIG one axis; the session remembers it and re-applies it after a reset of the board."""
+        cfg = Config(int(axis), int(drive_hz), int(soft_min), int(soft_max))
+        self._command(cfg)
+        self._session.configs[cfg.axis] = cfg
 
     def heartbeat(self) -> None:
-        self._command(Heartbeat())
+        self._command(HeartbeatMsg())
 
     def clear_faults(self, axis: int = ALL_AXES) -> None:
         self._command(ClearFaults(int(axis)))
 
     def inject(self, kind: int, axis: int, param: int = 0) -> None:
-        """INJECT a test condition (emulated board only). INJECT RESET is sent once, unacknowledged."""
+        """INJECT a test condition (emulated board only). INJECT RESET is sent once, unacknowledged;
+        like a brown-out, the host's CONFIGs are re-applied after it."""
         if kind == InjectKind.RESET:
             self._reset_and_rehello(Inject(int(kind), int(axis), int(param)), ack_required=False)
             return
@@ -489,18 +217,21 @@ class Board:
     def reset(self) -> HelloInfo:
         """RESET the board, wait for EVENT BOOT and say HELLO again; returns the new HELLO_INFO.
 
-        The reset is recorded in ``resets`` but never raises BoardReset: the host asked for it."""
-        self._forget_moves(ALL_AXES)
+        The reset is recorded in ``resets`` but never raises BoardReset: the host asked for it; the
+        board keeps its boot defaults (the host's CONFIGs are forgotten)."""
+        self._session.forget_moves(ALL_AXES)
+        self._session.forget_configs()
         return self._reset_and_rehello(Reset(), ack_required=True)
 
     def _reset_and_rehello(self, msg, ack_required: bool) -> HelloInfo:
         # Sent once (no retries): resending a reset to a board that has already restarted would
         # reset it again, because its duplicate filter starts afresh after boot.
         since = time.monotonic()
-        with self._cmd_lock:
-            self._raise_pending_reset()
+        s = self._session
+        with s.turn(self._hold_allowance) as deadline:
+            s.raise_pending_reset()
             try:
-                reply = self._transact(msg, retries=0)
+                reply = self._tx.send(msg, retries=0, reconnect_by=deadline)
             except BoardTimeout:
                 if ack_required:
                     raise
@@ -508,8 +239,7 @@ class Board:
             if isinstance(reply, Nack):
                 raise BoardNack(f"board on {self.url}: {reply.describe()}", reply)
             self.wait_event(EventKind.BOOT, _BOOT_WAIT_S, since=since)
-            info = self._hello_locked()
-        return info
+            return s.hello(deadline)
 
     def wait_move(self, axis: int, timeout: float, poll: float = 0.02):
         """Poll STATUS until ``axis`` stops moving; returns its AxisStatus.
@@ -530,34 +260,20 @@ class Board:
     # ------------------------------------------------------------------ heartbeat
     @property
     def heartbeat_enabled(self) -> bool:
-        return self._hb_enabled.is_set()
+        return self._hb.enabled
 
     def pause_heartbeat(self) -> None:
         """Stop sending heartbeats (the board's watchdog trips after 1 s without host frames)."""
-        self._hb_enabled.clear()
+        self._hb.pause()
 
     def resume_heartbeat(self) -> None:
-        self._hb_enabled.set()
+        self._hb.resume()
 
-    def _heartbeat_loop(self) -> None:
-        while not self._closing.is_set():
-            if not self._hb_enabled.wait(0.05):
-                continue
-            self._closing.wait(max(0.0, self.heartbeat_period - (time.monotonic() - self._last_tx)))
-            if self._closing.is_set() or not self._hb_enabled.is_set():
-                continue
-            if time.monotonic() - self._last_tx < self.heartbeat_period * 0.9:
-                continue  # any valid command counts as a heartbeat (docs/protocol.md section 4)
-            try:
-                with self._cmd_lock:
-                    if not self._hb_enabled.is_set():
-                        continue
-                    reply = self._transact(Heartbeat())
-                self.heartbeats_sent += 1
-                if not isinstance(reply, Ack):
-                    self.heartbeat_errors += 1
-                    self.last_heartbeat_error = f"HEARTBEAT answered with {reply!r}"
-            except BoardError as exc:
-                self.heartbeat_errors += 1
-                self.last_heartbeat_error = str(exc)
-                self._closing.wait(self.heartbeat_period)
+    def _beat(self):
+        """One HEARTBEAT for the heartbeat thread (None if it was paused meanwhile)."""
+        s = self._session
+        with s.turn(self._hold_allowance) as deadline:
+            if not self._hb.enabled:
+                return None
+            s.resync_if_reset(deadline)
+            return self._tx.send(HeartbeatMsg(), reconnect_by=deadline)
