@@ -1,12 +1,15 @@
-"""Link benchmark: round-trip latency and sustained command rate, C emulated board vs the Python fake.
+"""Link benchmark: round-trip latency and sustained command rate, with and without the frame log, on
+the C emulated board and on the Python fake board, side by side in one run.
 
-    PYTHONPATH=. python benchmarks/link.py [--n 3000] [--log]
+    PYTHONPATH=. python benchmarks/link.py [--n 3000]
 
-For each board: PING (8-byte payload) and STATUS round trips through the full host stack (hil.driver.Board:
-encode, pyserial write on a pty, board reply, reader thread, FrameDecoder, dispatcher, seq matching),
-reported as p50/p99/max in ms; then N MOVE commands back to back (stop-and-wait: each waits for its ACK)
-as commands per second. Both boards run on this machine, so the numbers measure host + pty + board
-software, not a USB or UART link (at 115 200 baud 8N1 a 73-byte frame alone takes 6.3 ms on the wire).
+For each board and log setting: PING (8-byte payload) and STATUS round trips through the full host stack
+(hil.driver.Board: encode, pyserial write on a pty, board reply, reader thread, FrameDecoder, frame log,
+dispatcher, seq matching), reported as p50/p99/max in ms; then N MOVE commands back to back
+(stop-and-wait: each waits for its ACK) as commands per second. With the log on, also how long a logged
+line waited to be durable (write to fdatasync done, the group commit of hil.link.FrameLog). Both boards
+run on this machine, so the numbers measure host + pty + board software, not a USB or UART link (at
+115 200 baud 8N1 a 73-byte frame alone takes 6.3 ms on the wire).
 """
 from __future__ import annotations
 
@@ -21,7 +24,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from tqdm import tqdm  # noqa: E402
 
+from fakeboard import FakeBoard  # noqa: E402  (tests/, put on the path above)
 from hil.driver import Board  # noqa: E402
+from hil.emulated import EmulatedBoard  # noqa: E402
+
+_INT_KEYS = ("MOVE rate [cmd/s]", "retries", "host rx rejected", "log lines")
 
 
 def _percentile(sorted_vals, q):
@@ -58,46 +65,55 @@ def measure(port: str, n: int, log_path: str | None) -> dict:
         res["MOVE rate [cmd/s]"] = rate
         res["retries"] = b.retries_used
         res["host rx rejected"] = b.rx_rejected
+        log = b.link.log
+        if log is not None:
+            log.sync()
+            lags = sorted(log.sync_lags)
+            res["durable p50 [ms]"] = 1e3 * statistics.median(lags)
+            res["durable p99 [ms]"] = 1e3 * _percentile(lags, 0.99)
+            res["durable max [ms]"] = 1e3 * lags[-1]
+    if log_path is not None:
+        with open(log_path) as fh:
+            res["log lines"] = sum(1 for _ in fh)
     return res
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=3000, help="commands per measurement (default 3000)")
-    ap.add_argument("--log", action="store_true", help="also write the frame log (fsync per line)")
     args = ap.parse_args(argv)
     if args.n < 10:
         ap.error("--n must be at least 10")
 
-    from fakeboard import FakeBoard
-
-    from hil.emulated import EmulatedBoard
-
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        emu = EmulatedBoard()
-        emu.start()
-        try:
-            print(f"C emulated board on {emu.pty}", file=sys.stderr)
-            results["C emulator"] = measure(emu.port, args.n, os.path.join(tmp, "c.log") if args.log else None)
-        finally:
-            emu.close()
-        fake = FakeBoard()
-        port = fake.start()
-        try:
-            print(f"Python fake board on {port}", file=sys.stderr)
-            results["Python fake"] = measure(port, args.n, os.path.join(tmp, "py.log") if args.log else None)
-        finally:
-            fake.stop()
+        for board in ("C emulator", "Python fake"):
+            for logged in (False, True):
+                log = os.path.join(tmp, f"{board[0]}-{len(results)}.log") if logged else None
+                if board == "C emulator":
+                    emu = EmulatedBoard()
+                    port, stop = emu.start(), emu.close
+                else:
+                    fake = FakeBoard()
+                    port, stop = fake.start(), fake.stop
+                print(f"{board} on {port}, log {'on' if logged else 'off'}", file=sys.stderr)
+                try:
+                    results[(board, logged)] = measure(port, args.n, log)
+                finally:
+                    stop()
 
-    c, py = results["C emulator"], results["Python fake"]
-    print(f"\nlink benchmark, N = {args.n} per row, frame log {'on' if args.log else 'off'}, "
-          f"{os.cpu_count()} CPUs (shared)")
-    print(f"{'metric':<20}{'C emulator':>14}{'Python fake':>14}{'fake / C':>10}")
-    for key in c:
-        fmt = "{:>14.0f}" if "rate" in key or key in ("retries", "host rx rejected") else "{:>14.3f}"
-        ratio = f"{py[key] / c[key]:>10.2f}" if c[key] else f"{'-':>10}"
-        print(f"{key:<20}" + fmt.format(c[key]) + fmt.format(py[key]) + ratio)
+    cols = [(b, lg) for b in ("C emulator", "Python fake") for lg in (False, True)]
+    keys = list(results[cols[1]])
+    print(f"\nlink benchmark, N = {args.n} per row, {os.cpu_count()} CPUs (shared); log = frame log "
+          f"(hil.link.FrameLog: line written before hand-on, group-commit fdatasync off the round trip)")
+    head = "".join(f"{b[:6] + (' log' if lg else ' nolog'):>13}" for b, lg in cols)
+    print(f"{'metric':<20}{head}{'C log/nolog':>13}")
+    for key in keys:
+        fmt = "{:>13.0f}" if key in _INT_KEYS else "{:>13.3f}"
+        cells = "".join(fmt.format(results[c][key]) if key in results[c] else f"{'-':>13}" for c in cols)
+        a, b = results[cols[0]].get(key), results[cols[1]].get(key)
+        ratio = f"{b / a:>13.2f}" if a and b is not None else f"{'-':>13}"
+        print(f"{key:<20}{cells}{ratio}")
     return 0
 
 
