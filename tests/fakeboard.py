@@ -158,7 +158,6 @@ class FakeBoard:
             self._send(m.MsgType.NACK, frame.seq, m.Nack(frame.type, m.ErrorCode.UNKNOWN_TYPE))
             return
         self.last_rx = time.monotonic()
-        self.flags &= ~m.BoardFlag.WATCHDOG_TRIPPED
         if frame.seq == self.last_seq and self.last_reply is not None:
             self._write(self.last_reply)
             return
@@ -172,6 +171,8 @@ class FakeBoard:
                 return
         self.last_seq = frame.seq
         self.last_reply = self._send(reply.TYPE, frame.seq, reply)
+        if isinstance(reply, m.StatusInfo):  # only STATUS_INFO carries the flags (protocol.md sec. 2)
+            self.flags &= ~m.BoardFlag.WATCHDOG_TRIPPED
         if isinstance(msg, m.Reset):
             self._boot()
 
@@ -280,6 +281,7 @@ class FakeBoard:
                     ax.state = m.AxisState.ENABLED | m.AxisState.HOLDING
                     ax.faults |= m.AxisFault.WATCHDOG
             self.flags |= m.BoardFlag.WATCHDOG_TRIPPED
+            self.last_reply = None  # a stored reply may show motion that no longer exists
             self._event(m.EventKind.WATCHDOG, m.ALL_AXES, 0)
         for k, ax in enumerate(self.axes):
             if not ax.moving:

@@ -196,6 +196,36 @@ def test_watchdog_stops_motion_without_heartbeat(board):
     assert board.wait_move(0, 2.0).position == 0
 
 
+def test_repeat_after_the_watchdog_reports_the_flag_and_the_truth(board):
+    """An exact repeat of the last command (a late host retry) after the watchdog held the axis: the
+    reply shows WATCHDOG_TRIPPED and the held axis, not the stored pre-trip STATUS_INFO (fw.c
+    handle_frame; protocol.md sections 2 and 4); the flag stays until a STATUS_INFO has shown it."""
+    board.move(0, 2000, 200)  # 10 s of travel
+    board.pause_heartbeat()
+    first = board.raw(m.MsgType.STATUS, timeout=1.0)
+    assert first is not None and m.decode_frame(first).axes[0].moving
+    t0 = time.monotonic()
+    assert board.wait_event(m.EventKind.WATCHDOG, 2.0, since=t0) is not None
+    again = m.decode_frame(board.raw(m.MsgType.STATUS, seq=first.seq, timeout=1.0))
+    assert again.board_flags & m.BoardFlag.WATCHDOG_TRIPPED
+    a0 = again.axes[0]
+    assert not a0.moving and a0.holding and a0.faults & m.AxisFault.WATCHDOG
+    assert again.uptime_ms >= m.decode_frame(first).uptime_ms + 900
+    assert not board.status().board_flags & m.BoardFlag.WATCHDOG_TRIPPED  # shown once, then cleared
+
+
+def test_watchdog_flag_waits_for_a_status(board):
+    """A HEARTBEAT's ACK cannot carry board_flags: the flag is kept for the next STATUS_INFO."""
+    board.move(0, 2000, 200)
+    board.pause_heartbeat()
+    t0 = time.monotonic()
+    assert board.wait_event(m.EventKind.WATCHDOG, 2.0, since=t0) is not None
+    board.heartbeat()
+    board.ping(b"x")
+    assert board.status().board_flags & m.BoardFlag.WATCHDOG_TRIPPED
+    assert not board.status().board_flags & m.BoardFlag.WATCHDOG_TRIPPED
+
+
 def test_heartbeat_keeps_motion_alive(board):
     board.move(0, 2000, 200)
     time.sleep(1.6)  # longer than the watchdog; only heartbeats reach the board meanwhile

@@ -305,27 +305,30 @@ static void handle_frame(const frame_t *f)
     }
     fw.last_valid_ms = hal_millis();
     if (same_as_last()) {
-        /* a host retry of the command just executed: resend the reply, do not execute again */
+        /* a host retry of the command just executed: resend the reply, do not execute again. The
+         * stored reply is still true: the watchdog, the only thing that changes what the board does
+         * without being told, drops it (fw_poll). A replay clears nothing. */
         hal_uart_write(fw.last_reply, fw.last_reply_len);
-    } else {
-        reply_t r;
-        bool do_reset = false;
-        if (!execute(f, &r, &do_reset)) {
-            do_hal_reset();
-            return;
-        }
-        send_frame(r.type, f->seq, r.p, r.len, true);
-        fw.have_last = true;
-        fw.last_body_len = (uint8_t)fw.rx.body_len;
-        for (size_t i = 0; i < fw.rx.body_len; ++i) {
-            fw.last_body[i] = fw.rx.body[i];
-        }
-        if (do_reset) {
-            do_hal_reset();
-            return;
-        }
+        return;
     }
-    fw.wd_flag = 0; /* reported in this reply, cleared by this valid command */
+    reply_t r;
+    bool do_reset = false;
+    if (!execute(f, &r, &do_reset)) {
+        do_hal_reset();
+        return;
+    }
+    send_frame(r.type, f->seq, r.p, r.len, true);
+    if (r.type == MSG_STATUS_INFO) {
+        fw.wd_flag = 0; /* only STATUS_INFO carries board_flags: cleared once one has reported it */
+    }
+    fw.have_last = true;
+    fw.last_body_len = (uint8_t)fw.rx.body_len;
+    for (size_t i = 0; i < fw.rx.body_len; ++i) {
+        fw.last_body[i] = fw.rx.body[i];
+    }
+    if (do_reset) {
+        do_hal_reset();
+    }
 }
 
 void fw_rx_byte(uint8_t byte)
@@ -387,6 +390,8 @@ void fw_poll(void)
         }
         if (stopped) {
             fw.wd_flag = BF_WATCHDOG_TRIPPED;
+            fw.have_last = false; /* a stored reply may show motion that no longer exists: a repeat of
+                                   * the last command is executed afresh, so its reply is true */
             send_event(EVT_WATCHDOG, AXIS_ALL, stopped);
         }
     }

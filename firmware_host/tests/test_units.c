@@ -298,6 +298,9 @@ static void test_firmware(void)
     CHECK(fw.axes[2].faults == F_WATCHDOG && fw.axes[2].position >= 990 && fw.axes[2].position <= 1001);
     CHECK(expect(MSG_EVENT, &seq, p, &len) && p[0] == EVT_WATCHDOG && rd_u16(&p[2]) == 0x4);
     send_cmd(MSG_HEARTBEAT, 20, NULL, 0);
+    CHECK(fw.wd_flag == BF_WATCHDOG_TRIPPED); /* an ACK has no flags field: kept until STATUS_INFO */
+    send_cmd(MSG_STATUS, 120, NULL, 0);
+    CHECK(expect(MSG_STATUS_INFO, &seq, p, &len) && seq == 120 && (p[8] & BF_WATCHDOG_TRIPPED));
     CHECK(fw.wd_flag == 0);
     send_cmd(MSG_MOVE, 21, mv, 7);
     CHECK(expect(MSG_NACK, &seq, p, &len) && seq == 21 && p[1] == ERR_AXIS_FAULT);
@@ -326,6 +329,56 @@ static void test_firmware(void)
     int acks = 0;
     while (next_frame(&t, &seq, p, &len)) acks += (t == MSG_ACK || t == MSG_NACK);
     CHECK(acks == 0);
+}
+
+/* An exact repeat of the last command after the watchdog tripped (a host retry whose first reply was
+ * lost and that came late): the reply must be true now and carry WATCHDOG_TRIPPED (docs/protocol.md
+ * sections 2 and 4), not replay a STATUS_INFO that shows the held axis MOVING. */
+static void test_repeat_after_watchdog(void)
+{
+    uint8_t p[MAX_PAYLOAD], len, first[MAX_PAYLOAD];
+    uint16_t seq;
+    start_board();
+    drain();
+    uint8_t mv[7] = {0};
+    wr_i32(&mv[1], 2000);
+    wr_u16(&mv[5], 1000);
+    send_cmd(MSG_MOVE, 50, mv, 7);
+    CHECK(expect(MSG_ACK, &seq, p, &len) && seq == 50);
+    fake_advance(100000, 1000);
+    send_cmd(MSG_STATUS, 51, NULL, 0);
+    CHECK(expect(MSG_STATUS_INFO, &seq, first, &len) && seq == 51);
+    CHECK(first[8] == 0 && (first[18] & ST_MOVING) && first[19] == 0);
+    fake_advance(1001000, 1000); /* host silent: the watchdog holds axis 0 */
+    CHECK(!axis_moving(&fw.axes[0]) && fw.wd_flag == BF_WATCHDOG_TRIPPED);
+    CHECK(expect(MSG_EVENT, &seq, p, &len) && p[0] == EVT_WATCHDOG && rd_u16(&p[2]) == 0x1);
+
+    send_cmd(MSG_STATUS, 51, NULL, 0); /* the same frame again */
+    CHECK(expect(MSG_STATUS_INFO, &seq, p, &len) && seq == 51);
+    CHECK(p[8] & BF_WATCHDOG_TRIPPED);                               /* the flag is reported */
+    CHECK(!(p[18] & ST_MOVING) && (p[18] & ST_HOLDING) && (p[19] & F_WATCHDOG)); /* the truth */
+    CHECK((uint32_t)rd_i32(&p[0]) > (uint32_t)rd_i32(&first[0]));      /* a new snapshot */
+    CHECK(fw.wd_flag == 0);
+    uint8_t shown[MAX_PAYLOAD];
+    memcpy(shown, p, len);
+    uint8_t shown_len = len;
+    send_cmd(MSG_STATUS, 51, NULL, 0); /* and once more: now a replay of the reply that showed it */
+    CHECK(expect(MSG_STATUS_INFO, &seq, p, &len) && seq == 51 && len == shown_len && memcmp(p, shown, len) == 0);
+
+    /* a MOVE repeated after a trip is executed afresh: refused, the axis is held by the watchdog */
+    send_cmd(MSG_CLEAR_FAULTS, 52, (const uint8_t[]){0xFF}, 1);
+    CHECK(expect(MSG_ACK, &seq, p, &len) && seq == 52 && p[0] == MSG_CLEAR_FAULTS);
+    wr_i32(&mv[1], -2000); /* 3000 steps: still moving when the watchdog trips */
+    send_cmd(MSG_MOVE, 53, mv, 7);
+    CHECK(expect(MSG_ACK, &seq, p, &len) && seq == 53 && p[0] == MSG_MOVE);
+    fake_advance(1001000, 1000);
+    CHECK(fw.wd_flag == BF_WATCHDOG_TRIPPED && !axis_moving(&fw.axes[0]));
+    send_cmd(MSG_MOVE, 53, mv, 7);
+    uint8_t t = 0;
+    while (next_frame(&t, &seq, p, &len) && t == MSG_EVENT) {
+    }
+    CHECK(t == MSG_NACK && seq == 53 && p[0] == MSG_MOVE && p[1] == ERR_AXIS_FAULT);
+    CHECK(!axis_moving(&fw.axes[0]) && fw.wd_flag == BF_WATCHDOG_TRIPPED);
 }
 
 /* The timer-driven phase path: the port's phase timer delivers each substep, so the spacing does
@@ -410,6 +463,7 @@ int main(void)
     test_cobs();
     test_frames();
     test_firmware();
+    test_repeat_after_watchdog();
     test_timer_path();
     printf("%d checks, %d failed\n", n_checks, n_failed);
     return n_failed ? 1 : 0;
