@@ -315,6 +315,66 @@ def test_gives_up_when_port_stays_away(emu):
     assert not os.path.lexists(emu.port)
 
 
+def test_command_budget_is_end_to_end_while_the_heartbeat_reconnects(emu):
+    """A command issued while the heartbeat thread is reconnecting to a port that stays away gives up
+    reconnect_timeout after it was issued; it used to wait for the heartbeat's attempt and then try
+    for a full budget of its own (5.3 s for a 3 s budget)."""
+    from hil.driver import BoardError
+    budget = 2.0
+    b = Board(emu.port, reconnect_timeout=budget)
+    b.connect()
+    try:
+        emu.stop()
+        time.sleep(0.6)  # the heartbeat (every 0.2 s) has found the port gone and is reconnecting
+        assert b.heartbeat_enabled and not b.link.alive
+        t0 = time.monotonic()
+        with pytest.raises(BoardError, match="did not come back"):
+            b.status()
+        dt = time.monotonic() - t0
+        assert budget - 0.7 <= dt <= budget + 0.5, f"gave up after {dt:.2f} s for a {budget} s budget"
+    finally:
+        b.close()
+
+
+def test_reset_while_the_port_was_away_is_noticed_and_resynced(emu):
+    """A power cycle while the host is connected: the port goes away and comes back and the board's
+    EVENT BOOT is lost (opening the port discards pending input), so the driver learns of the reset
+    from HELLO_INFO's boot_id on reconnect; it raises the lost move once and re-applies the host's
+    CONFIG, so the board refuses what the host's soft limits forbid again."""
+    b = Board(emu.port, reconnect_timeout=4.0)
+    b.connect()
+    try:
+        old = b.boot_id
+        b.configure(2, 500, -1000, 1000)
+        b.move(2, 900, 500)  # 1.8 s
+        time.sleep(0.05)
+        emu.restart()
+        with pytest.raises(BoardReset) as ei:
+            b.status()
+        rec = ei.value.record
+        assert rec.source == "HELLO_INFO" and rec.moving_axes == (2,)
+        assert rec.old_boot_id == old and rec.new_boot_id == b.boot_id != old
+        assert len(b.resets) == 1 and b.reconnects == 1
+        assert b.hello().axes[2] == m.AxisConfig(-1000, 1000, 500)  # what the board itself says now
+        st = b.status()
+        assert st.boot_id == b.boot_id and not st.axes[2].moving and st.axes[2].position == 0
+        with pytest.raises(BoardNack) as nk:
+            b.move(2, 1500, 500)  # inside the boot defaults (+-2800), outside the host's limits
+        assert nk.value.error == m.ErrorCode.SOFT_LIMIT
+        b.move(2, 20, 0)  # rate 0: the host's drive_hz, 500 Hz
+        assert b.wait_move(2, 2.0).position == 20
+    finally:
+        b.close()
+
+
+def test_requested_reset_keeps_the_boot_defaults(board):
+    board.configure(0, 500, -100, 100)
+    info = board.reset()
+    assert info.axes[0] == m.AxisConfig(-m.DEFAULT_SOFT_LIMIT, m.DEFAULT_SOFT_LIMIT, m.DEFAULT_DRIVE_HZ)
+    board.move(0, 150, m.RATE_MAX)
+    assert board.wait_move(0, 2.0).position == 150
+
+
 def test_limit_fault_is_reported_but_does_not_block_moving_back(board):
     """protocol.md sec. 2/6: only STALL, STUCK and WATCHDOG refuse MOVE; LIMIT is informational, so an
     axis that ended at its soft limit can be driven back without CLEAR_FAULTS."""
