@@ -52,7 +52,8 @@ class Board:
         self._session = Session(url, log_path=log_path, timeout=timeout, retries=retries,
                                 reconnect_timeout=reconnect_timeout, seq_start=seq_start)
         self._tx = self._session.tx
-        self._hb = Heartbeat(self._beat, lambda: self._tx.last_tx, heartbeat_period, self._session.closing, url)
+        self._hb = Heartbeat(self._beat, lambda: self._tx.last_tx, heartbeat_period,
+                             self._session.closing, url)
         self._hb_wanted = bool(heartbeat)
         # How long another thread may hold the conversation with a live link: the longest is a RESET
         # (one try), the wait for EVENT BOOT, HELLO, a CONFIG per axis and HELLO again, each try
@@ -197,8 +198,7 @@ class Board:
     def configure(self, axis: int, drive_hz: int, soft_min: int, soft_max: int) -> None:
         """CONFIG one axis; the session remembers it and re-applies it after a reset of the board."""
         cfg = Config(int(axis), int(drive_hz), int(soft_min), int(soft_max))
-        self._command(cfg)
-        self._session.configs[cfg.axis] = cfg
+        self._command(cfg, on_reply=lambda _ack: self._session.remember_config(cfg))
 
     def heartbeat(self) -> None:
         self._command(HeartbeatMsg())

@@ -13,6 +13,8 @@ import shutil
 import subprocess
 import tempfile
 
+from firmware_host.build import start_emulator  # builds the emulator on first start, not on import
+
 __all__ = ["EmulatedBoard"]
 
 
@@ -31,8 +33,6 @@ class EmulatedBoard:
 
     def start(self) -> str:
         """Start the emulator and point ``port`` at its pty; returns ``port``."""
-        from firmware_host.build import start_emulator  # imported late: compiles on first use
-
         if self.proc is not None:
             raise RuntimeError("emulated board already running; stop() it first")
         self.proc, self.pty = start_emulator(self.args, stderr=self.stderr)

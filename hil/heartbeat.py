@@ -47,7 +47,8 @@ class Heartbeat:
 
     def start(self) -> None:
         if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._loop, daemon=True, name=f"board-heartbeat {self._name}")
+            self._thread = threading.Thread(target=self._loop, daemon=True,
+                                            name=f"board-heartbeat {self._name}")
             self._thread.start()
 
     def join(self) -> None:

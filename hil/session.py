@@ -146,12 +146,16 @@ class Session:
         with self._state_lock:
             resync, self._resync = self._resync, False
         if resync and self.configs:
-            for cfg in self.configs.values():
-                ack = self.tx.send(cfg, reconnect_by=None)
-                if isinstance(ack, Nack):
-                    raise BoardNack(f"board on {self.url} reset and refused the host's configuration of "
-                                    f"axis {cfg.axis} again: {ack.describe()}", ack)
-            self._hello_once(None)
+            try:
+                for cfg in list(self.configs.values()):
+                    ack = self.tx.send(cfg, reconnect_by=None)
+                    if isinstance(ack, Nack):
+                        raise BoardNack(f"board on {self.url} reset and refused the host's configuration "
+                                        f"of axis {cfg.axis} again: {ack.describe()}", ack)
+                self._hello_once(None)
+            except BoardError:
+                self._resync = True  # try again before the next command
+                raise
         return self.info
 
     def _hello_once(self, reconnect_by: float | None) -> None:
@@ -173,6 +177,10 @@ class Session:
         ``lock``."""
         if self._resync:
             self.hello(reconnect_by)
+
+    def remember_config(self, cfg: Config) -> None:
+        """The board acknowledged ``cfg``: re-apply it after a reset. Caller holds ``lock``."""
+        self.configs[cfg.axis] = cfg
 
     def forget_configs(self) -> None:
         """The host asked for a fresh board (RESET): do not re-apply its old CONFIGs."""

@@ -62,7 +62,8 @@ class Transactions:
                 if reconnect_by is None:
                     raise BoardError(f"serial link to {self.url} is down: "
                                      f"{(link.error if link else None) or 'not connected'}")
-                self._reconnect(link.error if link is not None and link.error else "port closed", reconnect_by)
+                why = link.error if link is not None and link.error else "port closed"
+                self._reconnect(why, reconnect_by)
                 continue
             self._inbox.forget(seq)
             try:

@@ -14,8 +14,10 @@ import time
 
 import pytest
 
+from cobs import cobs
+
 from firmware_host import build
-from firmware_host.testlink import (ACK, CLEAR_FAULTS, CONFIG, EVENT, EVT_BOOT, EVT_FAULT, EVT_MOVE_DONE,
+from firmware_host.testlink import (ACK, CLEAR_FAULTS, CONFIG, CRC, EVENT, EVT_BOOT, EVT_FAULT, EVT_MOVE_DONE,
                             EVT_WATCHDOG, HEARTBEAT, HELLO, HELLO_INFO, HOLD, INJECT, MOVE, NACK,
                             PING, PONG, RESET, STATUS, STOP, Link, encode)
 
@@ -188,8 +190,6 @@ def test_corrupted_frames_are_dropped_counted_and_link_resynchronises(board):
     flipped[3] ^= 0x10  # CRC mismatch
     short = encode(PING, 1, b"")[:3] + b"\x00"  # decodes to fewer than 7 bytes
     bad_len = bytearray(encode(PING, 2, b"abc"))
-    from cobs import cobs
-    from firmware_host.testlink import CRC
     body = bytearray(cobs.decode(bytes(bad_len[:-1])))
     body[4] = 2  # len disagrees with the size; fix the CRC so only the length is wrong
     body[-2:] = CRC.checksum(bytes(body[:-2])).to_bytes(2, "big")

@@ -5,20 +5,25 @@ firmware encodes every reply/event and Python decodes it. Each test is bounded t
 Skipped (with the reason) only if the emulator cannot be built on this machine.
 """
 import os
+import struct
 import threading
 import time
 
 import pytest
+from cobs import cobs
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bliss.protocol import messages as m
-from hil.driver import Board, BoardNack, BoardReset
+from bliss.protocol.framing import FrameDecoder, crc16
+from firmware_host.build import ensure_built
+from hil.driver import Board, BoardError, BoardNack, BoardReset
 from hil.emulated import EmulatedBoard
+
+from fakeboard import CorruptingProxy
 
 
 def _build_problem():
     try:
-        from firmware_host.build import ensure_built
         ensure_built()
     except Exception as exc:  # noqa: BLE001 - any build problem means: cannot run these
         return f"C emulator unavailable: {exc}".splitlines()[0]
@@ -301,7 +306,6 @@ def test_reconnect_after_port_goes_away(emu, tmp_path):
 
 
 def test_gives_up_when_port_stays_away(emu):
-    from hil.driver import BoardError
     b = Board(emu.port, reconnect_timeout=0.5, heartbeat=False)
     b.connect()
     try:
@@ -319,7 +323,6 @@ def test_command_budget_is_end_to_end_while_the_heartbeat_reconnects(emu):
     """A command issued while the heartbeat thread is reconnecting to a port that stays away gives up
     reconnect_timeout after it was issued; it used to wait for the heartbeat's attempt and then try
     for a full budget of its own (5.3 s for a 3 s budget)."""
-    from hil.driver import BoardError
     budget = 2.0
     b = Board(emu.port, reconnect_timeout=budget)
     b.connect()
@@ -388,8 +391,6 @@ def test_limit_fault_is_reported_but_does_not_block_moving_back(board):
 def test_every_message_type_crosses_the_link(board, tmp_path):
     """One session sends every command (Python encodes, C decodes) and receives every board message
     (C encodes, Python decodes); the frame log's wire bytes are decoded again to list what crossed."""
-    from bliss.protocol.framing import FrameDecoder
-
     board.hello()
     board.ping(b"\x00ping")
     board.heartbeat()
@@ -424,8 +425,6 @@ def test_commands_survive_a_noisy_line(emu):
     answer (CRC rejects, 250 ms retry, the board answers repeats from its stored reply), and no MOVE is
     executed twice. A command fails only if all 4 tries are hit (about (2 * 0.03)^4 = 1.3e-5 per
     command), so the test is not flaky; the seed fixes the pattern anyway."""
-    from fakeboard import CorruptingProxy
-
     proxy = CorruptingProxy(emu.pty, p=0.03, seed=7)
     port = proxy.start()
     b = Board(port, heartbeat=False)
@@ -450,11 +449,6 @@ def test_commands_survive_a_noisy_line(emu):
 
 def _wire_body(version, type_, seq, payload, length=None):
     """Hand-built wire frame (may break the rules on purpose: length > 64, wrong len field)."""
-    import struct
-
-    from cobs import cobs
-
-    from bliss.protocol.framing import crc16
     head = struct.pack("<BBHB", version, type_, seq, len(payload) if length is None else length)
     body = head + payload
     return cobs.encode(body + crc16(body).to_bytes(2, "big")) + b"\x00"

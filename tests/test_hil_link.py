@@ -1,11 +1,13 @@
 """Link and driver behaviour against the pure-Python fake board and pyserial's loop:// (no C needed)."""
 import os
+import socket
+import threading
 import time
 
 import pytest
 
 from bliss.protocol import messages as m
-from bliss.protocol.framing import Frame
+from bliss.protocol.framing import Frame, FrameDecoder
 from hil.driver import Board, BoardError, BoardTimeout, ProtocolMismatch
 from hil.link import Link, LinkError
 
@@ -156,9 +158,6 @@ def test_reconnect_to_restarted_fake_via_symlink(fake_factory, tmp_path):
 
 def test_socket_url_link():
     """socket://host:port works like a serial port (e.g. a board behind ser2net)."""
-    import socket
-    import threading
-
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(1)
@@ -195,8 +194,6 @@ def test_second_opener_is_refused(fake_factory):
 
 def test_every_message_type_python_to_python(fake_factory, tmp_path):
     """The host codec against itself through a pty: every command out, every board message back."""
-    from bliss.protocol.framing import FrameDecoder
-
     fb = fake_factory()
     log = tmp_path / "frames.log"
     with Board(fb.port, log_path=log) as b:
