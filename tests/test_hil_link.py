@@ -222,3 +222,22 @@ def test_every_message_type_python_to_python(fake_factory, tmp_path):
             seen[direction].add(frame.type)
     assert seen["TX"] == set(m.COMMAND_TYPES)
     assert seen["RX"] == set(m.MESSAGE_CLASSES) - set(m.COMMAND_TYPES)
+
+
+def test_brown_out_re_applies_the_host_configuration(fake_factory):
+    """INJECT RESET stands for a brown-out: the board boots with its defaults and the driver, having
+    seen the new boot_id, re-applies the host's CONFIG; the board then refuses what the host's limits
+    forbid (its boot defaults would allow it)."""
+    fb = fake_factory()
+    with Board(fb.port) as b:
+        b.configure(1, 400, -200, 200)
+        old = b.boot_id
+        b.inject(m.InjectKind.RESET, 0)
+        if fb.boot_id == old:
+            pytest.skip("the fake board drew its old boot_id again (1 in 65,536): no reset to notice")
+        assert b.boot_id == fb.boot_id and len(b.resets) == 1
+        assert b.resets[0].source in ("EVENT BOOT", "HELLO_INFO")
+        assert b.info.axes[1] == m.AxisConfig(-200, 200, 400)
+        assert (fb.axes[1].soft_min, fb.axes[1].soft_max, fb.axes[1].drive_hz) == (-200, 200, 400)
+        with pytest.raises(BoardError, match="SOFT_LIMIT"):
+            b.move(1, 300, 1000)
