@@ -62,17 +62,24 @@ class FrameLog:
       next. A line is on disk within two sync durations of being written (``sync_lags`` keeps the
       measured write-to-durable times, see benchmarks/link.py); a power loss or a kernel crash loses
       at most that window. :meth:`sync` waits for it; :meth:`close` syncs everything first.
-    The fsync is off the round trip: the round trip pays one ``write`` system call per line.
+    The fsync is off the round trip: a line costs the round trip two short ``write`` system calls
+    (the line, and one byte on a pipe that wakes the syncer).
     """
 
     def __init__(self, path: str | os.PathLike):
         self.path = os.fspath(path)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self._cv = threading.Condition()
-        self._written = 0          # lines written to the kernel
-        self._synced = 0           # lines known durable
-        self._oldest_unsynced = None  # time.monotonic() of the first line written after the last sync
+        # Writers and the syncer share no lock: a writer wakes the syncer with one byte on a pipe (a
+        # lock held by a thread that the OS preempts stalls whoever waits for it, which showed as
+        # millisecond tails in the round trip on a loaded machine).
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        self._wlock = threading.Lock()  # writers among themselves (line order, the count)
+        self._written = 0               # lines written to the kernel
+        self._oldest_unsynced: float | None = None  # time.monotonic() of the first line after a sync
         self._closed = False
+        self._synced_cv = threading.Condition()  # for sync() waiters only
+        self._synced = 0                         # lines known durable
         self.sync_lags: "collections.deque[float]" = collections.deque(maxlen=_SYNC_LAG_MEMORY)
         self._syncer = threading.Thread(target=self._sync_loop, name=f"frame-log-sync {self.path}",
                                         daemon=True)
@@ -81,54 +88,60 @@ class FrameLog:
     def write(self, direction: str, wire: bytes, text: str) -> None:
         stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
         data = f"{stamp} {direction} {wire.hex()} {text}\n".encode()
-        with self._cv:
+        with self._wlock:
             if self._closed:
                 return
             view = memoryview(data)
             while view:
                 view = view[os.write(self._fd, view):]
-            self._written += 1
             if self._oldest_unsynced is None:
                 self._oldest_unsynced = time.monotonic()
-            self._cv.notify_all()
+            self._written += 1  # counted only once in the kernel: the syncer syncs what it counts
+            self._wake()
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"\x01")
+        except BlockingIOError:
+            pass  # the pipe is full of wake-ups already: the syncer will run
 
     def _sync_loop(self) -> None:
         while True:
-            with self._cv:
-                while self._written == self._synced and not self._closed:
-                    self._cv.wait()
-                if self._written == self._synced:
-                    return  # closed and nothing left
-                target, oldest = self._written, self._oldest_unsynced
-                self._oldest_unsynced = None
-            os.fdatasync(self._fd)
-            with self._cv:
-                self._synced = target
+            os.read(self._wake_r, 65536)  # blocks until something was written (or close)
+            with self._wlock:  # held for two assignments, once per sync
+                target = self._written
+                oldest, self._oldest_unsynced = self._oldest_unsynced, None
+            if target > self._synced:
+                os.fdatasync(self._fd)
                 if oldest is not None:
                     self.sync_lags.append(time.monotonic() - oldest)
-                self._cv.notify_all()
+                with self._synced_cv:
+                    self._synced = target
+                    self._synced_cv.notify_all()
+            if self._closed and self._synced >= self._written:
+                return
 
     def sync(self, timeout: float | None = None) -> bool:
         """Wait until every line written so far is durable; False if ``timeout`` (s) ran out first."""
-        with self._cv:
-            target = self._written
-            return self._cv.wait_for(lambda: self._synced >= target, timeout)
+        target = self._written
+        with self._synced_cv:
+            return self._synced_cv.wait_for(lambda: self._synced >= target, timeout)
 
     @property
     def unsynced(self) -> int:
         """Lines written but not yet known durable."""
-        with self._cv:
-            return self._written - self._synced
+        return self._written - self._synced
 
     def close(self) -> None:
         """Sync what is left and close the file (idempotent)."""
-        with self._cv:
+        with self._wlock:
             if self._closed:
                 return
             self._closed = True
-            self._cv.notify_all()
+            self._wake()
         self._syncer.join()
-        os.close(self._fd)
+        for fd in (self._fd, self._wake_r, self._wake_w):
+            os.close(fd)
 
 
 class Link:
