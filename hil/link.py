@@ -29,6 +29,9 @@ __all__ = ["LinkError", "Link", "FrameLog", "describe_frame"]
 
 #: Reader poll period, s: bounds how long close() waits for the reader thread (our choice).
 _READ_TIMEOUT_S = 0.02
+#: Least time between two syncs of a FrameLog, s (our choice: bounds the lines at risk on a power loss to
+#: about 10 ms plus one sync, and keeps syncs in flight a small part of the time).
+_SYNC_SPACING_S = 0.010
 #: How many write-to-durable times a FrameLog keeps for measurement (our choice).
 _SYNC_LAG_MEMORY = 100_000
 
@@ -57,11 +60,12 @@ class FrameLog:
     - :meth:`write` returns once the line is in the kernel (``os.write`` on an ``O_APPEND`` descriptor,
       no user-space buffer). The link writes a received frame's line *before* it hands the frame on,
       so every frame the caller has seen is in the log even if this process dies at once (kill -9).
-    - A syncer thread makes written lines durable (``fdatasync``) as a group commit: it syncs as soon
-      as there is something unsynced, and every line written while one sync runs is covered by the
-      next. A line is on disk within two sync durations of being written (``sync_lags`` keeps the
-      measured write-to-durable times, see benchmarks/link.py); a power loss or a kernel crash loses
-      at most that window. :meth:`sync` waits for it; :meth:`close` syncs everything first.
+    - A syncer thread makes written lines durable (``fdatasync``) as a group commit: when something
+      is unsynced it syncs, at least ``_SYNC_SPACING_S`` (10 ms) after its last sync, covering every
+      line written until then. A line is on disk within that spacing plus two sync durations of being
+      written (``sync_lags`` keeps the measured write-to-durable times, see benchmarks/link.py); a
+      power loss or a kernel crash loses at most that window. :meth:`sync` waits for it; :meth:`close`
+      syncs everything first.
     The fsync is off the round trip: a line costs the round trip two short ``write`` system calls
     (the line, and one byte on a pipe that wakes the syncer).
     """
@@ -106,8 +110,14 @@ class FrameLog:
             pass  # the pipe is full of wake-ups already: the syncer will run
 
     def _sync_loop(self) -> None:
+        last = 0.0
         while True:
             os.read(self._wake_r, 65536)  # blocks until something was written (or close)
+            if not self._closed:
+                # group more lines per sync: a write can wait in the kernel for a sync in flight on
+                # the same file, so fewer syncs mean fewer stalled round trips
+                time.sleep(max(0.0, last + _SYNC_SPACING_S - time.monotonic()))
+            last = time.monotonic()
             with self._wlock:  # held for two assignments, once per sync
                 target = self._written
                 oldest, self._oldest_unsynced = self._oldest_unsynced, None
