@@ -170,7 +170,11 @@ def kepler_propagate(mu, r0, v0, dt):
 
 @njit(cache=True)
 def elements_state(mu, a, e, i, raan, argp, M0, t0, t):
-    """State at time t of a body on fixed osculating elements with mean anomaly M0 at epoch t0."""
+    """State at time t of a body on fixed osculating elements with mean anomaly M0 at epoch t0.
+
+    The one two-body ephemeris of the project: ``sim.ephemeris.SmallBody``, ``bliss.guidance.problem.Target``
+    (elements) and the flight software's target prediction all call it, so they agree to the last bit.
+    The mean anomaly is reduced modulo 2 pi (exact, ``fmod``) before Kepler's equation."""
     n = math.sqrt(mu / abs(a) ** 3)
-    nu = mean_to_true(M0 + n * (t - t0), e)
+    nu = mean_to_true(np.fmod(M0 + n * (t - t0), _TWO_PI), e)
     return coe2rv(mu, a, e, i, raan, argp, nu)

@@ -24,7 +24,7 @@ Laws (see docs/guidance.md for the derivations and sources):
   elements, with V = W_a ((a - a_T)/a_T)^2 + W_e |e - e_T|^2 + W_h |h^ - h^_T|^2. dV/dt = g . f is
   linear in the sail acceleration f, so the locally best feasible attitude points the force as close
   as possible to -g within the cone limit; when no feasible attitude makes dV/dt negative the law
-  asks to coast (sail edge-on, schedule mode 0). This is the Macdonald & McInnes idea of blending the
+  asks to coast (sail edge-on, schedule mode ``MODE_OFF``). This is the Macdonald & McInnes idea of blending the
   single-element locally optimal laws, with weights proportional to each element's error.
 
 Every law is compiled with numba (``cache=True``); the ``_``-prefixed kernels take plain floats/arrays
@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from astropy import units as u
 from numba import njit
 
 from sim.constants import AU, CONE_MAX_ALONG_TRACK, GM_SUN
@@ -207,13 +208,6 @@ def _locally_optimal(mu, r, v, element, sign, p, max_cone):
     return cone, clock
 
 
-@njit(cache=True)
-def _element_rate(mu, r, v, element, acc):
-    """d(element)/dt [SI/s] for the inertial perturbing acceleration acc [m/s^2]."""
-    gr, gt, gn = _gauss_gradient(mu, r, v, element)
-    fr, ft, fn = _rtn_components(r, v, acc)
-    return gr * fr + gt * ft + gn * fn
-
 
 # ----------------------------------------------------------------------------------------------------
 # blended (Lyapunov) law on non-singular elements
@@ -321,8 +315,6 @@ def _blended(mu, r, v, a_t, ev_t, hv_t, w, p, max_cone, eta_cut, n_anom):
 # ----------------------------------------------------------------------------------------------------
 def _vec(x, name, unit):
     if hasattr(x, "unit"):
-        from astropy import units as u
-
         x = x.to_value(getattr(u, unit))
     x = np.asarray(x, dtype=float).reshape(-1)
     if x.size != 3 or not np.all(np.isfinite(x)) or not np.any(x):
@@ -332,8 +324,6 @@ def _vec(x, name, unit):
 
 def _angle(x, name):
     if hasattr(x, "unit"):
-        from astropy import units as u
-
         x = x.to_value(u.rad)
     x = float(x)
     if not math.isfinite(x):
