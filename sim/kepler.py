@@ -66,6 +66,18 @@ def true_to_mean(nu, e):
 
 
 @njit(cache=True)
+def perifocal_axes(i, raan, argp):
+    """Unit vectors (P, Q, W) of the perifocal frame in the reference frame, each a 3-tuple: P toward
+    periapsis, Q 90 deg ahead of it in the orbit plane, W along the angular momentum (angles in rad)."""
+    cO, sO = math.cos(raan), math.sin(raan)
+    cw, sw = math.cos(argp), math.sin(argp)
+    ci, si = math.cos(i), math.sin(i)
+    return ((cO * cw - sO * sw * ci, sO * cw + cO * sw * ci, sw * si),
+            (-cO * sw - sO * cw * ci, -sO * sw + cO * cw * ci, cw * si),
+            (sO * si, -cO * si, ci))
+
+
+@njit(cache=True)
 def coe2rv(mu, a, e, i, raan, argp, nu):
     """Position [m] and velocity [m/s] from classical elements."""
     p = a * (1.0 - e * e)
@@ -75,15 +87,9 @@ def coe2rv(mu, a, e, i, raan, argp, nu):
     # perifocal
     xp, yp = rr * cnu, rr * snu
     vxp, vyp = -sq * snu, sq * (e + cnu)
-    cO, sO = math.cos(raan), math.sin(raan)
-    cw, sw = math.cos(argp), math.sin(argp)
-    ci, si = math.cos(i), math.sin(i)
-    m11 = cO * cw - sO * sw * ci
-    m12 = -cO * sw - sO * cw * ci
-    m21 = sO * cw + cO * sw * ci
-    m22 = -sO * sw + cO * cw * ci
-    m31 = sw * si
-    m32 = cw * si
+    P, Q, _ = perifocal_axes(i, raan, argp)
+    m11, m21, m31 = P
+    m12, m22, m32 = Q
     r = np.array([m11 * xp + m12 * yp, m21 * xp + m22 * yp, m31 * xp + m32 * yp])
     v = np.array([m11 * vxp + m12 * vyp, m21 * vxp + m22 * vyp, m31 * vxp + m32 * vyp])
     return r, v

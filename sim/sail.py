@@ -174,6 +174,16 @@ def srp_accel(x, y, z, nx, ny, nz, p):
     return srp_accel_unit(x * rinv, y * rinv, z * rinv, rinv * rinv, nx, ny, nz, p)
 
 
+@njit(cache=True)
+def rtn_accel_1au(cone, clock, p):
+    """Sail acceleration [m/s^2] at 1 AU as its RTN components (R, T, N), for cone/clock [rad] in the RTN
+    frame (``sim.rtn`` convention); at distance r it scales as (1 AU / r)^2. The one definition the
+    steering laws and the rendezvous law's candidate forces use."""
+    sa = math.sin(cone)
+    return srp_accel_unit(1.0, 0.0, 0.0, 1.0 / (AU * AU), math.cos(cone), sa * math.cos(clock),
+                          sa * math.sin(clock), p)
+
+
 def srp_acceleration(sail: Sail, normal, position) -> np.ndarray:
     """SRP acceleration vector [m/s^2] for a unit sail ``normal`` at heliocentric ``position`` [m].
 

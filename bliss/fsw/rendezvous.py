@@ -44,8 +44,7 @@ from bliss.fsw.target import predicted_state
 from sim.constants import AU, GM_SUN
 from sim.kepler import kepler_propagate
 from sim.mee import cart_to_mee, mee_to_cart
-from sim.rtn import cone_clock_to_rtn
-from sim.sail import srp_accel_unit
+from sim.sail import rtn_accel_1au
 
 #: Cones [deg] of the candidate attitudes besides Sun-facing (plus the cone limit itself): 35.26 deg is
 #: the largest transverse force of an ideal sail (McInnes 1999, sec. 4.3); 20 and 50 deg fill the
@@ -84,8 +83,7 @@ def candidate_attitudes(max_cone: float, sail_params) -> tuple[np.ndarray, np.nd
 def rtn_force_1au(cone: float, clock: float, sail_params) -> np.ndarray:
     """RTN components of the sail acceleration at 1 AU [m/s^2] for cone/clock [rad] in the RTN frame
     (the ``sim.sail`` force model; at distance r it scales as (1 AU / r)^2)."""
-    n = cone_clock_to_rtn(cone, clock)
-    return np.array(srp_accel_unit(1.0, 0.0, 0.0, 1.0 / AU**2, n[0], n[1], n[2], sail_params))
+    return np.array(rtn_accel_1au(cone, clock, sail_params))
 
 
 @njit(cache=True)
