@@ -140,15 +140,6 @@ class Link:
         except queue.Empty:
             return None
 
-    def drain(self) -> list[Frame]:
-        """All frames received so far and not yet taken."""
-        out = []
-        while True:
-            try:
-                out.append(self.frames.get_nowait())
-            except queue.Empty:
-                return out
-
     # -- sending -----------------------------------------------------------------------------------
     def send(self, frame: Frame) -> bytes:
         """Encode and write ``frame``; returns the wire bytes."""

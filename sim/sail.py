@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from astropy import units as u
 from numba import njit
 
 from sim.constants import AU, G_SUN_1AU, P_SRP_1AU
@@ -199,8 +200,6 @@ def srp_acceleration(sail: Sail, normal, position) -> np.ndarray:
 
 def _as_metres(position) -> np.ndarray:
     if hasattr(position, "unit"):
-        from astropy import units as u
-
         position = position.to_value(u.m)
     r = np.asarray(position, dtype=float).reshape(3)
     if not np.all(np.isfinite(r)) or not np.any(r):

@@ -36,16 +36,21 @@ def switch_angle(n_from, n_to, rhat) -> float:
         return 0.0
     if n_from is None or n_to is None:
         n = n_to if n_from is None else n_from
-        return abs(0.5 * math.pi - math.acos(max(-1.0, min(1.0, float(np.dot(n, rhat))))))
-    return math.acos(max(-1.0, min(1.0, float(np.dot(n_from, n_to)))))
+        return abs(0.5 * math.pi - math.acos(max(-1.0, min(1.0, _dot(n, rhat)))))
+    return math.acos(max(-1.0, min(1.0, _dot(n_from, n_to))))
 
 
-def switch_rates(angles, seg_t) -> np.ndarray:
-    """Slew rates [rad/s] of the switches of a schedule with switch times ``seg_t`` (n+1,) [s]: the angle
-    at each inner switch t_1 .. t_{n-1} (``angles``, (n-1,) rad) over the duration of the segment it
-    starts (this module's definition)."""
+def _dot(a, b) -> float:
+    # einsum, as AttitudeSchedule computed its switch angles before this module: the same last bit
+    return float(np.einsum("i,i->", np.ascontiguousarray(a, dtype=float), np.ascontiguousarray(b, dtype=float)))
+
+
+def switch_rates(angles, seg_t, time_unit: float = 1.0) -> np.ndarray:
+    """Slew rates of the switches of a schedule with switch times ``seg_t`` (n+1,) [s]: the angle at each
+    inner switch t_1 .. t_{n-1} (``angles``, (n-1,), any angle unit) over the duration of the segment it
+    starts (this module's definition), in angle units per ``time_unit`` seconds (e.g. ``DAY``)."""
     seg_t = np.asarray(seg_t, dtype=float)
-    return np.asarray(angles, dtype=float) / np.diff(seg_t)[1:]
+    return np.asarray(angles, dtype=float) / (np.diff(seg_t)[1:] / time_unit)
 
 
 class SlewLimiter:

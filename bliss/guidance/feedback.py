@@ -53,7 +53,7 @@ def _slew_stats(problem, schedule):
             else:
                 ends.append(np.asarray(schedule.att[j, :3], float))
         angles.append(switch_angle(ends[0], ends[1], y[:3] / np.linalg.norm(y[:3])))
-    rates = np.degrees(switch_rates(angles, schedule.t)) * DAY
+    rates = switch_rates(np.degrees(angles), schedule.t, DAY)
     over = int(np.sum(rates > problem.limits.max_slew_deg_per_day * (1.0 + 1e-9)))
     return float(np.max(rates)), over
 

@@ -186,7 +186,7 @@ class AttitudeSchedule:
     def slew_rates_deg_per_day(self) -> np.ndarray:
         """(n-1,) slew rate at each switch [deg/day], the quantity ``Limits.max_slew_deg_per_day`` bounds:
         the switch angle over the duration of the segment it starts (``bliss.fsw.slew``)."""
-        return np.degrees(switch_rates(self.switch_angles(), self.seg_t())) * DAY
+        return switch_rates(np.degrees(self.switch_angles()), self.seg_t(), DAY)
 
     # ------------------------------------------------------------------ conversions
     def seg_t(self) -> np.ndarray:
