@@ -75,7 +75,7 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
     a tqdm-like object with ``update(n)`` (days flown) or None. Tolerances: ``pos_tol`` [m] (default
     1000 km) and ``vel_tol`` [m/s] (default 1 m/s) for the rendezvous; ``v_tol`` (dimensionless
     Lyapunov value) for orbit-only problems. ``max_years`` [Julian years] caps the flight (default 4).
-    Matching: ``weights``, ``eta_cut`` (the blended law, steering.py); ``k_phase`` [1/rad],
+    Matching: ``weights``, ``eta_cut`` (the blended law, ``bliss.fsw.steering``); ``k_phase`` [1/rad],
     ``max_phase_offset`` (fraction of a), ``v_phase_gate``, ``phasing_a_weight`` (W_a while phasing;
     None keeps ``weights``): phasing by a semi-major-axis offset. Rendezvous: every ``rdv_check_days``
     of matching the rendezvous law looks for the earliest arrival epoch between ``tgo_min`` and
