@@ -115,6 +115,7 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
     reason = "max_years"
     a_c = problem.sail.characteristic_acceleration
     best_j, best_k, best_y, best_dr = math.inf, 0, y.copy(), math.inf
+    events = []  # (t [TDB s], the executive's event line)
     prediction = target.prediction(t0)  # re-sent every step unless the target is on fixed elements
 
     def fly(dt, mode, att, ph):
@@ -130,6 +131,7 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
         if not target.two_body:
             prediction = target.prediction(t)
         out = exe.step(t, GuidanceInputs(NavStateEstimate(t, y[:3], y[3:]), prediction))
+        events += [(t, e) for e in out.events]
         if out.phase == Phase.SAFE:
             reason = out.reason
             break
@@ -183,6 +185,7 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
         "days_phasing": tm["n_phasing_steps"] * seg_days,
         "coast_fraction": float(np.sum(durations[schedule.mode == MODE_OFF]) / max(np.sum(durations), 1e-300)),
         "phase": phases,
+        "events": events,
         "wall_s": time.perf_counter() - t_wall,
         "days_flown": t_flown / DAY,
         "pos_tol": pos_tol, "vel_tol": vel_tol,
