@@ -32,7 +32,7 @@ from astropy.time import Time
 
 from sim.constants import AU, DAY, GM_EMB, GM_PLANETS, GM_SUN
 from sim.frames import ICRS_TO_ECLIPJ2000
-from sim.kepler import coe2rv, mean_to_true
+from sim.kepler import elements_state
 from sim.timeconv import JD_J2000, as_time, epoch_to_tdb_seconds, tdb_seconds_to_epoch
 
 __all__ = [
@@ -396,12 +396,11 @@ class SmallBody:
     def states(self, times):
         """``(r (n, 3) [m], v (n, 3) [m/s])`` at an array of times (TDB s past J2000 or ``Time``)."""
         t = _times_array(times)
-        n = self.mean_motion
         r = np.empty((t.size, 3))
         v = np.empty((t.size, 3))
         for k in range(t.size):
-            M = math.fmod(self.M0 + n * (t[k] - self.epoch), 2.0 * math.pi)
-            r[k], v[k] = coe2rv(self.mu, self.a, self.e, self.i, self.raan, self.argp, mean_to_true(M, self.e))
+            r[k], v[k] = elements_state(self.mu, self.a, self.e, self.i, self.raan, self.argp, self.M0, self.epoch,
+                                        float(t[k]))
         return r, v
 
     @classmethod

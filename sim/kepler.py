@@ -66,6 +66,18 @@ def true_to_mean(nu, e):
 
 
 @njit(cache=True)
+def perifocal_axes(i, raan, argp):
+    """Unit vectors (P, Q, W) of the perifocal frame in the reference frame, each a 3-tuple: P toward
+    periapsis, Q 90 deg ahead of it in the orbit plane, W along the angular momentum (angles in rad)."""
+    cO, sO = math.cos(raan), math.sin(raan)
+    cw, sw = math.cos(argp), math.sin(argp)
+    ci, si = math.cos(i), math.sin(i)
+    return ((cO * cw - sO * sw * ci, sO * cw + cO * sw * ci, sw * si),
+            (-cO * sw - sO * cw * ci, -sO * sw + cO * cw * ci, cw * si),
+            (sO * si, -cO * si, ci))
+
+
+@njit(cache=True)
 def coe2rv(mu, a, e, i, raan, argp, nu):
     """Position [m] and velocity [m/s] from classical elements."""
     p = a * (1.0 - e * e)
@@ -75,15 +87,9 @@ def coe2rv(mu, a, e, i, raan, argp, nu):
     # perifocal
     xp, yp = rr * cnu, rr * snu
     vxp, vyp = -sq * snu, sq * (e + cnu)
-    cO, sO = math.cos(raan), math.sin(raan)
-    cw, sw = math.cos(argp), math.sin(argp)
-    ci, si = math.cos(i), math.sin(i)
-    m11 = cO * cw - sO * sw * ci
-    m12 = -cO * sw - sO * cw * ci
-    m21 = sO * cw + cO * sw * ci
-    m22 = -sO * sw + cO * cw * ci
-    m31 = sw * si
-    m32 = cw * si
+    P, Q, _ = perifocal_axes(i, raan, argp)
+    m11, m21, m31 = P
+    m12, m22, m32 = Q
     r = np.array([m11 * xp + m12 * yp, m21 * xp + m22 * yp, m31 * xp + m32 * yp])
     v = np.array([m11 * vxp + m12 * vyp, m21 * vxp + m22 * vyp, m31 * vxp + m32 * vyp])
     return r, v
@@ -170,7 +176,11 @@ def kepler_propagate(mu, r0, v0, dt):
 
 @njit(cache=True)
 def elements_state(mu, a, e, i, raan, argp, M0, t0, t):
-    """State at time t of a body on fixed osculating elements with mean anomaly M0 at epoch t0."""
+    """State at time t of a body on fixed osculating elements with mean anomaly M0 at epoch t0.
+
+    The one two-body ephemeris of the project: ``sim.ephemeris.SmallBody``, ``bliss.guidance.problem.Target``
+    (elements) and the flight software's target prediction all call it, so they agree to the last bit.
+    The mean anomaly is reduced modulo 2 pi (exact, ``fmod``) before Kepler's equation."""
     n = math.sqrt(mu / abs(a) ** 3)
-    nu = mean_to_true(M0 + n * (t - t0), e)
+    nu = mean_to_true(np.fmod(M0 + n * (t - t0), _TWO_PI), e)
     return coe2rv(mu, a, e, i, raan, argp, nu)

@@ -56,6 +56,13 @@ def rtn_basis(r, v):
 
 
 @njit(cache=True)
+def cone_clock_to_rtn(cone, clock):
+    """RTN components (R, T, N) of the unit sail normal for cone/clock [rad] (the convention above)."""
+    sa = math.sin(cone)
+    return np.array([math.cos(cone), sa * math.cos(clock), sa * math.sin(clock)])
+
+
+@njit(cache=True)
 def cone_clock_to_normal(r, v, cone, clock):
     """Inertial unit sail normal for cone/clock angles [rad] in the RTN frame of (r, v)."""
     nx, ny, nz = rtn_normal_xyz(r[0], r[1], r[2], v[0], v[1], v[2], cone, clock)

@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from astropy import units as u
 from numba import njit
 
 from sim.constants import AU, G_SUN_1AU, P_SRP_1AU
@@ -174,6 +175,16 @@ def srp_accel(x, y, z, nx, ny, nz, p):
     return srp_accel_unit(x * rinv, y * rinv, z * rinv, rinv * rinv, nx, ny, nz, p)
 
 
+@njit(cache=True)
+def rtn_accel_1au(cone, clock, p):
+    """Sail acceleration [m/s^2] at 1 AU as its RTN components (R, T, N), for cone/clock [rad] in the RTN
+    frame (``sim.rtn`` convention); at distance r it scales as (1 AU / r)^2. The one definition the
+    steering laws and the rendezvous law's candidate forces use."""
+    sa = math.sin(cone)
+    return srp_accel_unit(1.0, 0.0, 0.0, 1.0 / (AU * AU), math.cos(cone), sa * math.cos(clock),
+                          sa * math.sin(clock), p)
+
+
 def srp_acceleration(sail: Sail, normal, position) -> np.ndarray:
     """SRP acceleration vector [m/s^2] for a unit sail ``normal`` at heliocentric ``position`` [m].
 
@@ -189,8 +200,6 @@ def srp_acceleration(sail: Sail, normal, position) -> np.ndarray:
 
 def _as_metres(position) -> np.ndarray:
     if hasattr(position, "unit"):
-        from astropy import units as u
-
         position = position.to_value(u.m)
     r = np.asarray(position, dtype=float).reshape(3)
     if not np.all(np.isfinite(r)) or not np.any(r):

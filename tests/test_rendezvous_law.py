@@ -1,4 +1,4 @@
-"""The rendezvous law's linear prediction (bliss.guidance.rendezvous) against the real dynamics.
+"""The rendezvous law's linear prediction (bliss.fsw.rendezvous) against the real dynamics.
 
 The law plans on the equinoctial elements linearised about the coasting arc; its sensitivity G (effect on
 the final elements of flying one candidate attitude for one segment) is compared with the difference
@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from bliss.guidance import rendezvous as R
+from bliss.fsw import rendezvous as R
 from sim.constants import AU, DAY, GM_SUN
 from sim.dop853 import integrate_final
 from sim.kepler import coe2rv

@@ -1,4 +1,4 @@
-"""Tests of the onboard steering laws (bliss.guidance.steering).
+"""Tests of the onboard steering laws (bliss.fsw.steering).
 
 References: McInnes, "Solar Sailing" (1999) sec. 4.3 for the closed-form optimal cone; Gauss's
 variational equations checked by finite differences of the osculating elements; the sail force model of
@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from bliss.guidance import steering as st
+from bliss.fsw import steering as st
 from sim.constants import AU, DAY, GM_SUN
 from sim.kepler import coe2rv, rv2coe
 from sim.rtn import cone_clock_to_normal

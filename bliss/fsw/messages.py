@@ -15,10 +15,13 @@ turns the roll vane.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import IntEnum
 
 import numpy as np
+
+from sim.dynamics import MODE_INERTIAL, MODE_OFF, MODE_RTN
 
 
 def _frozen_array(x, shape: tuple[int, ...] | None, name: str) -> np.ndarray:
@@ -32,12 +35,12 @@ def _frozen_array(x, shape: tuple[int, ...] | None, name: str) -> np.ndarray:
 
 
 class AttitudeMode(IntEnum):
-    """How an attitude command is held (the same codes as the schedule's ``seg_mode``,
-    ``docs/architecture.md``)."""
+    """How an attitude command is held: the schedule's ``seg_mode`` codes, defined once in
+    ``sim.dynamics`` (``docs/architecture.md``)."""
 
-    OFF = 0        #: sail edge-on to the Sun: no thrust
-    RTN = 1        #: cone/clock fixed in the orbit (radial-transverse-normal) frame
-    INERTIAL = 2   #: sail normal fixed in the inertial frame
+    OFF = MODE_OFF            #: sail edge-on to the Sun: no thrust
+    RTN = MODE_RTN            #: cone/clock fixed in the orbit (radial-transverse-normal) frame
+    INERTIAL = MODE_INERTIAL  #: sail normal fixed in the inertial frame
 
 
 class Phase(IntEnum):
@@ -98,7 +101,8 @@ class AttitudeCommand:
 
     ``mode`` RTN: ``cone``/``clock`` [rad] in the orbit frame (``sim.rtn`` convention); INERTIAL:
     ``normal`` (3,) unit vector in the inertial frame; OFF: edge-on (cone/clock ignored).
-    ``phase``: the executive phase that issued it.
+    ``phase``: the executive phase that issued it. ``duration`` [s]: how long to hold it (the executive
+    time-shares attitudes within a guidance step); None holds it until the next command.
     """
 
     t: float
@@ -107,10 +111,17 @@ class AttitudeCommand:
     clock: float = 0.0
     normal: np.ndarray | None = None
     phase: Phase = Phase.MATCH
+    duration: float | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "mode", AttitudeMode(self.mode))
         object.__setattr__(self, "phase", Phase(self.phase))
+        for name in ("t", "cone", "clock"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"AttitudeCommand.{name} must be finite, got {getattr(self, name)!r}")
+        if self.duration is not None and not (math.isfinite(self.duration) and self.duration > 0):
+            raise ValueError(f"AttitudeCommand.duration must be a positive number of seconds or None, "
+                             f"got {self.duration!r}")
         if self.normal is not None:
             n = _frozen_array(self.normal, (3,), "AttitudeCommand.normal")
             if abs(float(np.linalg.norm(n)) - 1.0) > 1e-6:
@@ -183,3 +194,38 @@ class ActuatorState:
             if len(val) != N_AXES:
                 raise ValueError(f"ActuatorState.{name}: need {N_AXES} axes, got {len(val)}")
             object.__setattr__(self, name, val)
+
+
+@dataclass(frozen=True)
+class GuidanceInputs:
+    """What the executive reads at each step: the navigation estimate and the target prediction."""
+
+    nav: NavStateEstimate
+    target: TargetPrediction
+
+    def __post_init__(self):
+        if not isinstance(self.nav, NavStateEstimate) or not isinstance(self.target, TargetPrediction):
+            raise TypeError("GuidanceInputs needs a NavStateEstimate and a TargetPrediction")
+
+
+@dataclass(frozen=True)
+class GuidanceOutput:
+    """What the executive decided at ``t``: its ``phase`` after the step, the attitude ``commands`` to fly
+    in order (each with its ``duration``; together they fill the guidance step; on TERMINAL and SAFE one
+    edge-on command held until further notice), the ``events`` of the step (one line each, for the
+    log), ``reason`` (why it is in TERMINAL or SAFE, else "") and ``lyapunov`` (the matching law's
+    Lyapunov value V this step, nan when it did not run)."""
+
+    t: float
+    phase: Phase
+    commands: tuple[AttitudeCommand, ...]
+    events: tuple[str, ...] = ()
+    reason: str = ""
+    lyapunov: float = math.nan
+
+    def __post_init__(self):
+        object.__setattr__(self, "phase", Phase(self.phase))
+        object.__setattr__(self, "commands", tuple(self.commands))
+        object.__setattr__(self, "events", tuple(str(e) for e in self.events))
+        if not all(isinstance(c, AttitudeCommand) for c in self.commands):
+            raise TypeError("GuidanceOutput.commands must be AttitudeCommand messages")

@@ -1,29 +1,20 @@
-"""Feedback-law transfer planner: fly the onboard steering laws to a rendezvous (a warm start).
+"""Feedback-law transfer planner: fly the onboard executive to a rendezvous (the optimiser's warm start).
 
-:func:`fly_feedback` simulates what the spacecraft would do if it flew its onboard laws from departure:
-it evaluates a law on the state at each step, holds that attitude over the step (zero-order hold, the
-``sim.integrator.Schedule`` convention) and propagates with the compiled integrator (Sun + sail). Phases:
+:func:`fly_feedback` simulates what the spacecraft would do if it flew its flight software from
+departure. Each guidance step it builds the executive's inputs from the simulated state (a navigation
+estimate equal to the true state, and the target prediction the ground would upload:
+``Target.prediction``), calls :meth:`bliss.fsw.executive.Executive.step`, and flies the attitude
+commands it returns with the compiled integrator (Sun + sail, zero-order hold: the
+``sim.integrator.Schedule`` convention). The phases (orbit matching with phasing, rendezvous, terminal,
+safe) and the laws are the executive's, see ``bliss.fsw.executive`` and docs/guidance.md.
 
-1. **orbit matching** (``match``): the blended law (:mod:`bliss.guidance.steering`) drives
-   (a, e-vector, h^) to the target's osculating orbit, coasting where it is ineffective (``eta_cut``);
-   once the blended Lyapunov value is below ``v_phase_gate`` it also phases by a semi-major-axis offset
-   (a_T (1 - k_phase dlambda), clipped to +/- ``max_phase_offset``; dlambda = the target's mean
-   longitude minus ours). This phase is for targets the rendezvous law cannot yet reach.
-2. **rendezvous** (phasing and terminal approach together): every ``rdv_check_days`` of matching, the
-   rendezvous law (:mod:`bliss.guidance.rendezvous`: a fixed-arrival-time plan on the equinoctial
-   elements linearised about the coasting arc, re-solved every step) looks for the earliest arrival epoch
-   its plan closes, within ``tgo_max``; from then on it flies, moving the arrival later by ``tgo_step``
-   whenever its plan stops closing (the linear prediction is optimistic far from the target), and hands
-   back to matching if no arrival within ``tgo_max`` closes.
-3. stop when |dr| < ``pos_tol`` and |dv| < ``vel_tol`` (converged), after ``max_years``, or when the flight
-   comes closer to the Sun than ``sim.constants.MIN_SAFE_SUN_DISTANCE`` (0.2 AU, the film's limit). When not
-   converged the returned flight is cut at its best approach (smallest |dr|/(a_c tau^2) +
-   |dv|/(a_c tau), tau = ``tau_miss``) if that came within ``truncate_range``: the better warm start;
-   ``history["reason"]`` says so.
-
-Orbit-only problems (``rendezvous=False``) use the matching phase only and stop when the blended law's
-Lyapunov function falls below ``v_tol`` (miss fields then hold the position/velocity difference to the
-target at the end anyway, when the target has a state).
+The flight stops when the executive reaches TERMINAL (within ``pos_tol`` and ``vel_tol`` of its target
+prediction, or, for orbit-only problems (``rendezvous=False``), the blended law's Lyapunov value below
+``v_tol``) or SAFE (closer to the Sun than ``sim.constants.MIN_SAFE_SUN_DISTANCE``, 0.2 AU, the film's
+limit), or after ``max_years``. When not converged the returned flight is cut at its best approach to the
+true target (smallest |dr|/(a_c tau^2) + |dv|/(a_c tau), tau = ``tau_miss``) if that came within
+``truncate_range``: the better warm start; ``history["reason"]`` says so. Miss fields hold the true
+position/velocity difference to the target at the end.
 """
 from __future__ import annotations
 
@@ -32,51 +23,27 @@ import time
 
 import numpy as np
 
+from bliss.fsw.executive import Executive, ExecutiveConfig
+from bliss.fsw.messages import GuidanceInputs, NavStateEstimate, Phase
+from bliss.fsw.slew import switch_angle, switch_rates
 from bliss.guidance.problem import TransferProblem, TransferResult
-from bliss.guidance.steering import _blended, _lyapunov, blended_kernel_inputs
-from sim.constants import AU, DAY, GM_SUN, JULIAN_YEAR, MIN_SAFE_SUN_DISTANCE
+from sim.constants import DAY, JULIAN_YEAR
 from sim.dop853 import integrate_final
-from sim.integrator import Schedule
-from sim.kepler import rv2coe, true_to_mean
-
-MODE_OFF, MODE_RTN = 0, 1
-#: Shortest attitude dwell of the time-shared rendezvous law [s]: 5 minutes, the time scale of a BLISS
-#: slew (the centre-of-mass-offset torque, order 1e-7 N m, turns the sail in minutes; shared/reference.md).
-#: Shorter fractions are not flown (coasted instead); the next plan makes up for them.
-MIN_FRACTION_S = 300.0
-
-
-def _mean_longitude(r, v) -> float:
-    """raan + argp + M [rad] of the osculating orbit (well defined for small i and e)."""
-    a, e, i, raan, argp, nu = rv2coe(GM_SUN, r, v)
-    return raan + argp + true_to_mean(nu, e)
-
-
-def _perihelion(r, v) -> float:
-    """Perihelion distance a (1 - e) [m] of the osculating orbit (r, v)."""
-    a, e = rv2coe(GM_SUN, np.asarray(r, float), np.asarray(v, float))[:2]
-    return a * (1.0 - e)
-
-
-def _wrap(x: float) -> float:
-    return (x + math.pi) % (2.0 * math.pi) - math.pi
+from sim.dynamics import MODE_OFF, MODE_RTN
+from sim.integrator import Schedule, propagate
+from sim.rtn import cone_clock_to_normal
 
 
 def _slew_stats(problem, schedule):
-    """(largest normal change between successive segments per day of the earlier segment [deg/day],
-    number of switches above ``problem.limits.max_slew_deg_per_day``). A sail-off segment is edge-on at
-    no particular clock angle: turning to it from a normal at cone c takes |90 deg - c| (the nearest
-    edge-on normal, reached at constant clock), and between two sail-off segments nothing turns."""
-    from sim.integrator import propagate
-    from sim.rtn import cone_clock_to_normal
-
+    """(largest slew rate of the schedule [deg/day], number of switches above
+    ``problem.limits.max_slew_deg_per_day``), measured on the replayed states at the switches with the
+    definition of ``bliss.fsw.slew`` (angle over the duration of the segment the switch starts)."""
     if schedule.n_segments < 2:
         return 0.0, 0
     tr = propagate(problem.y_depart, schedule, problem.sail, rtol=1e-8)
-    worst, over = 0.0, 0
+    angles = []
     for k in range(schedule.n_segments - 1):
         y = tr.y[k + 1]  # state at the switch between segments k and k+1
-        rhat = y[:3] / np.linalg.norm(y[:3])
         ends = []
         for j in (k, k + 1):
             if schedule.mode[j] == MODE_RTN:
@@ -85,137 +52,10 @@ def _slew_stats(problem, schedule):
                 ends.append(None)
             else:
                 ends.append(np.asarray(schedule.att[j, :3], float))
-        if ends[0] is None and ends[1] is None:
-            ang = 0.0
-        elif ends[0] is None or ends[1] is None:
-            n = ends[1] if ends[0] is None else ends[0]
-            ang = abs(90.0 - math.degrees(math.acos(max(-1.0, min(1.0, float(n @ rhat))))))
-        else:
-            ang = math.degrees(math.acos(max(-1.0, min(1.0, float(ends[0] @ ends[1])))))
-        rate = ang / ((schedule.t[k + 1] - schedule.t[k]) / DAY)
-        worst = max(worst, rate)
-        over += rate > problem.limits.max_slew_deg_per_day * (1.0 + 1e-9)
-    return worst, int(over)
-
-
-class _SlewLimiter:
-    """Turns the sail toward each commanded attitude at no more than the slew limit.
-
-    Works on the normal's RTN components (at a switch the RTN frame is common to both segments, the
-    convention of ``_slew_stats`` and of the optimiser's slew constraint). A command of None means edge-on
-    (sail off): the nearest edge-on normal, at the current clock angle. Intermediate normals on the way
-    to or from edge-on may have cones above the cone limit: the sail is feathering, not thrusting there.
-    """
-
-    def __init__(self, max_rate_deg_per_day: float):
-        self.rate = math.radians(max_rate_deg_per_day) / DAY  # [rad/s]
-        self.n = None  # RTN components of the last flown normal
-
-    def step(self, cmd, dt: float):
-        """(mode, (cone, clock, 0)) to fly for dt [s] toward ``cmd`` = (cone, clock) [rad] or None."""
-        n = self.n
-        if cmd is None:
-            clock = math.atan2(n[2], n[1]) if n is not None and math.hypot(n[1], n[2]) > 1e-12 else 0.0
-            target = np.array([0.0, math.cos(clock), math.sin(clock)])
-        else:
-            c, k = cmd
-            target = np.array([math.cos(c), math.sin(c) * math.cos(k), math.sin(c) * math.sin(k)])
-        if n is not None:
-            theta = math.acos(max(-1.0, min(1.0, float(n @ target))))
-            lim = self.rate * dt
-            if theta > lim:
-                perp = target - math.cos(theta) * n
-                pn = float(np.linalg.norm(perp))
-                if pn < 1e-12:  # commanded exactly opposite: turn about any axis normal to n
-                    perp = np.cross(n, [0.0, 0.0, 1.0] if abs(n[2]) < 0.9 else [1.0, 0.0, 0.0])
-                    pn = float(np.linalg.norm(perp))
-                target = math.cos(lim) * n + math.sin(lim) * perp / pn
-        self.n = target / np.linalg.norm(target)
-        cone = math.acos(max(-1.0, min(1.0, float(self.n[0]))))
-        if cone >= 0.5 * math.pi - 1e-9:
-            return MODE_OFF, (0.0, 0.0, 0.0)
-        return MODE_RTN, (cone, math.atan2(self.n[2], self.n[1]), 0.0)
-
-
-class _RendezvousLaw:
-    """The rendezvous phase's state: the arrival epoch and the candidate attitudes' forces."""
-
-    def __init__(self, problem, n_seg, tgo_step, tgo_max, tgo_floor):
-        from bliss.guidance.rendezvous import candidate_attitudes
-
-        self.target = problem.target
-        self.atts, self.F1 = candidate_attitudes(math.radians(problem.limits.max_cone_deg),
-                                                 problem.sail.kernel_params())
-        self.n_seg, self.tgo_step, self.tgo_max, self.tgo_floor = n_seg, tgo_step, tgo_max, tgo_floor
-        self.max_cone_deg, self.sail_params = problem.limits.max_cone_deg, problem.sail.kernel_params()
-        self.fine = self.F_fine = None  # single-attitude grid, built on first use (slew-limited flights)
-        self.t_f = math.nan
-        self.n_plans = 0
-        self.n_extensions = 0
-
-    def _plan(self, t, y, t_f):
-        from bliss.guidance.rendezvous import plan
-
-        rt, vt = self.target.state(t_f)
-        self.n_plans += 1
-        return plan(y, t_f - t, np.concatenate([rt, vt]), self.F1, self.n_seg)
-
-    def first_arrival(self, t, y, tgo_min):
-        """Earliest arrival epoch (on the ``tgo_step`` grid from ``tgo_min``) the linear plan closes, or None."""
-        tgo = max(tgo_min, self.tgo_floor)
-        while tgo <= self.tgo_max:
-            w0, h, miss, _ = self._plan(t, y, t + tgo)
-            if miss <= PLAN_CLOSED:
-                self.t_f = t + tgo
-                return self.t_f
-            tgo += self.tgo_step
-        return None
-
-    def single_attitude(self, w0):
-        """(cone, clock) [rad] whose force is nearest the mean force of the fractions ``w0``, or None when
-        no thrust (edge-on) is nearer."""
-        if self.fine is None:  # a finer grid of single attitudes than the plan's candidates
-            from bliss.guidance.rendezvous import rtn_force_1au
-
-            cones = np.radians(np.arange(0.0, self.max_cone_deg + 1e-9, FINE_CONE_STEP_DEG))
-            clocks = np.radians(np.arange(0.0, 360.0, FINE_CLOCK_STEP_DEG))
-            self.fine = np.array([(0.0, 0.0)] + [(c, k) for c in cones[1:] for k in clocks])
-            self.F_fine = np.stack([rtn_force_1au(c, k, self.sail_params) for c, k in self.fine], axis=1)
-        u = self.F1 @ w0
-        err = np.linalg.norm(self.F_fine - u[:, None], axis=0)
-        k = int(np.argmin(err))
-        if float(np.linalg.norm(u)) <= err[k]:
-            return None
-        return float(self.fine[k, 0]), float(self.fine[k, 1])
-
-    def command(self, t, y):
-        """(first-segment fractions (J,), segment length [s]) for the current arrival epoch, moved later
-        in ``tgo_step`` steps while the plan does not close; None when no arrival within ``tgo_max`` closes."""
-        self.t_f = max(self.t_f, t + self.tgo_floor)
-        while True:
-            w0, h, miss, _ = self._plan(t, y, self.t_f)
-            if miss <= PLAN_CLOSED:
-                return w0, h
-            if self.t_f + self.tgo_step - t > self.tgo_max:
-                return None
-            self.t_f += self.tgo_step
-            self.n_extensions += 1
-
-
-#: A rendezvous plan "closes" when its predicted weighted miss (``rendezvous.plan``; ~ position error
-#: over the orbit radius) is below this: 1e-7 is 15 km at 1 AU, well inside the 1000 km tolerance,
-#: and the re-planning removes the rest.
-PLAN_CLOSED = 1.0e-7
-#: The rendezvous law hands back to the matching phase when the osculating perihelion falls below this
-#: fraction of the lower of the departure orbit's and the target's perihelia (for Earth -> Bennu 0.75 x
-#: 0.897 AU = 0.67 AU). Its linear plan knows nothing of the Sun's proximity, and in a sweep of departure
-#: dates (2027-2032, every 30 days) it dived toward the Sun on 10 of 72 dates while chasing an arrival
-#: epoch it kept moving later.
-PERIHELION_FLOOR = 0.75
-#: Grid of the single attitudes flown under the slew limit: cone [deg] and clock [deg] steps.
-FINE_CONE_STEP_DEG = 2.0
-FINE_CLOCK_STEP_DEG = 5.0
-
+        angles.append(switch_angle(ends[0], ends[1], y[:3] / np.linalg.norm(y[:3])))
+    rates = switch_rates(np.degrees(angles), schedule.t, DAY)
+    over = int(np.sum(rates > problem.limits.max_slew_deg_per_day * (1.0 + 1e-9)))
+    return float(np.max(rates)), over
 
 
 def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None, *,
@@ -235,7 +75,7 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
     a tqdm-like object with ``update(n)`` (days flown) or None. Tolerances: ``pos_tol`` [m] (default
     1000 km) and ``vel_tol`` [m/s] (default 1 m/s) for the rendezvous; ``v_tol`` (dimensionless
     Lyapunov value) for orbit-only problems. ``max_years`` [Julian years] caps the flight (default 4).
-    Matching: ``weights``, ``eta_cut`` (the blended law, steering.py); ``k_phase`` [1/rad],
+    Matching: ``weights``, ``eta_cut`` (the blended law, ``bliss.fsw.steering``); ``k_phase`` [1/rad],
     ``max_phase_offset`` (fraction of a), ``v_phase_gate``, ``phasing_a_weight`` (W_a while phasing;
     None keeps ``weights``): phasing by a semi-major-axis offset. Rendezvous: every ``rdv_check_days``
     of matching the rendezvous law looks for the earliest arrival epoch between ``tgo_min`` and
@@ -255,37 +95,28 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
         raise ValueError(f"seg_days must be a positive number of days, got {seg_days!r}")
     if not (math.isfinite(max_years) and max_years > 0):
         raise ValueError(f"max_years must be a positive number of years, got {max_years!r}")
-    if not (0 < tgo_floor <= tgo_min <= tgo_max and tgo_step > 0 and n_rdv_seg >= 1):
-        raise ValueError(f"rendezvous settings need 0 < tgo_floor <= tgo_min <= tgo_max [s], tgo_step > 0 [s] "
-                         f"and n_rdv_seg >= 1; got tgo_floor={tgo_floor!r}, tgo_min={tgo_min!r}, "
-                         f"tgo_max={tgo_max!r}, tgo_step={tgo_step!r}, n_rdv_seg={n_rdv_seg!r}")
     t_wall = time.perf_counter()
-    sail = problem.sail
-    p = sail.kernel_params()
-    max_cone = math.radians(problem.limits.max_cone_deg)
+    p = problem.sail.kernel_params()
     target = problem.target
     t0 = float(problem.t_depart)
     t_max = t0 + max_years * JULIAN_YEAR
-    seg = seg_days * DAY
+    exe = Executive(ExecutiveConfig(
+        sail_params=p, max_cone=math.radians(problem.limits.max_cone_deg),
+        max_slew_deg_per_day=problem.limits.max_slew_deg_per_day, rendezvous=problem.rendezvous,
+        step=seg_days * DAY, t_end=t_max, pos_tol=pos_tol, vel_tol=vel_tol, v_tol=v_tol, weights=weights,
+        eta_cut=eta_cut, k_phase=k_phase, max_phase_offset=max_phase_offset, v_phase_gate=v_phase_gate,
+        phasing_a_weight=phasing_a_weight, rdv_check=rdv_check_days * DAY, tgo_min=tgo_min, tgo_max=tgo_max,
+        tgo_step=tgo_step, tgo_floor=tgo_floor, n_rdv_seg=n_rdv_seg, slew_limited=slew_limited))
     y = problem.y_depart.astype(float).copy()
     t = t0
     times, modes, atts, phases = [t0], [], [], []
     converged = False
-    phase = "match"
-    law = _RendezvousLaw(problem, n_rdv_seg, tgo_step, tgo_max, tgo_floor) if problem.rendezvous else None
-    n_rdv_entries = 0
-    limiter = _SlewLimiter(problem.limits.max_slew_deg_per_day) if slew_limited else None
-    t_next_check = t0
-    n_perihelion_handbacks = 0
-    q_floor = PERIHELION_FLOOR * min(_perihelion(y[:3], y[3:]),
-                                     _perihelion(*target.state(t0))) if problem.rendezvous else 0.0
-    tof_first_plan = math.nan
     v_min = math.inf
     reason = "max_years"
-    n_phasing = 0
-    a_c = sail.characteristic_acceleration
+    a_c = problem.sail.characteristic_acceleration
     best_j, best_k, best_y, best_dr = math.inf, 0, y.copy(), math.inf
-    dlam_gate = math.nan  # phase error [rad] when phasing started
+    events = []  # (t [TDB s], the executive's event line)
+    prediction = target.prediction(t0)  # re-sent every step unless the target is on fixed elements
 
     def fly(dt, mode, att, ph):
         nonlocal y, t
@@ -297,77 +128,29 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
         phases.append(ph)
 
     while t < t_max - 1.0:
-        r, v = y[:3], y[3:]
-        if float(np.linalg.norm(r)) < MIN_SAFE_SUN_DISTANCE:
-            reason = f"too close to the Sun (< {MIN_SAFE_SUN_DISTANCE / AU:g} AU, sim.constants.MIN_SAFE_SUN_DISTANCE)"
+        if not target.two_body:
+            prediction = target.prediction(t)
+        out = exe.step(t, GuidanceInputs(NavStateEstimate(t, y[:3], y[3:]), prediction))
+        events += [(t, e) for e in out.events]
+        if out.phase == Phase.SAFE:
+            reason = out.reason
             break
-        rt, vt = target.state(t)
-        drn, dvn = float(np.linalg.norm(r - rt)), float(np.linalg.norm(v - vt))
-        if problem.rendezvous:
-            j = drn / (a_c * tau_miss ** 2) + dvn / (a_c * tau_miss)
+        if problem.rendezvous:  # the true miss, for the best approach (ground bookkeeping, not onboard)
+            rt, vt = target.state(t)
+            drn = float(np.linalg.norm(y[:3] - rt))
+            j = drn / (a_c * tau_miss ** 2) + float(np.linalg.norm(y[3:] - vt)) / (a_c * tau_miss)
             if j < best_j:
                 best_j, best_k, best_y, best_dr = j, len(modes), y.copy(), drn
-            if drn < pos_tol and dvn < vel_tol:
-                converged, reason = True, "rendezvous"
-                break
-            if phase == "match" and t >= t_next_check:
-                t_next_check = t + rdv_check_days * DAY
-                if law.first_arrival(t, y, tgo_min) is not None:
-                    phase = "rendezvous"
-                    n_rdv_entries += 1
-                    if n_rdv_entries == 1:
-                        tof_first_plan = law.t_f - t0
+        else:
+            v_min = min(v_min, out.lyapunov)
+        if out.phase == Phase.TERMINAL:
+            converged, reason = True, out.reason
+            break
+        if not out.commands:  # nothing left to fly before the end of the guidance timeline
+            break
         t_start = t
-        if phase == "rendezvous" and _perihelion(r, v) < q_floor:
-            # the linear plan is diving sunward (it can, chasing an arrival epoch it keeps moving): hand
-            # back to the blended law, which raises the orbit toward the target's, and re-plan later
-            phase = "match"
-            n_perihelion_handbacks += 1
-            t_next_check = t + rdv_check_days * DAY
-        if phase == "rendezvous":
-            cmd = law.command(t, y)
-            if cmd is None:  # no arrival within tgo_max closes any more: back to matching the orbit
-                phase = "match"
-            else:
-                w0, h = cmd
-                dt = min(seg, h, t_max - t)
-                if limiter is not None:
-                    fly(dt, *limiter.step(law.single_attitude(w0), dt), phase)
-                else:
-                    for k in np.nonzero(w0 * dt > MIN_FRACTION_S)[0]:
-                        fly(w0[k] * dt, MODE_RTN, (law.atts[k, 0], law.atts[k, 1], 0.0), phase)
-                    rest = dt - (t - t_start)
-                    if rest > MIN_FRACTION_S:
-                        fly(rest, MODE_OFF, (0.0, 0.0, 0.0), phase)
-        if phase == "match":
-            el_cmd = np.array(target.orbit_elements(t)[:5], dtype=float)
-            v_last = _lyapunov(GM_SUN, r, v, *blended_kernel_inputs(el_cmd, GM_SUN, weights))[0]
-            # phasing starts once the orbit is roughly matched and stays on (latched) unless the match is
-            # lost by a wide margin: the a offset itself raises V with respect to the target's orbit
-            phasing = problem.rendezvous and (v_last < v_phase_gate or (n_phasing > 0 and v_last < 10.0 * v_phase_gate))
-            if phasing:
-                # phasing: fly a slightly smaller (faster) orbit when behind, larger when ahead
-                dlam = _wrap(_mean_longitude(rt, vt) - _mean_longitude(r, v))
-                off = max(-max_phase_offset, min(max_phase_offset, k_phase * dlam))
-                el_cmd[0] *= 1.0 - off
-                if n_phasing == 0:
-                    dlam_gate = dlam
-                n_phasing += 1
-            a_t, ev, hv, w = blended_kernel_inputs(el_cmd, GM_SUN, weights)
-            if n_phasing > 0 and phasing_a_weight is not None:
-                w = w.copy()
-                w[0] = phasing_a_weight
-            cone, clock, coast, V, _, _ = _blended(GM_SUN, r, v, a_t, ev, hv, w, p, max_cone, eta_cut, 36)
-            if not problem.rendezvous:
-                v_min = min(v_min, V)
-                if V < v_tol:
-                    converged, reason = True, "orbit matched"
-                    break
-            dt = min(seg, t_max - t)
-            if limiter is not None:
-                fly(dt, *limiter.step(None if coast else (cone, clock), dt), phase)
-            else:
-                fly(dt, MODE_OFF if coast else MODE_RTN, (0.0, 0.0, 0.0) if coast else (cone, clock, 0.0), phase)
+        for cmd in out.commands:
+            fly(cmd.duration, int(cmd.mode), (cmd.cone, cmd.clock, 0.0), cmd.phase.name.lower())
         if progress is not None:
             progress.update((t - t_start) / DAY)
     if len(modes) == 0:  # already there at departure: one short sail-off segment keeps the schedule valid
@@ -386,21 +169,23 @@ def fly_feedback(problem: TransferProblem, seg_days: float = 1.0, progress=None,
     phases = np.array(phases)
     max_slew, n_slew_over = _slew_stats(problem, schedule)
     durations = np.diff(schedule.t)
+    tm = exe.telemetry()
     history = {
         "reason": reason,
         "n_segments": len(modes),
         "days_match": float(np.sum(durations[phases == "match"]) / DAY),
         "days_rendezvous": float(np.sum(durations[phases == "rendezvous"]) / DAY),
-        "n_rendezvous_entries": n_rdv_entries,
+        "n_rendezvous_entries": tm["n_rendezvous_entries"],
         # time of flight the rendezvous law first planned (linear prediction) vs what it took
-        "tof_first_plan_days": tof_first_plan / DAY,
-        "n_rendezvous_plans": law.n_plans if law is not None else 0,
-        "n_arrival_extensions": law.n_extensions if law is not None else 0,
-        "n_perihelion_handbacks": n_perihelion_handbacks,
-        "phase_error_at_gate_deg": math.degrees(dlam_gate),
-        "days_phasing": n_phasing * seg_days,
+        "tof_first_plan_days": (tm["t_f_first_plan"] - t0) / DAY,
+        "n_rendezvous_plans": tm["n_rendezvous_plans"],
+        "n_arrival_extensions": tm["n_arrival_extensions"],
+        "n_perihelion_handbacks": tm["n_perihelion_handbacks"],
+        "phase_error_at_gate_deg": math.degrees(tm["phase_error_at_gate"]),
+        "days_phasing": tm["n_phasing_steps"] * seg_days,
         "coast_fraction": float(np.sum(durations[schedule.mode == MODE_OFF]) / max(np.sum(durations), 1e-300)),
         "phase": phases,
+        "events": events,
         "wall_s": time.perf_counter() - t_wall,
         "days_flown": t_flown / DAY,
         "pos_tol": pos_tol, "vel_tol": vel_tol,

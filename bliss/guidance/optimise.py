@@ -75,6 +75,7 @@ from threadpoolctl import threadpool_limits
 
 from bliss.guidance.problem import TransferProblem, TransferResult
 from sim.constants import AU, DAY, GM_SUN
+from sim.kepler import perifocal_axes
 from sim.rtn import normal_to_cone_clock, rtn_normal_xyz
 from sim.sail import srp_accel
 
@@ -304,10 +305,8 @@ def chain_jacobian(PHI, BM, FEND, n_total):
 # the transcription
 # ----------------------------------------------------------------------------------------------------
 def _perifocal_axes(i, raan, argp):
-    cO, sO, ci, si, cw, sw = math.cos(raan), math.sin(raan), math.cos(i), math.sin(i), math.cos(argp), math.sin(argp)
-    P = np.array([cO * cw - sO * sw * ci, sO * cw + cO * sw * ci, sw * si])
-    Q = np.array([-cO * sw - sO * cw * ci, -sO * sw + cO * cw * ci, cw * si])
-    return P, Q
+    P, Q, _ = perifocal_axes(i, raan, argp)  # the one definition, sim.kepler
+    return np.array(P), np.array(Q)
 
 
 def _orbit_invariants(y, P, Q):

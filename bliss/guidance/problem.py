@@ -1,4 +1,4 @@
-"""Transfer-problem definitions shared by the guidance modules (issue 4, guidance contract).
+"""Transfer-problem definitions shared by the ground's guidance modules (planning and its contract).
 
 A :class:`TransferProblem` says *who* flies (a :class:`sim.sail.Sail`), *from where and when* (departure
 epoch and heliocentric state), *to what* (a :class:`Target`: a small body, any state function, or an
@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from bliss.fsw.messages import TargetPrediction
 from sim.constants import GM_SUN
+from sim.ephemeris import SmallBody, body_state
+from sim.kepler import elements_state, rv2coe, true_to_mean
 from sim.sail import Sail
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from sim.ephemeris import SmallBody
     from sim.integrator import Schedule, ThirdBodies
 
 #: Index names of the orbit-only target elements array ``[a, e, i, raan, argp, M0, epoch_t]``.
@@ -67,12 +69,8 @@ class Target:
             if hasattr(self.body, "state"):
                 r, v = self.body.state(float(t))
             else:  # pragma: no cover - depends on sim.ephemeris' final shape
-                from sim.ephemeris import body_state
-
                 r, v = body_state(self.body, float(t))
             return np.asarray(r, dtype=float), np.asarray(v, dtype=float)
-        from sim.kepler import elements_state
-
         el = self.elements
         r, v = elements_state(GM_SUN, el[0], el[1], el[2], el[3], el[4], el[5], el[6], float(t))
         return np.asarray(r, dtype=float), np.asarray(v, dtype=float)
@@ -83,11 +81,33 @@ class Target:
             return self.elements[:5].copy()
         if t is None:
             raise ValueError(f"target {self.name!r}: give a time to evaluate its osculating elements")
-        from sim.kepler import rv2coe
-
         r, v = self.state(t)
         coe = rv2coe(GM_SUN, r, v)
         return np.asarray(coe[:5], dtype=float)
+
+    @property
+    def two_body(self) -> bool:
+        """True when the target moves on fixed two-body elements (``elements`` or a ``SmallBody``): its
+        :meth:`prediction` is then the same message at every time."""
+        return self.state_fn is None and (self.body is None or isinstance(self.body, SmallBody))
+
+    def prediction(self, t: float) -> TargetPrediction:
+        """The target prediction the ground uploads to the flight software at ``t``: two-body elements.
+
+        For ``elements`` or a ``SmallBody`` these are its own elements, so the onboard prediction
+        (``bliss.fsw.target``) equals :meth:`state` exactly. For a target known only as a state function
+        (or a body without elements) the flight software gets the osculating elements of its state at
+        ``t`` (epoch ``t``): a fresh orbit determination of the target, to be re-sent every guidance step.
+        The onboard prediction then follows the true state only as far as two-body motion does: exactly
+        at ``t``, drifting ahead of it (planetary perturbations) toward the arrival epoch.
+        """
+        if self.state_fn is None and self.body is None:
+            return TargetPrediction(self.name, self.elements, GM_SUN)
+        if isinstance(self.body, SmallBody) and self.state_fn is None:
+            return TargetPrediction(self.name, self.body.kernel_elements()[1:], self.body.mu)
+        r, v = self.state(t)
+        a, e, i, raan, argp, nu = rv2coe(GM_SUN, r, v)
+        return TargetPrediction(self.name, [a, e, i, raan, argp, true_to_mean(nu, e), float(t)], GM_SUN)
 
 
 @dataclass
@@ -181,8 +201,6 @@ def departure_state(t_depart: float, v_inf=np.zeros(3), ephem: str = "builtin") 
     or "de421" (Earth differs by ~1.4-2.3 km, 1.2-1.7 mm/s at the CLI's default dates; docs/ephemerides.md). The Earth's own gravity after departure is neglected (the sail starts at the
     Earth's centre's heliocentric state), a standard patched-conic approximation for planning.
     """
-    from sim.ephemeris import body_state
-
     v_inf = np.asarray(v_inf, dtype=float).reshape(-1)
     if v_inf.size != 3 or not np.all(np.isfinite(v_inf)):
         raise ValueError("v_inf must be 3 finite numbers in m/s")

@@ -35,9 +35,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bliss.fsw.slew import switch_angle, switch_rates
+from sim.constants import DAY
+from sim.dynamics import MODE_INERTIAL, MODE_OFF, MODE_RTN
+from sim.integrator import Schedule, propagate
 from sim.rtn import cone_clock_to_normal, normal_to_cone_clock, rtn_basis
 
-MODE_OFF, MODE_RTN, MODE_INERTIAL = 0, 1, 2
 #: Names of the modes as written in the schedule CSV.
 MODE_NAMES = {MODE_OFF: "off", MODE_RTN: "rtn", MODE_INERTIAL: "inertial"}
 MODE_CODES = {v: k for k, v in MODE_NAMES.items()}
@@ -155,8 +158,6 @@ class AttitudeSchedule:
     @classmethod
     def from_result(cls, result, rtol: float = 1e-10) -> "AttitudeSchedule":
         """Build from a ``TransferResult``, propagating its schedule to get the segment start/end states."""
-        from sim.integrator import propagate
-
         sched = result.schedule
         prob = result.problem
         seg_t = np.asarray(sched.t, float)
@@ -170,18 +171,22 @@ class AttitudeSchedule:
     # ------------------------------------------------------------------ checks
     def switch_angles(self) -> np.ndarray:
         """(n-1,) angle [rad] the sail normal turns at each switch: from the normal at the end of
-        segment k (body +Z of ``quaternion_end[k]``) to the normal at the start of segment k+1."""
-        if len(self) < 2:
-            return np.zeros(0)
-        z_end = np.array([quaternion_to_matrix(q)[:, 2] for q in self.quaternion_end[:-1]])
-        cosang = np.clip(np.einsum("ij,ij->i", z_end, self.normal[1:]), -1.0, 1.0)
-        return np.arccos(cosang)
+        segment k (body +Z of ``quaternion_end[k]``) to the normal at the start of segment k+1, a sail-off
+        segment counting as the nearest edge-on normal (``bliss.fsw.slew.switch_angle``)."""
+        out = np.zeros(max(len(self) - 1, 0))
+        for k in range(len(out)):
+            axes = quaternion_to_matrix(self.quaternion[k + 1])  # body axes at the switch state
+            # the radial direction at the switch: Z = cos(cone) R + sin(cone) d, X = -sin(cone) R + cos(cone) d
+            rhat = math.cos(self.cone[k + 1]) * axes[:, 2] - math.sin(self.cone[k + 1]) * axes[:, 0]
+            n_from = None if self.mode[k] == MODE_OFF else quaternion_to_matrix(self.quaternion_end[k])[:, 2]
+            n_to = None if self.mode[k + 1] == MODE_OFF else self.normal[k + 1]
+            out[k] = switch_angle(n_from, n_to, rhat)
+        return out
 
     def slew_rates_deg_per_day(self) -> np.ndarray:
-        """(n-1,) switch angle [deg] divided by the duration of the segment it starts [days]: the
-        quantity ``Limits.max_slew_deg_per_day`` bounds."""
-        dur_days = (self.t_end[1:] - self.t_start[1:]) / 86400.0
-        return np.degrees(self.switch_angles()) / dur_days
+        """(n-1,) slew rate at each switch [deg/day], the quantity ``Limits.max_slew_deg_per_day`` bounds:
+        the switch angle over the duration of the segment it starts (``bliss.fsw.slew``)."""
+        return switch_rates(np.degrees(self.switch_angles()), self.seg_t(), DAY)
 
     # ------------------------------------------------------------------ conversions
     def seg_t(self) -> np.ndarray:
@@ -200,6 +205,4 @@ class AttitudeSchedule:
 
     def to_sim(self):
         """The ``sim.integrator.Schedule`` that flies this product (exact for the stored arrays)."""
-        from sim.integrator import Schedule
-
         return Schedule(self.seg_t(), self.mode.astype(np.int64), self.seg_att())

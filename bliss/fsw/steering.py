@@ -24,7 +24,7 @@ Laws (see docs/guidance.md for the derivations and sources):
   elements, with V = W_a ((a - a_T)/a_T)^2 + W_e |e - e_T|^2 + W_h |h^ - h^_T|^2. dV/dt = g . f is
   linear in the sail acceleration f, so the locally best feasible attitude points the force as close
   as possible to -g within the cone limit; when no feasible attitude makes dV/dt negative the law
-  asks to coast (sail edge-on, schedule mode 0). This is the Macdonald & McInnes idea of blending the
+  asks to coast (sail edge-on, schedule mode ``MODE_OFF``). This is the Macdonald & McInnes idea of blending the
   single-element locally optimal laws, with weights proportional to each element's error.
 
 Every law is compiled with numba (``cache=True``); the ``_``-prefixed kernels take plain floats/arrays
@@ -35,11 +35,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from astropy import units as u
 from numba import njit
 
 from sim.constants import AU, CONE_MAX_ALONG_TRACK, GM_SUN
-from sim.kepler import coe2rv, rv2coe
-from sim.sail import IDEAL, K_RHO, K_S, Sail, srp_accel
+from sim.kepler import coe2rv, perifocal_axes, rv2coe
+from sim.rtn import rtn_basis
+from sim.sail import IDEAL, K_RHO, K_S, Sail, rtn_accel_1au
 
 #: Element indices of the five-element target array [a m, e, i rad, raan rad, argp rad].
 EL_A, EL_E, EL_I, EL_RAAN, EL_ARGP = range(5)
@@ -81,7 +83,7 @@ def _ideal_optimal_cone(alpha_tilde):
 @njit(cache=True)
 def _in_plane_force(cone, p):
     """Sail acceleration at 1 AU [m/s^2] for cone [rad]: (component along R, component along the tilt)."""
-    ax, ay, _ = srp_accel(AU, 0.0, 0.0, math.cos(cone), math.sin(cone), 0.0, p)
+    ax, ay, _ = rtn_accel_1au(cone, 0.0, p)
     return ax, ay
 
 
@@ -155,16 +157,11 @@ def _steer_rtn(lr, lt, ln, p, max_cone):
 
 @njit(cache=True)
 def _rtn_components(r, v, w):
-    """Components of the inertial vector w in the RTN frame of (r, v)."""
-    rn = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
-    hx, hy, hz = r[1] * v[2] - r[2] * v[1], r[2] * v[0] - r[0] * v[2], r[0] * v[1] - r[1] * v[0]
-    hn = math.sqrt(hx * hx + hy * hy + hz * hz)
-    Rx, Ry, Rz = r[0] / rn, r[1] / rn, r[2] / rn
-    Nx, Ny, Nz = hx / hn, hy / hn, hz / hn
-    Tx, Ty, Tz = Ny * Rz - Nz * Ry, Nz * Rx - Nx * Rz, Nx * Ry - Ny * Rx
-    return (Rx * w[0] + Ry * w[1] + Rz * w[2],
-            Tx * w[0] + Ty * w[1] + Tz * w[2],
-            Nx * w[0] + Ny * w[1] + Nz * w[2])
+    """Components of the inertial vector w in the RTN frame of (r, v) (``sim.rtn.rtn_basis``)."""
+    b = rtn_basis(r, v)
+    return (b[0, 0] * w[0] + b[0, 1] * w[1] + b[0, 2] * w[2],
+            b[1, 0] * w[0] + b[1, 1] * w[1] + b[1, 2] * w[2],
+            b[2, 0] * w[0] + b[2, 1] * w[1] + b[2, 2] * w[2])
 
 
 @njit(cache=True)
@@ -207,31 +204,19 @@ def _locally_optimal(mu, r, v, element, sign, p, max_cone):
     return cone, clock
 
 
-@njit(cache=True)
-def _element_rate(mu, r, v, element, acc):
-    """d(element)/dt [SI/s] for the inertial perturbing acceleration acc [m/s^2]."""
-    gr, gt, gn = _gauss_gradient(mu, r, v, element)
-    fr, ft, fn = _rtn_components(r, v, acc)
-    return gr * fr + gt * ft + gn * fn
-
 
 # ----------------------------------------------------------------------------------------------------
 # blended (Lyapunov) law on non-singular elements
 # ----------------------------------------------------------------------------------------------------
 @njit(cache=True)
 def _target_vectors(mu, a_t, e_t, i_t, raan_t, argp_t):
-    """Eccentricity vector and unit angular momentum of the target orbit (inertial)."""
-    cO, sO = math.cos(raan_t), math.sin(raan_t)
-    cw, sw = math.cos(argp_t), math.sin(argp_t)
-    ci, si = math.cos(i_t), math.sin(i_t)
+    """Eccentricity vector (e P) and unit angular momentum (W) of the target orbit (inertial)."""
+    P, _, W = perifocal_axes(i_t, raan_t, argp_t)
     ev = np.empty(3)
-    ev[0] = e_t * (cO * cw - sO * sw * ci)
-    ev[1] = e_t * (sO * cw + cO * sw * ci)
-    ev[2] = e_t * (sw * si)
     hv = np.empty(3)
-    hv[0] = si * sO
-    hv[1] = -si * cO
-    hv[2] = ci
+    for k in range(3):
+        ev[k] = e_t * P[k]
+        hv[k] = W[k]
     return ev, hv
 
 
@@ -321,8 +306,6 @@ def _blended(mu, r, v, a_t, ev_t, hv_t, w, p, max_cone, eta_cut, n_anom):
 # ----------------------------------------------------------------------------------------------------
 def _vec(x, name, unit):
     if hasattr(x, "unit"):
-        from astropy import units as u
-
         x = x.to_value(getattr(u, unit))
     x = np.asarray(x, dtype=float).reshape(-1)
     if x.size != 3 or not np.all(np.isfinite(x)) or not np.any(x):
@@ -332,8 +315,6 @@ def _vec(x, name, unit):
 
 def _angle(x, name):
     if hasattr(x, "unit"):
-        from astropy import units as u
-
         x = x.to_value(u.rad)
     x = float(x)
     if not math.isfinite(x):

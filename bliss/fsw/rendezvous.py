@@ -1,8 +1,10 @@
 """Rendezvous guidance: phasing and terminal approach as one fixed-arrival-time predictive law.
 
 An onboard law: it takes the spacecraft's state estimate, the time, the planned arrival epoch and the
-target's predicted state at that epoch (an input, e.g. from the onboard ephemeris of the target), and
-returns the sail attitude to fly now.
+target's prediction (a ``TargetPrediction`` message: two-body elements uploaded from the ground), and
+returns the sail attitude to fly now. :class:`RendezvousLaw` holds its state between guidance steps (the
+arrival epoch, the candidate attitudes' forces); the executive (``bliss.fsw.executive``) runs it in the
+RENDEZVOUS phase.
 
 Model. Modified equinoctial elements (MEE, ``sim.mee``) of the spacecraft, linearised about its own
 coasting (Kepler) arc from now to the arrival epoch t_f:
@@ -23,8 +25,7 @@ w_kj at candidate attitude j (sum_j w_kj <= 1, the rest edge-on). A linear progr
 minimises the weighted L1 miss of the six final elements and, with a small weight, the sail-on time;
 the weights are 1/AU on p and 1 on f, g, h, k, L (each about a position error over the orbit radius).
 The first segment's fractions are what is flown now. A plan whose predicted miss is not zero means the
-arrival epoch is too early for this sail: the caller moves it later (``feedback.fly_feedback`` does so in
-steps).
+arrival epoch is too early for this sail: :meth:`RendezvousLaw.command` moves it later in steps.
 
 Candidate attitudes: Sun-facing, and 12 clock angles (every 30 deg) at cones 20, 35.26, 50 deg and the
 cone limit (default 70 deg): 49 attitudes, each a vertex of the polytope of forces a segment can average.
@@ -35,11 +36,15 @@ import math
 
 import numpy as np
 from numba import njit
+from scipy.optimize import linprog
 
+from bliss.fsw.messages import TargetPrediction
+from bliss.fsw.orbit import wrap_angle as _wrap
+from bliss.fsw.target import predicted_state
 from sim.constants import AU, GM_SUN
 from sim.kepler import kepler_propagate
 from sim.mee import cart_to_mee, mee_to_cart
-from sim.sail import srp_accel_unit
+from sim.sail import rtn_accel_1au
 
 #: Cones [deg] of the candidate attitudes besides Sun-facing (plus the cone limit itself): 35.26 deg is
 #: the largest transverse force of an ideal sail (McInnes 1999, sec. 4.3); 20 and 50 deg fill the
@@ -54,6 +59,13 @@ DEFAULT_N_SEG = 20
 SAIL_TIME_WEIGHT = 1.0e-6
 #: Weights of the final-element miss: p [1/m] scaled by 1/AU, f, g, h, k and L as they are.
 MISS_WEIGHTS = np.array([1.0 / AU, 1.0, 1.0, 1.0, 1.0, 1.0])
+#: A plan "closes" when its predicted weighted miss (:func:`plan`; ~ position error over the orbit
+#: radius) is below this: 1e-7 is 15 km at 1 AU, well inside the 1000 km tolerance, and the re-planning
+#: removes the rest.
+PLAN_CLOSED = 1.0e-7
+#: Grid of the single attitudes flown under the slew limit: cone [deg] and clock [deg] steps.
+FINE_CONE_STEP_DEG = 2.0
+FINE_CLOCK_STEP_DEG = 5.0
 #: Central-difference steps of the MEE state-transition matrix: p [m], f, g, h, k, L [rad].
 _FD_STEP = np.array([1.0e3, 1.0e-7, 1.0e-7, 1.0e-7, 1.0e-7, 1.0e-7])
 
@@ -71,13 +83,7 @@ def candidate_attitudes(max_cone: float, sail_params) -> tuple[np.ndarray, np.nd
 def rtn_force_1au(cone: float, clock: float, sail_params) -> np.ndarray:
     """RTN components of the sail acceleration at 1 AU [m/s^2] for cone/clock [rad] in the RTN frame
     (the ``sim.sail`` force model; at distance r it scales as (1 AU / r)^2)."""
-    return np.array(srp_accel_unit(1.0, 0.0, 0.0, 1.0 / AU**2, math.cos(cone), math.sin(cone) * math.cos(clock),
-                                   math.sin(cone) * math.sin(clock), sail_params))
-
-
-@njit(cache=True)
-def _wrap(x):
-    return (x + math.pi) % (2.0 * math.pi) - math.pi
+    return np.array(rtn_accel_1au(cone, clock, sail_params))
 
 
 @njit(cache=True)
@@ -160,8 +166,6 @@ def plan(y, tgo: float, y_target_f, F1, n_seg: int = DEFAULT_N_SEG):
     """Plan the rest of the rendezvous. Returns (first-segment fractions (J,), segment length [s],
     predicted weighted miss (0 when the plan closes), weighted miss if the sail stays edge-on); both misses
     are inf when the linear model cannot be built from ``y`` (non-finite, e.g. a sun-grazing orbit)."""
-    from scipy.optimize import linprog
-
     y = np.ascontiguousarray(y, dtype=float)
     mf, G = _sensitivity(y, float(tgo), int(n_seg), np.ascontiguousarray(F1), _FD_STEP)
     if not (np.all(np.isfinite(G)) and np.all(np.isfinite(mf))):
@@ -185,3 +189,67 @@ def plan(y, tgo: float, y_target_f, F1, n_seg: int = DEFAULT_N_SEG):
         raise RuntimeError(f"rendezvous plan: linear programme failed ({res.message})")
     w0 = np.clip(res.x[:J], 0.0, 1.0)
     return w0, tgo / n_seg, float(np.sum(res.x[nv:])), float(np.sum(np.abs(W * d)))
+
+
+class RendezvousLaw:
+    """The rendezvous phase's state between guidance steps: the arrival epoch ``t_f`` [TDB s], the
+    candidate attitudes and their forces, and counters (plans solved, arrival extensions).
+
+    ``max_cone`` [rad], ``sail_params`` (``sim.sail.Sail.kernel_params()``), ``n_seg`` plan segments,
+    arrival epochs on a ``tgo_step`` [s] grid up to ``tgo_max`` [s] ahead, never less than ``tgo_floor``
+    [s] to go.
+    """
+
+    def __init__(self, max_cone: float, sail_params, n_seg: int, tgo_step: float, tgo_max: float,
+                 tgo_floor: float):
+        self.atts, self.F1 = candidate_attitudes(max_cone, sail_params)
+        self.n_seg, self.tgo_step, self.tgo_max, self.tgo_floor = n_seg, tgo_step, tgo_max, tgo_floor
+        self.max_cone, self.sail_params = max_cone, sail_params
+        self.fine = self.F_fine = None  # single-attitude grid, built on first use (slew-limited flights)
+        self.t_f = math.nan
+        self.n_plans = 0
+        self.n_extensions = 0
+
+    def _plan(self, t, y, t_f, target: TargetPrediction):
+        rt, vt = predicted_state(target, t_f)
+        self.n_plans += 1
+        return plan(y, t_f - t, np.concatenate([rt, vt]), self.F1, self.n_seg)
+
+    def first_arrival(self, t, y, tgo_min, target: TargetPrediction):
+        """Earliest arrival epoch (on the ``tgo_step`` grid from ``tgo_min``) the linear plan closes, or None."""
+        tgo = max(tgo_min, self.tgo_floor)
+        while tgo <= self.tgo_max:
+            w0, h, miss, _ = self._plan(t, y, t + tgo, target)
+            if miss <= PLAN_CLOSED:
+                self.t_f = t + tgo
+                return self.t_f
+            tgo += self.tgo_step
+        return None
+
+    def single_attitude(self, w0):
+        """(cone, clock) [rad] whose force is nearest the mean force of the fractions ``w0``, or None when
+        no thrust (edge-on) is nearer."""
+        if self.fine is None:  # a finer grid of single attitudes than the plan's candidates
+            cones = np.radians(np.arange(0.0, math.degrees(self.max_cone) + 1e-9, FINE_CONE_STEP_DEG))
+            clocks = np.radians(np.arange(0.0, 360.0, FINE_CLOCK_STEP_DEG))
+            self.fine = np.array([(0.0, 0.0)] + [(c, k) for c in cones[1:] for k in clocks])
+            self.F_fine = np.stack([rtn_force_1au(c, k, self.sail_params) for c, k in self.fine], axis=1)
+        u = self.F1 @ w0
+        err = np.linalg.norm(self.F_fine - u[:, None], axis=0)
+        k = int(np.argmin(err))
+        if float(np.linalg.norm(u)) <= err[k]:
+            return None
+        return float(self.fine[k, 0]), float(self.fine[k, 1])
+
+    def command(self, t, y, target: TargetPrediction):
+        """(first-segment fractions (J,), segment length [s]) for the current arrival epoch, moved later
+        in ``tgo_step`` steps while the plan does not close; None when no arrival within ``tgo_max`` closes."""
+        self.t_f = max(self.t_f, t + self.tgo_floor)
+        while True:
+            w0, h, miss, _ = self._plan(t, y, self.t_f, target)
+            if miss <= PLAN_CLOSED:
+                return w0, h
+            if self.t_f + self.tgo_step - t > self.tgo_max:
+                return None
+            self.t_f += self.tgo_step
+            self.n_extensions += 1
