@@ -331,6 +331,7 @@ def test_ephem_de421_sets_the_departure_and_the_planet_table(tmp_path, capsys, m
     and 1.69 mm/s from the builtin Earth at 2030-11-21 TDB (measured 2.286 km, 1.695 mm/s), the
     --third-bodies table is DE421's Jupiter (plan94's differs by ~1e5 km, docs/ephemerides.md), and
     summary.json records the ephemeris with v_inf relative to DE421's Earth."""
+    pytest.importorskip("de421", reason="needs the optional de421 extra: pip install -e '.[de421]'")
     from bliss.guidance.problem import departure_state
     from sim.ephemeris import body_states
 

@@ -58,6 +58,17 @@ def departure_v_inf(t: float, v_inf) -> np.ndarray:
     return v / np.linalg.norm(v) * v_inf[0] * 1e3
 
 
+#: What a solver may raise on a hard problem (HiGHS or SLSQP failing, a singular matrix, an overflow): the
+#: pipeline reports it in one line and goes on without that start (or that window date).
+SOLVER_ERRORS = (RuntimeError, ArithmeticError, ValueError, np.linalg.LinAlgError)
+
+
+def first_line(exc: BaseException) -> str:
+    """First line of an exception's message (a solver's may span several), or its type's name."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class PlanFailed(RuntimeError):
     """The planner produced no transfer at all (nothing to write)."""
 
@@ -106,20 +117,28 @@ def minimise_time(problem, warm, n_segments=None, progress=None, tof_guess=None,
 
 def departure_window(problem_factory, dates, progress=None, n_segments=None):
     """G2's window scan, with the feedback laws flown from every date too:
-    [(t_depart, tof or nan, converged, feedback tof or nan, feedback converged)] per date."""
+    [(t_depart, tof or nan, converged, feedback tof or nan, feedback converged, note)] per date; the note
+    says which solver failed at that date ("" when none did), and the scan goes on."""
     from bliss.guidance import window
 
     kw = {} if n_segments is None else {"n_segments": n_segments}
-    rows = window.departure_window(problem_factory, dates, progress=progress, **kw)
+    notes = []
+    rows = window.departure_window(problem_factory, dates, progress=progress, notes=notes, **kw)
+    notes += [""] * (len(rows) - len(notes))
     bar = None
     if progress is True:
         from tqdm import tqdm
 
         bar = tqdm(total=len(rows), desc="feedback laws", file=sys.stderr)
     out = []
-    for t, tof, ok in rows:
-        fb = fly_feedback(problem_factory(t))
-        out.append((t, tof, ok, fb.tof if fb.converged else math.nan, bool(fb.converged)))
+    for (t, tof, ok), note in zip(rows, notes):
+        try:
+            fb = fly_feedback(problem_factory(t))
+            fb_tof, fb_ok = (fb.tof if fb.converged else math.nan), bool(fb.converged)
+        except SOLVER_ERRORS as exc:
+            fb_tof, fb_ok = math.nan, False
+            note = "; ".join(n for n in (note, f"feedback law failed: {first_line(exc)}") if n)
+        out.append((t, tof, ok, fb_tof, fb_ok, note))
         if bar is not None:
             bar.update(1)
     if bar is not None:
@@ -163,8 +182,9 @@ def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
     timings = {}
     window_rows = None
     n_stages = 3 + (inputs["window"] is not None) + (inputs.get("tof_guess") is None)
-    bar = tqdm(total=n_stages, desc="bliss plan", unit="stage",
-               disable=not show_progress, file=sys.stderr, leave=False)
+    # no ETA: the stages differ in length by 10x and the first run also compiles the kernels
+    bar = tqdm(total=n_stages, desc="bliss plan", unit="stage", bar_format="{desc}: stage {n}/{total} "
+               "[{elapsed}] {postfix}", disable=not show_progress, file=sys.stderr, leave=False)
     try:
         if inputs["window"] is not None:
             bar.set_postfix_str(f"window scan ({len(inputs['window'])} dates)")
@@ -172,24 +192,39 @@ def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
             window_rows = departure_window(lambda t: make_problem(inputs, t), inputs["window"],
                                            progress=show_progress, n_segments=n_segments)
             timings["window_s"] = time.perf_counter() - t_w
+            for row in window_rows:
+                if len(row) >= 6 and row[5]:
+                    from sim.timeconv import tdb_seconds_to_epoch
+
+                    log(f"bliss plan: window: departure {tdb_seconds_to_epoch(row[0]).iso[:10]}: "
+                        f"{'skipped' if not row[2] else 'kept'}, {row[5]}")
             t_dep = _choose_departure(window_rows)
             bar.update(1)
         else:
             t_dep = float(inputs["dates"][0])
         problem = make_problem(inputs, t_dep)
 
-        warm = None
+        warm, feedback_failure = None, None
         if inputs.get("tof_guess") is None:
             bar.set_postfix_str("feedback warm start")
             t_w = time.perf_counter()
-            warm = fly_feedback(problem, progress=_StageProgress(bar, "feedback") if show_progress else None)
+            try:
+                warm = fly_feedback(problem, progress=_StageProgress(bar, "feedback") if show_progress else None)
+            except SOLVER_ERRORS as exc:
+                feedback_failure = first_line(exc)
+                log(f"bliss plan: the feedback warm start failed ({feedback_failure}); the optimiser starts "
+                    f"from its crude guess")
             timings["feedback_s"] = time.perf_counter() - t_w
             bar.update(1)
 
         bar.set_postfix_str("minimum-time optimisation")
         t_w = time.perf_counter()
         start, tof_guess = warm, inputs.get("tof_guess")
-        if warm is not None and not (warm.converged or warm.miss_pos <= WARM_MAX_MISS_M):
+        if feedback_failure is not None:
+            start, tof_guess = None, CRUDE_TOF_GUESS_S
+            warm_note = (f"crude guess at {CRUDE_TOF_GUESS_S / DAY:.0f} days (the feedback warm start failed: "
+                         f"{feedback_failure})")
+        elif warm is not None and not (warm.converged or warm.miss_pos <= WARM_MAX_MISS_M):
             start, tof_guess = None, CRUDE_TOF_GUESS_S
             warm_note = (f"crude guess at {CRUDE_TOF_GUESS_S / DAY:.0f} days (the feedback transfer missed by "
                          f"{warm.miss_pos / AU:.3g} AU > {WARM_MAX_MISS_M / AU:g} AU)")
@@ -207,9 +242,9 @@ def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
                 r = minimise_time(problem, st, n_segments=n_segments, tof_guess=tg,
                                   extra_guesses=EXTRA_TOF_GUESSES_S if inputs.get("tof_guess") is None else (),
                                   progress=_StageProgress(bar, "optimiser") if show_progress else None)
-            except (RuntimeError, FloatingPointError, np.linalg.LinAlgError) as exc:
-                failures.append(f"{note}: {exc}")
-                log(f"bliss plan: optimiser failed from the {note} ({exc})")
+            except SOLVER_ERRORS as exc:
+                failures.append(f"{note}: {first_line(exc)}")
+                log(f"bliss plan: optimiser failed from the {note} ({first_line(exc)})")
                 continue
             if best is None or r.miss_pos < best.miss_pos:
                 best, warm_note = r, note

@@ -88,7 +88,8 @@ def build_summary(res: dict, inputs: dict) -> dict:
     }
     if res["window"] is not None:
         out["window"] = [{"departure": iso(r[0]), "t_tdb_s": r[0], "tof_days": r[1] / DAY, "converged": r[2],
-                          **({"feedback_tof_days": r[3] / DAY, "feedback_converged": r[4]} if len(r) >= 5 else {})}
+                          **({"feedback_tof_days": r[3] / DAY, "feedback_converged": r[4]} if len(r) >= 5 else {}),
+                          "note": r[5] if len(r) >= 6 else ""}
                          for r in res["window"]]
     return out
 
