@@ -188,3 +188,17 @@ def test_board_stop_checks_the_axis_locally(empty_cwd, capsys):
     _assert_one_line(capsys, rc, 2, "--axis 9 does not exist", "axes 0-2")
     assert "Stop" not in sent and "Hello" in sent
     assert os.listdir(empty_cwd) == []
+
+
+def test_board_help_says_which_actions_need_a_port(capsys):
+    with pytest.raises(SystemExit):
+        main(["board", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Every action but emulate needs --port PORT" in text
+
+
+def test_plan_help_offers_the_named_targets_and_how_to_pass_any_body(capsys):
+    with pytest.raises(SystemExit):
+        main(["plan", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "named target: bennu, apophis" in text and "--elements or --mpcorb" in text

@@ -387,3 +387,26 @@ def test_ephem_de421_missing_exits_2_with_install_hint_and_no_files(tmp_path, ca
     assert len(err.splitlines()) == 1 and err.startswith("bliss: error: --ephem de421")
     assert "pip install -e '.[de421]'" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["apophis", "99942", "(99942) Apophis"])
+def test_named_target_apophis_is_the_mpc_orbit(name):
+    """--target apophis: MPC MPO469004 elements (a 0.9225169 AU, e 0.1914724, i 3.33690, RAAN 204.05444,
+    argp 126.67983, M 236.64021 deg at JD 2458666.5; ../shared/data/smallbodies) give, at the epoch, the
+    position of an independent Kepler solve (Newton on E - e sin E = M) to 1 m."""
+    from sim.constants import GM_SUN
+    from sim.kepler import coe2rv
+
+    target = plan_cli.named_target(name)
+    assert target.name == "Apophis"
+    e, M = 0.1914724, math.radians(236.64021)
+    E = M
+    for _ in range(50):
+        E -= (E - e * math.sin(E) - M) / (1 - e * math.cos(E))
+    nu = 2 * math.atan2(math.sqrt(1 + e) * math.sin(E / 2), math.sqrt(1 - e) * math.cos(E / 2))
+    from sim.constants import AU
+
+    r_ref, v_ref = coe2rv(GM_SUN, 0.9225169 * AU, e, math.radians(3.33690), math.radians(204.05444),
+                          math.radians(126.67983), nu)
+    r, v = target.state((2458666.5 - 2451545.0) * 86400.0)  # the epoch, TDB s past J2000
+    assert np.linalg.norm(r - r_ref) < 1.0 and np.linalg.norm(v - v_ref) < 1e-6

@@ -7,9 +7,11 @@
     bliss board move   --port PORT --axis A --target STEPS [--rate HZ] [--no-wait]
     bliss board stop   --port PORT [--axis A]
 
-PORT is anything pyserial opens: /dev/ttyACM0, a pty path, socket://host:port. A missing port, a board
-that does not answer or one whose protocol version we do not speak gives one line ``bliss: error: ...``
-and exit code 2. This is the only module of ``bliss`` that imports ``hil``.
+Every action but ``emulate`` needs ``--port PORT``: anything pyserial opens, such as /dev/ttyACM0, the
+pty path ``emulate`` prints, or socket://host:port. A missing port, a board that does not answer or one
+whose protocol version we do not speak gives one line ``bliss: error: ...`` and exit code 2.
+
+This is the only module of ``bliss`` that imports ``hil``.
 """
 from __future__ import annotations
 
@@ -27,8 +29,11 @@ MOVE_MARGIN_S = 2.0
 
 
 def register(subparsers) -> None:
+    import argparse
+
     p = subparsers.add_parser("board", help="actuator board: info/ping/status/move/stop, or run the emulator",
-                              description=__doc__.split("\n\n")[0].replace("``", ""))
+                              description="\n\n".join(__doc__.split("\n\n")[:3]).replace("``", ""),
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="board_command", metavar="ACTION")
 
     e = sub.add_parser("emulate", help="start the emulated board (C firmware on a pty); Ctrl-C stops it")

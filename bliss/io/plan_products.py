@@ -87,10 +87,14 @@ def build_summary(res: dict, inputs: dict) -> dict:
         "files": {},
     }
     if res["window"] is not None:
+        from bliss.plots.plan import suspected_local_minima
+
+        rows = res["window"]
+        local = suspected_local_minima([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
         out["window"] = [{"departure": iso(r[0]), "t_tdb_s": r[0], "tof_days": r[1] / DAY, "converged": r[2],
                           **({"feedback_tof_days": r[3] / DAY, "feedback_converged": r[4]} if len(r) >= 5 else {}),
-                          "note": r[5] if len(r) >= 6 else ""}
-                         for r in res["window"]]
+                          "suspected_local_minimum": bool(lk), "note": r[5] if len(r) >= 6 else ""}
+                         for r, lk in zip(rows, local)]
     return out
 
 
@@ -100,6 +104,19 @@ def _vectorised(state):
         rv = [state(float(t)) for t in np.atleast_1d(times)]
         return np.array([r for r, _ in rv]), np.array([v for _, v in rv])
     return states
+
+
+def _feedback_path(problem, warm, best):
+    """(t, y) of the feedback laws' transfer replayed from departure, for the trajectory plot; None when
+    there is none, when it is the transfer written (the optimiser failed) or when its replay fails."""
+    from bliss.guidance.pipeline import SOLVER_ERRORS, replay
+
+    if warm is None or warm is best:
+        return None
+    try:
+        return replay(problem, warm.schedule)
+    except SOLVER_ERRORS:
+        return None
 
 
 def write_products(out_dir, res: dict, inputs: dict) -> dict:
@@ -128,7 +145,8 @@ def write_products(out_dir, res: dict, inputs: dict) -> dict:
         write_schedule_csv(out.path("schedule.csv"), att)
         orbits = {"Earth": sample_orbit(lambda t: body_states("earth", t), float(t_s[0])),
                   target.name: sample_orbit(_vectorised(target.state), float(t_s[0]))}
-        plots.plot_plan_trajectory(out.path("trajectory.png"), t_s, y, orbits, res["target_r"], target.name)
+        plots.plot_plan_trajectory(out.path("trajectory.png"), t_s, y, orbits, res["target_r"], target.name,
+                                   feedback=_feedback_path(prob, res["warm"], res["best"]))
         plots.plot_attitude(out.path("attitude.png"), att.t_start, att.t_end, att.cone, att.clock,
                             prob.limits.max_cone_deg)
         plots.plot_elements(out.path("elements.png"), t_s, y, target.orbit_elements(float(t_s[-1])),
