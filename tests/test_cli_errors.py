@@ -202,3 +202,9 @@ def test_plan_help_offers_the_named_targets_and_how_to_pass_any_body(capsys):
         main(["plan", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "named target: bennu, apophis" in text and "--elements or --mpcorb" in text
+
+
+def test_propagate_empty_out_is_refused(empty_cwd, capsys):
+    rc = main(["propagate", "--duration-days", "5", "--out", ""])
+    _assert_one_line(capsys, rc, 2, "--out is empty")
+    assert os.listdir(empty_cwd) == []

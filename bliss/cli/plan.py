@@ -30,7 +30,7 @@ from bliss.cli import UsageError
 from bliss.cli import ephem as _ephem
 from bliss.cli.third_bodies import HELP as THIRD_BODY_HELP
 from bliss.cli.third_bodies import one_line, parse_third_bodies, third_body_table
-from bliss.guidance.pipeline import TOL_POS_M, TOL_VEL_M_S, PlanFailed, departure_v_inf, plan
+from bliss.guidance.pipeline import TOL_POS_M, TOL_VEL_M_S, PlanFailed, PlanRequest, departure_v_inf, plan
 from bliss.io.plan_products import write_products
 from sim.constants import AU, DAY, GM_SUN
 
@@ -260,8 +260,9 @@ def named_target(name: str):
     return Target(name=display, body=body)
 
 
-def build_inputs(args) -> dict:
-    """Validate every option and build sail, target, limits, dates and v_inf. UsageError on bad input."""
+def build_inputs(args) -> PlanRequest:
+    """Validate every option into a :class:`PlanRequest` (sail, target, limits, dates, v_inf, ...). UsageError
+    on bad input."""
     from bliss.guidance.problem import Limits, departure_state
     from sim.sail import OPTICS, Sail
 
@@ -358,9 +359,9 @@ def build_inputs(args) -> dict:
     third_bodies = None
     if third_names:
         third_bodies = _planet_table(third_names, float(dates[0]), float(dates[-1]), ephem)
-    return {"sail": sail, "limits": limits, "target": target, "dates": dates, "window": window,
-            "v_inf": v_inf, "tof_guess": tof_guess, "third_bodies": third_bodies, "ephem": ephem,
-            "ephemeris_summary": _ephem.summary_block(ephem)}
+    return PlanRequest(sail=sail, limits=limits, target=target, dates=dates, window=window,
+                       v_inf=None if v_inf is None else tuple(v_inf), tof_guess=tof_guess,
+                       third_bodies=third_bodies, ephem=ephem, ephemeris_summary=_ephem.summary_block(ephem))
 
 
 def _planet_table(names, t_first: float, t_last: float, ephem: str = "builtin"):
@@ -382,7 +383,7 @@ def _check_arrival_in_range(res, ephem: str) -> None:
     from sim.ephemeris import VALID_RANGES
     from sim.timeconv import tdb_seconds_to_epoch
 
-    t_arr = float(res["t"][-1])
+    t_arr = float(res.t[-1])
     hi, text = VALID_RANGES[ephem][1:]
     if t_arr > hi:
         raise UsageError(f"the transfer arrives {tdb_seconds_to_epoch(t_arr).iso[:10]} TDB, after the end of the "
@@ -422,7 +423,7 @@ def run(args) -> int:
         print(f"bliss: error: plan: the planner failed ({one_line(exc)}); no files written", file=sys.stderr,
               flush=True)
         return 1
-    _check_arrival_in_range(res, inputs["ephem"])
+    _check_arrival_in_range(res, inputs.ephem)
     summary = write_products(args.out, res, inputs)
     f = summary["feedback"]
     if f is None:
@@ -433,17 +434,17 @@ def run(args) -> int:
         fb = f"did not close in {f['tof_days']:.0f} days, miss {f['position_error_m'] / AU:.3g} AU"
     print(f"bliss plan: {summary['target']['name']}: departure {summary['departure']['epoch']} TDB, "
           f"arrival {summary['arrival']['epoch']} TDB, {summary['tof_days']:.1f} days "
-          f"(feedback {fb}); miss {res['miss_pos'] / 1e3:.3g} km, "
-          f"{res['miss_vel']:.3g} m/s; method {summary['method']}"
+          f"(feedback {fb}); miss {res.miss_pos / 1e3:.3g} km, "
+          f"{res.miss_vel:.3g} m/s; method {summary['method']}"
           + (f"; third bodies: {', '.join(summary['third_bodies'])}" if summary["third_bodies"] else "")
           + f"; ephemeris {summary['ephemeris']['name']}"
           + f"; files in {args.out}", flush=True)
-    if res["converged"] and not res["best"].converged:
+    if res.converged and not res.best.converged:
         print("bliss plan: note: the rendezvous is closed but the optimiser did not certify the time of "
               "flight as minimal (see optimiser_history in summary.json)", file=sys.stderr, flush=True)
-    if not res["converged"]:
+    if not res.converged:
         print(f"bliss plan: rendezvous NOT closed (tolerance {TOL_POS_M / 1e3:.0f} km, {TOL_VEL_M_S:g} m/s): "
-              f"best miss {res['miss_pos'] / 1e3:.6g} km, {res['miss_vel']:.6g} m/s; summary.json has "
+              f"best miss {res.miss_pos / 1e3:.6g} km, {res.miss_vel:.6g} m/s; summary.json has "
               f"converged=false", file=sys.stderr, flush=True)
         return 1
     return 0
