@@ -410,3 +410,23 @@ def test_named_target_apophis_is_the_mpc_orbit(name):
                           math.radians(126.67983), nu)
     r, v = target.state((2458666.5 - 2451545.0) * 86400.0)  # the epoch, TDB s past J2000
     assert np.linalg.norm(r - r_ref) < 1.0 and np.linalg.norm(v - v_ref) < 1e-6
+
+
+def test_first_run_says_it_compiles_and_later_runs_do_not(tmp_path, capsys, monkeypatch):
+    """The note is printed when numba's cache holds no index of the planner's kernels (rendezvous law and
+    optimiser), and not once it does (planners stood in by the fast fake)."""
+    from numba.core import config
+
+    monkeypatch.setattr(config, "CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(pipeline, "fly_feedback", lambda problem, progress=None: _fake_planner(problem))
+    monkeypatch.setattr(pipeline, "minimise_time", lambda problem, warm, **kw: _fake_planner(problem))
+    argv = ["plan", "--no-progress", "--date", "2028-07-01"]
+    assert not plan_cli.kernels_cached()
+    main([*argv, "--out", str(tmp_path / "a")])
+    assert "compiling numerical kernels, first run only" in capsys.readouterr().err
+    for name in ("rendezvous._gauss-115.py311.nbi", "optimise._shoot-261.py311.nbi"):
+        (tmp_path / "cache" / "guidance_x").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "cache" / "guidance_x" / name).write_bytes(b"")
+    assert plan_cli.kernels_cached()
+    main([*argv, "--out", str(tmp_path / "b")])
+    assert "compiling" not in capsys.readouterr().err

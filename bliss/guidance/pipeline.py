@@ -263,7 +263,7 @@ def plan(request: PlanRequest, n_segments=None, show_progress=True, log=print) -
     n_stages = 3 + (request.window is not None) + (request.tof_guess is None)
     # no ETA: the stages differ in length by 10x and the first run also compiles the kernels
     bar = tqdm(total=n_stages, desc="bliss plan", unit="stage", bar_format="{desc}: stage {n}/{total} "
-               "[{elapsed}] {postfix}", disable=not show_progress, file=sys.stderr, leave=False)
+               "[{elapsed}]{postfix}", disable=not show_progress, file=sys.stderr, leave=False)
     try:
         if request.window is not None:
             bar.set_postfix_str(f"window scan ({len(request.window)} dates)")
