@@ -29,4 +29,4 @@ echo "poliastro-env: install took $((t1 - t0)) s"
 # would otherwise overwrite each other's cache files in the source tree's __pycache__).
 export NUMBA_CACHE_DIR="$venv/numba-cache"
 cd "$repo"
-"$venv/bin/python" -m pytest -m poliastro tests/test_interop_poliastro.py -q -p no:cacheprovider
+"$venv/bin/python" -m pytest -o addopts= -m poliastro tests/test_interop_poliastro.py -q -p no:cacheprovider

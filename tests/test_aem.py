@@ -78,7 +78,11 @@ def test_schedule_csv_round_trip(tmp_path):
     s = _schedule()
     path = tmp_path / "schedule.csv"
     write_schedule_csv(path, s)
-    header = path.read_text().splitlines()[0].split(",")
+    lines = path.read_text().splitlines()
+    notes = [ln for ln in lines if ln.startswith("#")]
+    assert lines[:len(notes)] == notes and notes  # the frame note comes first, then the header
+    assert "ECLIPTIC" in " ".join(notes) and "attitude.aem" in " ".join(notes) and "ICRF" in " ".join(notes)
+    header = lines[len(notes)].split(",")
     assert tuple(header) == SCHEDULE_COLUMNS
     back = read_schedule_csv(path)
     np.testing.assert_array_equal(back["seg_t"], s.seg_t())
@@ -93,9 +97,10 @@ def test_schedule_csv_rejects_gaps(tmp_path):
     path = tmp_path / "schedule.csv"
     write_schedule_csv(path, s)
     lines = path.read_text().splitlines()
-    cells = lines[2].split(",")
+    k = 2 + sum(ln.startswith("#") for ln in lines)  # second data row, after the frame note and header
+    cells = lines[k].split(",")
     cells[2] = repr(float(cells[2]) + 1.0)  # start_s of row 2 no longer equals end_s of row 1
-    lines[2] = ",".join(cells)
+    lines[k] = ",".join(cells)
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(ValueError, match="contiguous"):
         read_schedule_csv(path)

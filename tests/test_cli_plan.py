@@ -331,6 +331,7 @@ def test_ephem_de421_sets_the_departure_and_the_planet_table(tmp_path, capsys, m
     and 1.69 mm/s from the builtin Earth at 2030-11-21 TDB (measured 2.286 km, 1.695 mm/s), the
     --third-bodies table is DE421's Jupiter (plan94's differs by ~1e5 km, docs/ephemerides.md), and
     summary.json records the ephemeris with v_inf relative to DE421's Earth."""
+    pytest.importorskip("de421", reason="needs the optional de421 extra: pip install -e '.[de421]'")
     from bliss.guidance.problem import departure_state
     from sim.ephemeris import body_states
 
@@ -386,3 +387,46 @@ def test_ephem_de421_missing_exits_2_with_install_hint_and_no_files(tmp_path, ca
     assert len(err.splitlines()) == 1 and err.startswith("bliss: error: --ephem de421")
     assert "pip install -e '.[de421]'" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["apophis", "99942", "(99942) Apophis"])
+def test_named_target_apophis_is_the_mpc_orbit(name):
+    """--target apophis: MPC MPO469004 elements (a 0.9225169 AU, e 0.1914724, i 3.33690, RAAN 204.05444,
+    argp 126.67983, M 236.64021 deg at JD 2458666.5; ../shared/data/smallbodies) give, at the epoch, the
+    position of an independent Kepler solve (Newton on E - e sin E = M) to 1 m."""
+    from sim.constants import GM_SUN
+    from sim.kepler import coe2rv
+
+    target = plan_cli.named_target(name)
+    assert target.name == "Apophis"
+    e, M = 0.1914724, math.radians(236.64021)
+    E = M
+    for _ in range(50):
+        E -= (E - e * math.sin(E) - M) / (1 - e * math.cos(E))
+    nu = 2 * math.atan2(math.sqrt(1 + e) * math.sin(E / 2), math.sqrt(1 - e) * math.cos(E / 2))
+    from sim.constants import AU
+
+    r_ref, v_ref = coe2rv(GM_SUN, 0.9225169 * AU, e, math.radians(3.33690), math.radians(204.05444),
+                          math.radians(126.67983), nu)
+    r, v = target.state((2458666.5 - 2451545.0) * 86400.0)  # the epoch, TDB s past J2000
+    assert np.linalg.norm(r - r_ref) < 1.0 and np.linalg.norm(v - v_ref) < 1e-6
+
+
+def test_first_run_says_it_compiles_and_later_runs_do_not(tmp_path, capsys, monkeypatch):
+    """The note is printed when numba's cache holds no index of the planner's kernels (rendezvous law and
+    optimiser), and not once it does (planners stood in by the fast fake)."""
+    from numba.core import config
+
+    monkeypatch.setattr(config, "CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(pipeline, "fly_feedback", lambda problem, progress=None: _fake_planner(problem))
+    monkeypatch.setattr(pipeline, "minimise_time", lambda problem, warm, **kw: _fake_planner(problem))
+    argv = ["plan", "--no-progress", "--date", "2028-07-01"]
+    assert not plan_cli.kernels_cached()
+    main([*argv, "--out", str(tmp_path / "a")])
+    assert "compiling numerical kernels, first run only" in capsys.readouterr().err
+    for name in ("rendezvous._gauss-115.py311.nbi", "optimise._shoot-261.py311.nbi"):
+        (tmp_path / "cache" / "guidance_x").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "cache" / "guidance_x" / name).write_bytes(b"")
+    assert plan_cli.kernels_cached()
+    main([*argv, "--out", str(tmp_path / "b")])
+    assert "compiling" not in capsys.readouterr().err

@@ -20,7 +20,9 @@ def test_interop_tests_pass_in_the_poliastro_environment(tmp_path):
         pytest.skip("BLISS_POLIASTRO_PYTHON is not set: build the extra's environment with "
                     "`bash .ci/poliastro-env.sh` and point the variable at its python")
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
-    proc = subprocess.run([python, "-m", "pytest", "-q", "-m", "poliastro", "-p", "no:cacheprovider",
+    # -o addopts=: one process there (the project's "-n 2" needs pytest-xdist, which an older environment
+    # may lack; the interop tests are a few seconds)
+    proc = subprocess.run([python, "-m", "pytest", "-q", "-o", "addopts=", "-m", "poliastro", "-p", "no:cacheprovider",
                            "tests/test_interop_poliastro.py"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=900)
     sys.stdout.write(proc.stdout[-3000:])

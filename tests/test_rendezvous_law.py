@@ -86,3 +86,20 @@ def test_plan_from_a_sun_grazing_state_does_not_close_instead_of_failing():
         assert math.isfinite(miss)
     else:
         assert math.isinf(miss) and math.isinf(ballistic) and not np.any(w0)
+
+
+def test_plan_with_a_few_days_to_go_solves_its_linear_programme():
+    """A state met in the feedback flight of the 2028-04-30 departure (issue 9), 3.16 days before the
+    planned arrival: every coefficient of the unscaled programme was 1e-4..1e-18 and HiGHS's simplex
+    stopped with status 15 (a RuntimeError here). Scaled, it solves: a plan no worse than coasting (which
+    is feasible: all fractions 0), with fractions inside their bounds."""
+    p = Sail().kernel_params()
+    _, F1 = R.candidate_attitudes(math.radians(70.0), p)
+    y = np.array([-8115974548.83017, -198666275995.48135, -20958556315.040287,
+                  23216.02427649232, 1004.3234362386846, 17.746516450783588])
+    y_tf = np.array([-1772597003.348137, -198268780219.71213, -20940702491.492565,
+                     23238.44855937518, 1905.885896150683, 113.01039119129587])
+    w0, h, miss, ballistic = R.plan(y, 273072.24945676327, y_tf, F1, 20)
+    assert 0.0 <= miss <= ballistic and ballistic > 1e-5
+    assert miss < 1e-7  # reachable: this flight closed on this arrival epoch after the fix
+    assert np.all((w0 >= 0.0) & (w0 <= 1.0)) and w0.sum() <= 1.0 + 1e-9 and w0.sum() > 0.0

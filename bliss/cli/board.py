@@ -7,9 +7,11 @@
     bliss board move   --port PORT --axis A --target STEPS [--rate HZ] [--no-wait]
     bliss board stop   --port PORT [--axis A]
 
-PORT is anything pyserial opens: /dev/ttyACM0, a pty path, socket://host:port. A missing port, a board
-that does not answer or one whose protocol version we do not speak gives one line ``bliss: error: ...``
-and exit code 2. This is the only module of ``bliss`` that imports ``hil``.
+Every action but ``emulate`` needs ``--port PORT``: anything pyserial opens, such as /dev/ttyACM0, the
+pty path ``emulate`` prints, or socket://host:port. A missing port, a board that does not answer or one
+whose protocol version we do not speak gives one line ``bliss: error: ...`` and exit code 2.
+
+This is the only module of ``bliss`` that imports ``hil``.
 """
 from __future__ import annotations
 
@@ -27,8 +29,11 @@ MOVE_MARGIN_S = 2.0
 
 
 def register(subparsers) -> None:
+    import argparse
+
     p = subparsers.add_parser("board", help="actuator board: info/ping/status/move/stop, or run the emulator",
-                              description=__doc__.split("\n\n")[0].replace("``", ""))
+                              description="\n\n".join(__doc__.split("\n\n")[:3]).replace("``", ""),
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="board_command", metavar="ACTION")
 
     e = sub.add_parser("emulate", help="start the emulated board (C firmware on a pty); Ctrl-C stops it")
@@ -86,10 +91,39 @@ def _int(flag: str, text: str, lo: int, hi: int) -> int:
     return v
 
 
+def _check_file_path(flag: str, path: str) -> None:
+    """UsageError unless ``path`` can be a file we create or append to: not empty, not a folder, in an
+    existing writable folder (probed with a temporary file, removed at once, so nothing is left)."""
+    import os
+    import tempfile
+
+    if not path.strip():
+        raise UsageError(f"{flag} is empty; give a file path")
+    if os.path.isdir(path):
+        raise UsageError(f"{flag} {path!r} is a folder; give a file path inside it")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"{flag} {path!r}: folder {folder!r} does not exist; create it or choose another path")
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".bliss-write-probe-")
+    except OSError as exc:
+        raise UsageError(f"{flag} {path!r}: cannot write in {folder!r} ({exc.strerror}); choose another path") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
 def _validate(args) -> None:
     """Check every value before touching the port; replaces the strings by ints in place."""
     if getattr(args, "port", None) is not None and not args.port.strip():
         raise UsageError("--port is empty; give a serial port such as /dev/ttyACM0")
+    if getattr(args, "log", None) is not None:
+        _check_file_path("--log", args.log)
+    if getattr(args, "link", None) is not None:
+        import os
+
+        _check_file_path("--link", args.link)
+        if os.path.lexists(args.link) and not os.path.islink(args.link):
+            raise UsageError(f"--link {args.link!r} exists and is not a symlink; choose another path")
     if hasattr(args, "timeout_ms"):
         args.timeout_ms = _int("--timeout-ms", args.timeout_ms, 10, 10_000)
     if hasattr(args, "count"):
@@ -119,6 +153,8 @@ def _open_board(args, heartbeat=True):
         board.connect()
     except BoardError as exc:
         raise UsageError(str(exc)) from None
+    except OSError as exc:  # e.g. the --log file vanished between the check and the open
+        raise UsageError(f"cannot open the link to {args.port!r}: {exc}") from None
     return board
 
 
@@ -153,14 +189,16 @@ def _cmd_emulate(args) -> int:
         port = emu.pty
         if args.link:
             import os
-            link = args.link
-            if os.path.lexists(link) and not os.path.islink(link):
-                raise UsageError(f"--link {link!r} exists and is not a symlink; choose another path")
+            link = args.link  # checked by _validate before the board started
             tmp = link + ".new"
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
-            os.symlink(port, tmp)
-            os.replace(tmp, link)
+            try:
+                if os.path.lexists(tmp):
+                    os.unlink(tmp)
+                os.symlink(port, tmp)
+                os.replace(tmp, link)
+            except OSError as exc:
+                link = None
+                raise UsageError(f"--link {args.link!r}: cannot create the symlink ({exc.strerror})") from None
         print(f"emulated board on {port}" + (f" (also {link})" if link else ""), flush=True)
         print(f"try: bliss board status --port {link or port}    (Ctrl-C stops the board)", flush=True)
         signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` stops it as cleanly as Ctrl-C
@@ -293,6 +331,10 @@ class _stop_on_interrupt:
 
 def _cmd_stop(args) -> int:
     def body(board):
+        n_axes = board.info.n_axes
+        if args.axis != m.ALL_AXES and args.axis >= n_axes:  # checked here, as `move` does
+            raise UsageError(f"--axis {args.axis} does not exist: this board has axes 0-{n_axes - 1} "
+                             f"(leave --axis out to stop all)")
         board.stop(args.axis)
         which = "all axes" if args.axis == m.ALL_AXES else f"axis {args.axis}"
         print(f"stopped {which}")

@@ -29,10 +29,10 @@ import numpy as np
 from bliss.cli import UsageError
 from bliss.cli import ephem as _ephem
 from bliss.cli.third_bodies import HELP as THIRD_BODY_HELP
-from bliss.cli.third_bodies import parse_third_bodies, third_body_table
-from bliss.guidance.pipeline import TOL_POS_M, TOL_VEL_M_S, PlanFailed, departure_v_inf, plan
+from bliss.cli.third_bodies import one_line, parse_third_bodies, third_body_table
+from bliss.guidance.pipeline import TOL_POS_M, TOL_VEL_M_S, PlanFailed, PlanRequest, departure_v_inf, plan
 from bliss.io.plan_products import write_products
-from sim.constants import AU, DAY
+from sim.constants import AU, DAY, GM_SUN
 
 #: Default departure date (TDB): the shortest minimum-time transfer of the default mission (10 g, 1 m^2,
 #: ideal, Bennu, max cone 70 deg) found by the departure-window scans (bliss.guidance.window): a 45-day
@@ -41,6 +41,14 @@ from sim.constants import AU, DAY
 #: segments. See docs/guidance.md.
 DEFAULT_DATE = "2030-11-21T00:00:00 TDB"
 DEFAULT_OUT = "bliss_out/plan"
+#: Largest --segments: the optimiser's matrices grow as N^2 (about 32 bytes x N^2: 298 GiB were asked for
+#: at N = 100,000, issue 9) and its SLSQP steps as N^3; 500 segments are under a day each for transfers
+#: up to 500 days, far finer than the 20-60 the planner needs (docs/guidance.md).
+MAX_SEGMENTS = 500
+#: Largest lightness number (sail acceleration facing the Sun / solar gravity) --mass-g and --area-m2 may
+#: give: at 1 the sail's push cancels the Sun's pull (McInnes 1999, sec. 2.3.3), and the planner's
+#: transfers are bound orbits. The BLISS sail has 0.153.
+MAX_LIGHTNESS = 1.0
 
 OPTICS_CHOICES = ("ideal", "mcinnes", "nea-scout")
 
@@ -77,7 +85,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     )
     tgt = p.add_mutually_exclusive_group()
     tgt.add_argument("--target", default=None, metavar="NAME",
-                     help="named target: bennu (default)")
+                     help=f"named target: {', '.join(TARGET_NAMES)} (default bennu); any other body "
+                          "with --elements or --mpcorb")
     tgt.add_argument("--elements", metavar='"a_AU e i_deg raan_deg argp_deg M_deg epoch"',
                      help="target orbit: heliocentric ecliptic J2000 osculating elements; epoch as an "
                           "ISO date (TDB) or a Julian date")
@@ -135,6 +144,8 @@ def parse_date(text: str, what: str = "--date") -> float:
 
     from sim.timeconv import epoch_to_tdb_seconds
 
+    if not text.strip():
+        raise UsageError(f"{what} is empty: give a date such as '2028-07-01' (TDB) or leave the option out")
     parts = text.strip().rsplit(None, 1)
     if not (len(parts) == 2 and parts[1].lower() in Time.SCALES):
         text = f"{text.strip()} TDB"  # a bare date means TDB
@@ -187,10 +198,21 @@ def parse_mpcorb(arg: str):
     from bliss.guidance.problem import Target
     import sim.ephemeris as eph
 
+    if not arg.strip():
+        raise UsageError("--mpcorb is empty: give an MPCORB line (in quotes) or a file holding one")
     path = Path(arg)
     line = arg
+    if len(arg.split()) == 1:  # one word: a file name (an MPCORB line has a dozen fields)
+        if not path.exists():
+            raise UsageError(f"--mpcorb: no such file {arg!r}; give an existing file or an MPCORB line in quotes")
+        if not path.is_file():
+            raise UsageError(f"--mpcorb: {arg!r} is not a regular file; give a file holding an MPCORB line")
     if len(arg) < 4096 and path.is_file():
-        lines = [ln for ln in path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise UsageError(f"--mpcorb: cannot read {arg!r} ({exc.strerror})") from None
+        lines = [ln for ln in text.splitlines() if ln.strip()]
         if any(ln.startswith("-----") for ln in lines):  # MPCORB.DAT header ends with a dashed line
             lines = lines[next(k for k, ln in enumerate(lines) if ln.startswith("-----")) + 1:]
         if not lines:
@@ -203,19 +225,44 @@ def parse_mpcorb(arg: str):
     return Target(name=getattr(body, "name", "MPCORB target"), body=body)
 
 
+#: ``--target`` names: key -> (display name, ``sim.ephemeris.SmallBody`` factory). Bennu is
+#: ``sim.ephemeris.BENNU`` (JPL SBDB solution 97, epoch JD 2455562.5 TDB). Apophis: MPC solution MPO469004,
+#: osculating heliocentric ecliptic J2000 elements at JD 2458666.5 TT (2019-07-02; TT and TDB differ by
+#: < 2 ms), from MPC NEA.txt as tabulated in ../shared/data/smallbodies/bennu_apophis_reference.csv
+#: (provenance in SOURCES.md there). Any other body: --elements or --mpcorb (e.g. a line of MPC NEA.txt).
+TARGET_NAMES = ("bennu", "apophis")
+_TARGET_ALIASES = {"101955": "bennu", "101955bennu": "bennu", "99942": "apophis", "99942apophis": "apophis"}
+
+
+def _named_body(key: str):
+    import astropy.units as u
+    from astropy.time import Time
+
+    from sim.ephemeris import BENNU, SmallBody
+
+    if key == "bennu":
+        return "Bennu", BENNU
+    return "Apophis", SmallBody.from_elements(
+        "99942 Apophis", a=0.9225169 * u.AU, e=0.1914724, i=3.33690 * u.deg, raan=204.05444 * u.deg,
+        argp=126.67983 * u.deg, M=236.64021 * u.deg, epoch=Time(2458666.5, format="jd", scale="tdb"))
+
+
 def named_target(name: str):
     from bliss.guidance.problem import Target
 
-    key = name.strip().lower().replace(" ", "")
-    if key in ("bennu", "101955", "101955bennu"):
-        from sim.ephemeris import BENNU
+    key = name.strip().lower().replace(" ", "").replace("(", "").replace(")", "")
+    key = _TARGET_ALIASES.get(key, key)
+    if key not in TARGET_NAMES:
+        what = "--target is empty" if not key else f"unknown target {name!r}"
+        raise UsageError(f"{what}: named targets are {', '.join(TARGET_NAMES)}; any other body via --elements "
+                         f"\"a e i raan argp M epoch\" or --mpcorb (an MPCORB line or a file holding one)")
+    display, body = _named_body(key)
+    return Target(name=display, body=body)
 
-        return Target(name="Bennu", body=BENNU)
-    raise UsageError(f"unknown target {name!r}: use --target bennu, or give --elements or --mpcorb")
 
-
-def build_inputs(args) -> dict:
-    """Validate every option and build sail, target, limits, dates and v_inf. UsageError on bad input."""
+def build_inputs(args) -> PlanRequest:
+    """Validate every option into a :class:`PlanRequest` (sail, target, limits, dates, v_inf, ...). UsageError
+    on bad input."""
     from bliss.guidance.problem import Limits, departure_state
     from sim.sail import OPTICS, Sail
 
@@ -229,6 +276,12 @@ def build_inputs(args) -> dict:
     if optics is None:
         raise UsageError(f"unknown --optics {args.optics!r}: choose one of {', '.join(OPTICS)}")
     sail = Sail(mass=mass_g / 1000.0, area=area, optics=optics)
+    if sail.lightness_number >= MAX_LIGHTNESS:
+        raise UsageError(f"--mass-g {mass_g:g} with --area-m2 {area:g}: lightness number {sail.lightness_number:.3g} "
+                         f"(characteristic acceleration {sail.characteristic_acceleration * 1e3:.3g} mm/s^2) is not "
+                         f"below {MAX_LIGHTNESS:g}: facing the Sun the sail would out-push its gravity, outside what the "
+                         f"planner handles; use a mass of at least "
+                         f"{mass_g * sail.lightness_number / MAX_LIGHTNESS * 1.001:.3g} g")
 
     lim_kw = {}
     if args.max_cone_deg is not None:
@@ -250,8 +303,8 @@ def build_inputs(args) -> dict:
         if tof_guess <= 0:
             raise UsageError(f"--tof-guess-days must be a positive number of days, got {tof_guess:g}")
         tof_guess *= DAY
-    if args.segments is not None and args.segments < 1:
-        raise UsageError(f"--segments must be a positive whole number, got {args.segments}")
+    if args.segments is not None and not 1 <= args.segments <= MAX_SEGMENTS:
+        raise UsageError(f"--segments must be a whole number from 1 to {MAX_SEGMENTS}, got {args.segments}")
     third_names = parse_third_bodies(args.third_bodies)
     ephem = _ephem.require_ephemeris(getattr(args, "ephem", _ephem.DEFAULT_EPHEM))
 
@@ -270,7 +323,7 @@ def build_inputs(args) -> dict:
     elif args.mpcorb is not None:
         target = parse_mpcorb(args.mpcorb)
     else:
-        target = named_target(args.target or "bennu")
+        target = named_target("bennu" if args.target is None else args.target)
 
     window = None
     if args.window is not None:
@@ -289,19 +342,26 @@ def build_inputs(args) -> dict:
             raise UsageError(f"--window would scan {window.size} dates; use a larger STEP_DAYS (<= 400 dates)")
         dates = window
     else:
-        dates = np.array([parse_date(args.date or DEFAULT_DATE)])
+        dates = np.array([parse_date(DEFAULT_DATE if args.date is None else args.date)])
 
-    # Departure outside the ephemeris range (Earth or target) is bad input: check every date now.
+    # Departure outside the ephemeris range (Earth or target) is bad input: check every date now; and a
+    # departure faster than the Sun's escape speed leaves on a hyperbola no sail transfer can plan from.
     for t in (dates[0], dates[-1]):
         v_vec = departure_v_inf(t, v_inf)
-        departure_state(float(t), v_vec, ephem=ephem)
+        y0 = departure_state(float(t), v_vec, ephem=ephem)
         target.state(float(t))
+        r, v = float(np.linalg.norm(y0[:3])), float(np.linalg.norm(y0[3:]))
+        v_esc = math.sqrt(2.0 * GM_SUN / r)
+        if v >= v_esc:
+            raise UsageError(f"--v-inf-km-s {' '.join(f'{x:g}' for x in v_inf)}: the departure's heliocentric "
+                             f"speed {v / 1e3:.4g} km/s is not below the Sun's escape speed {v_esc / 1e3:.4g} km/s at "
+                             f"{r / AU:.3f} AU, so the sail would leave the solar system; use a smaller excess speed")
     third_bodies = None
     if third_names:
         third_bodies = _planet_table(third_names, float(dates[0]), float(dates[-1]), ephem)
-    return {"sail": sail, "limits": limits, "target": target, "dates": dates, "window": window,
-            "v_inf": v_inf, "tof_guess": tof_guess, "third_bodies": third_bodies, "ephem": ephem,
-            "ephemeris_summary": _ephem.summary_block(ephem)}
+    return PlanRequest(sail=sail, limits=limits, target=target, dates=dates, window=window,
+                       v_inf=None if v_inf is None else tuple(v_inf), tof_guess=tof_guess,
+                       third_bodies=third_bodies, ephem=ephem, ephemeris_summary=_ephem.summary_block(ephem))
 
 
 def _planet_table(names, t_first: float, t_last: float, ephem: str = "builtin"):
@@ -317,17 +377,53 @@ def _planet_table(names, t_first: float, t_last: float, ephem: str = "builtin"):
     return third_body_table(names, t_first, max(t_end, t_last + THIRD_BODY_STEP_S), ephem=ephem)
 
 
+def _check_arrival_in_range(res, ephem: str) -> None:
+    """UsageError when the planned arrival lies beyond the ephemeris' valid range: the departure date was
+    too late for the model the plan stands on (only known once the time of flight is)."""
+    from sim.ephemeris import VALID_RANGES
+    from sim.timeconv import tdb_seconds_to_epoch
+
+    t_arr = float(res.t[-1])
+    hi, text = VALID_RANGES[ephem][1:]
+    if t_arr > hi:
+        raise UsageError(f"the transfer arrives {tdb_seconds_to_epoch(t_arr).iso[:10]} TDB, after the end of the "
+                         f"{ephem!r} ephemeris' valid range {text} TDB; choose an earlier --date (no files written)")
+
+
+#: What the first run spends compiling the planner's numba kernels [s]: the default plan took 76 s cold and
+#: 13.7 s warm on this 2-core machine (README, benchmarks/results/planning.txt).
+FIRST_RUN_COMPILE_S = 60
+
+
+def kernels_cached() -> bool:
+    """Whether numba's on-disk cache already holds the planner's kernels (the rendezvous law's and the
+    optimiser's index files); if not, this run compiles them first."""
+    from numba.core import config
+
+    folder = Path(config.CACHE_DIR) if config.CACHE_DIR else Path(__file__).resolve().parents[1]  # bliss/
+    return all(any(folder.rglob(f"{name}.*.nbi")) for name in ("rendezvous", "optimise"))
+
+
 def run(args) -> int:
     from bliss.io.atomic import check_writable
 
     inputs = build_inputs(args)
     check_writable(args.out)
+    if not kernels_cached():
+        print(f"bliss plan: compiling numerical kernels, first run only, ~{FIRST_RUN_COMPILE_S} s (later runs "
+              f"load them from the cache)", file=sys.stderr, flush=True)
     try:
         res = plan(inputs, n_segments=args.segments, show_progress=not args.no_progress,
                    log=lambda m: print(m, file=sys.stderr, flush=True))
     except PlanFailed as exc:
         print(f"bliss plan: no transfer found, no files written: {exc}", file=sys.stderr, flush=True)
         return 1
+    except (RuntimeError, ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
+        # the inputs were checked above, so this is a solver failure, not bad input: one line, exit 1
+        print(f"bliss: error: plan: the planner failed ({one_line(exc)}); no files written", file=sys.stderr,
+              flush=True)
+        return 1
+    _check_arrival_in_range(res, inputs.ephem)
     summary = write_products(args.out, res, inputs)
     f = summary["feedback"]
     if f is None:
@@ -338,17 +434,17 @@ def run(args) -> int:
         fb = f"did not close in {f['tof_days']:.0f} days, miss {f['position_error_m'] / AU:.3g} AU"
     print(f"bliss plan: {summary['target']['name']}: departure {summary['departure']['epoch']} TDB, "
           f"arrival {summary['arrival']['epoch']} TDB, {summary['tof_days']:.1f} days "
-          f"(feedback {fb}); miss {res['miss_pos'] / 1e3:.3g} km, "
-          f"{res['miss_vel']:.3g} m/s; method {summary['method']}"
+          f"(feedback {fb}); miss {res.miss_pos / 1e3:.3g} km, "
+          f"{res.miss_vel:.3g} m/s; method {summary['method']}"
           + (f"; third bodies: {', '.join(summary['third_bodies'])}" if summary["third_bodies"] else "")
           + f"; ephemeris {summary['ephemeris']['name']}"
           + f"; files in {args.out}", flush=True)
-    if res["converged"] and not res["best"].converged:
+    if res.converged and not res.best.converged:
         print("bliss plan: note: the rendezvous is closed but the optimiser did not certify the time of "
               "flight as minimal (see optimiser_history in summary.json)", file=sys.stderr, flush=True)
-    if not res["converged"]:
+    if not res.converged:
         print(f"bliss plan: rendezvous NOT closed (tolerance {TOL_POS_M / 1e3:.0f} km, {TOL_VEL_M_S:g} m/s): "
-              f"best miss {res['miss_pos'] / 1e3:.6g} km, {res['miss_vel']:.6g} m/s; summary.json has "
+              f"best miss {res.miss_pos / 1e3:.6g} km, {res.miss_vel:.6g} m/s; summary.json has "
               f"converged=false", file=sys.stderr, flush=True)
         return 1
     return 0

@@ -5,6 +5,7 @@ table the integrator flies through (``sim.ephemeris.planet_table`` -> ``sim.inte
 from __future__ import annotations
 
 from bliss.cli import UsageError
+from bliss.guidance.pipeline import first_line as one_line  # first line of a lower layer's message
 
 #: Perturbing planets allowed with --third-bodies. Not Earth or the Moon: both commands depart from
 #: Earth's centre (C3 = 0 or a v_inf, no escape phase modelled), where their pull is singular.
@@ -16,16 +17,14 @@ HELP = ("comma-separated planets whose pull is added (e.g. 'venus,mars,jupiter';
         f"{', '.join(THIRD_BODY_CHOICES)}); default none (Sun + sail only)")
 
 
-def one_line(exc: BaseException) -> str:
-    """First line of an exception message (errors from lower layers may span several)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def parse_third_bodies(text: str) -> tuple[str, ...]:
     """Planet names from ``--third-bodies`` text (comma-separated, any case, duplicates dropped, order
     kept); UsageError for Earth/Moon/EMB or an unknown name. Empty text: no third bodies."""
-    names = tuple(dict.fromkeys(n.strip().lower() for n in (text or "").split(",") if n.strip()))
+    parts = [n.strip().lower() for n in (text or "").split(",")]
+    if text and text.strip() and not all(parts):
+        raise UsageError(f"--third-bodies {text!r} has an empty name (a doubled, leading or trailing comma); "
+                         f"give names separated by single commas, e.g. 'venus,mars'")
+    names = tuple(dict.fromkeys(n for n in parts if n))
     for name in names:
         if name in ("earth", "moon", "emb"):
             raise UsageError(f"--third-bodies: {name!r} is not allowed because the sail starts at Earth's "

@@ -177,18 +177,24 @@ def plan(y, tgo: float, y_target_f, F1, n_seg: int = DEFAULT_N_SEG):
     d[5] = _wrap(d[5])
     J = F1.shape[1]
     nv = n_seg * J
-    W = MISS_WEIGHTS
-    c = np.concatenate([np.full(nv, SAIL_TIME_WEIGHT), np.ones(12)])
-    A_eq = np.hstack([W[:, None] * G, -np.eye(6), np.eye(6)])
+    WG, Wd = MISS_WEIGHTS[:, None] * G, MISS_WEIGHTS * d
+    # Each miss row scaled to O(1) (its slacks in units of s): unscaled, a short time to go makes every
+    # coefficient and right-hand side ~1e-4..1e-8, at HiGHS's absolute feasibility tolerance (1e-7), and
+    # its simplex ended with status 15 ("unknown", primal infeasible) on this always-feasible LP (issue 9:
+    # 2028-04-30 departure, 3.2 days to go). The slack costs s_i / max s keep the objective's weighting.
+    s = np.max(np.abs(WG), axis=1)
+    s = np.where(s > 0.0, s, 1.0)
+    c = np.concatenate([np.full(nv, SAIL_TIME_WEIGHT / s.max()), np.tile(s / s.max(), 2)])
+    A_eq = np.hstack([WG / s[:, None], -np.eye(6), np.eye(6)])
     A_ub = np.zeros((n_seg, nv + 12))
     for k in range(n_seg):
         A_ub[k, k * J:(k + 1) * J] = 1.0
-    res = linprog(c, A_ub=A_ub, b_ub=np.ones(n_seg), A_eq=A_eq, b_eq=W * d,
+    res = linprog(c, A_ub=A_ub, b_ub=np.ones(n_seg), A_eq=A_eq, b_eq=Wd / s,
                   bounds=[(0.0, 1.0)] * nv + [(0.0, None)] * 12, method="highs")
-    if res.status != 0 or res.x is None:  # pragma: no cover - the LP is always feasible (slacks)
+    if res.status != 0 or res.x is None:  # the LP is always feasible (slacks): a solver failure
         raise RuntimeError(f"rendezvous plan: linear programme failed ({res.message})")
     w0 = np.clip(res.x[:J], 0.0, 1.0)
-    return w0, tgo / n_seg, float(np.sum(res.x[nv:])), float(np.sum(np.abs(W * d)))
+    return w0, tgo / n_seg, float(np.tile(s, 2) @ res.x[nv:]), float(np.sum(np.abs(Wd)))
 
 
 class RendezvousLaw:

@@ -3,12 +3,13 @@
 ``bliss.guidance.optimise``) -> replay of the final schedule with ``sim.integrator.propagate`` ->
 ``AttitudeSchedule``. Optionally a departure-window scan first (``bliss.guidance.window``).
 
-``plan(inputs)`` takes the validated inputs (``sail``, ``limits``, ``target``, ``dates``, ``window``,
-``v_inf``, ``tof_guess`` and optionally ``third_bodies``; built by ``bliss.cli.plan.build_inputs``) and
-returns everything the writers (``bliss.io.plan_products``) need; it writes no files. Ground-side
-planning: it uses the simulator.
+``plan(request)`` takes a :class:`PlanRequest` (the validated inputs, built by
+``bliss.cli.plan.build_inputs``) and returns a :class:`PlanOutcome`, everything the writers
+(``bliss.io.plan_products``) need; it writes no files. Which starts the optimiser gets, and in which order
+(feedback transfer, crude guesses, fallbacks), is decided in one place: :func:`optimiser_starts`.
+Ground-side planning: it uses the simulator.
 
-Third bodies: ``inputs["third_bodies"]`` (a ``sim.integrator.ThirdBodies`` table covering every departure
+Third bodies: ``request.third_bodies`` (a ``sim.integrator.ThirdBodies`` table covering every departure
 date plus the longest time of flight, or None) goes into each ``TransferProblem``. The feedback law and
 the optimiser's multiple shooting stay Sun + sail; the optimiser's polish and the replay here fly the
 planets, so the written schedule closes in the model the user asked for.
@@ -18,10 +19,17 @@ from __future__ import annotations
 import math
 import sys
 import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.constants import AU, DAY
+
+if TYPE_CHECKING:  # annotations only: the planners are imported when a plan runs (CLI start-up stays quick)
+    from bliss.guidance.problem import Limits, Target, TransferProblem, TransferResult
+    from bliss.guidance.schedule import AttitudeSchedule
+    from sim.sail import Sail
 
 #: Arrival tolerances of the replayed schedule: 1,000 km and 1 m/s (issue 4 acceptance criterion,
 #: well inside a 10 g sail's on-board navigation and terminal-approach capability).
@@ -56,6 +64,68 @@ def departure_v_inf(t: float, v_inf) -> np.ndarray:
     _, v = body_state("earth", float(t))
     v = np.asarray(v, float)
     return v / np.linalg.norm(v) * v_inf[0] * 1e3
+
+
+#: What a solver may raise on a hard problem (HiGHS or SLSQP failing, a singular matrix, an overflow): the
+#: pipeline reports it in one line and goes on without that start (or that window date).
+SOLVER_ERRORS = (RuntimeError, ArithmeticError, ValueError, np.linalg.LinAlgError)
+
+
+def first_line(exc: BaseException) -> str:
+    """First line of an exception's message (a solver's may span several), or its type's name."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """What to plan: the validated inputs of one ``bliss plan`` run (``bliss.cli.plan.build_inputs``)."""
+
+    sail: "Sail"
+    limits: "Limits"
+    target: "Target"
+    #: departure dates [TDB s past J2000]: the one of --date, or the window's
+    dates: np.ndarray
+    #: the --window dates [TDB s] (the same array as ``dates``), or None for a single date
+    window: np.ndarray | None = None
+    #: departure excess velocity [km/s]: (magnitude along Earth's velocity,) or (x, y, z); None = 0
+    v_inf: tuple | None = None
+    #: --tof-guess-days [s]: skip the feedback warm start and start the optimiser from its crude guess
+    tof_guess: float | None = None
+    #: ``sim.integrator.ThirdBodies`` table of --third-bodies, or None (Sun + sail)
+    third_bodies: object | None = None
+    #: ephemeris of Earth's departure state and of the third bodies: "builtin" or "de421"
+    ephem: str = "builtin"
+    #: what summary.json records under "ephemeris" (name and source)
+    ephemeris_summary: dict = field(default_factory=dict)
+
+
+@dataclass
+class PlanOutcome:
+    """What was planned: the transfer the products describe (``plan``'s result, the writers' input)."""
+
+    problem: "TransferProblem"
+    #: the feedback laws' transfer (the warm start), or None when skipped or failed
+    warm: "TransferResult | None"
+    #: the transfer written: the optimiser's best, or the feedback transfer if the optimiser failed
+    best: "TransferResult"
+    #: replayed trajectory: times [TDB s] (n,) and states (n, 6) [m, m/s], heliocentric ecliptic J2000
+    t: np.ndarray
+    y: np.ndarray
+    attitude: "AttitudeSchedule"
+    #: the target's position [m] and velocity [m/s] at the replayed arrival
+    target_r: np.ndarray
+    target_v: np.ndarray
+    #: replayed arrival miss [m], [m/s], and whether it is within TOL_POS_M and TOL_VEL_M_S
+    miss_pos: float
+    miss_vel: float
+    converged: bool
+    #: window scan rows (t, tof, converged, feedback tof, feedback converged, note), or None
+    window: list | None
+    #: wall time of each stage [s]
+    timings: dict
+    #: which start the optimiser's kept transfer came from
+    warm_start: str
 
 
 class PlanFailed(RuntimeError):
@@ -106,20 +176,28 @@ def minimise_time(problem, warm, n_segments=None, progress=None, tof_guess=None,
 
 def departure_window(problem_factory, dates, progress=None, n_segments=None):
     """G2's window scan, with the feedback laws flown from every date too:
-    [(t_depart, tof or nan, converged, feedback tof or nan, feedback converged)] per date."""
+    [(t_depart, tof or nan, converged, feedback tof or nan, feedback converged, note)] per date; the note
+    says which solver failed at that date ("" when none did), and the scan goes on."""
     from bliss.guidance import window
 
     kw = {} if n_segments is None else {"n_segments": n_segments}
-    rows = window.departure_window(problem_factory, dates, progress=progress, **kw)
+    notes = []
+    rows = window.departure_window(problem_factory, dates, progress=progress, notes=notes, **kw)
+    notes += [""] * (len(rows) - len(notes))
     bar = None
     if progress is True:
         from tqdm import tqdm
 
         bar = tqdm(total=len(rows), desc="feedback laws", file=sys.stderr)
     out = []
-    for t, tof, ok in rows:
-        fb = fly_feedback(problem_factory(t))
-        out.append((t, tof, ok, fb.tof if fb.converged else math.nan, bool(fb.converged)))
+    for (t, tof, ok), note in zip(rows, notes):
+        try:
+            fb = fly_feedback(problem_factory(t))
+            fb_tof, fb_ok = (fb.tof if fb.converged else math.nan), bool(fb.converged)
+        except SOLVER_ERRORS as exc:
+            fb_tof, fb_ok = math.nan, False
+            note = "; ".join(n for n in (note, f"feedback law failed: {first_line(exc)}") if n)
+        out.append((t, tof, ok, fb_tof, fb_ok, note))
         if bar is not None:
             bar.update(1)
     if bar is not None:
@@ -127,17 +205,37 @@ def departure_window(problem_factory, dates, progress=None, n_segments=None):
     return out
 
 
-def make_problem(inputs: dict, t_depart: float):
+def make_problem(request: PlanRequest, t_depart: float):
     from bliss.guidance.problem import TransferProblem, departure_state
 
-    # inputs["ephem"] (--ephem): Earth's departure state from "builtin" (default) or "de421". A v_inf
+    # request.ephem (--ephem): Earth's departure state from "builtin" (default) or "de421". A v_inf
     # magnitude keeps the builtin Earth velocity's direction (departure_v_inf): the two ephemerides'
     # directions differ by < 0.01 arcsec, i.e. < 0.05 mm/s for a 1 km/s v_inf.
-    y0 = departure_state(float(t_depart), departure_v_inf(t_depart, inputs["v_inf"]),
-                         ephem=inputs.get("ephem", "builtin"))
-    return TransferProblem(sail=inputs["sail"], t_depart=float(t_depart), y_depart=y0,
-                           target=inputs["target"], limits=inputs["limits"],
-                           third_bodies=inputs.get("third_bodies"))
+    y0 = departure_state(float(t_depart), departure_v_inf(t_depart, request.v_inf), ephem=request.ephem)
+    return TransferProblem(sail=request.sail, t_depart=float(t_depart), y_depart=y0, target=request.target,
+                           limits=request.limits, third_bodies=request.third_bodies)
+
+
+def optimiser_starts(warm, feedback_failure: str | None, user_tof_guess: float | None) -> list:
+    """The optimiser's starts, in the order tried: [(warm TransferResult or None, crude-guess TOF [s] or
+    None, note for summary.json's warm_start)]. The one place that chooses them:
+
+    - ``--tof-guess-days`` (``user_tof_guess``): its crude guess only (no feedback was flown);
+    - the feedback law failed (``feedback_failure``, its message) or its transfer missed by more than
+      ``WARM_MAX_MISS_M``: the crude guess at ``CRUDE_TOF_GUESS_S``;
+    - otherwise the feedback transfer, then the crude guess as the fallback.
+    ``EXTRA_TOF_GUESSES_S`` are added to every start except the user's (see :func:`plan`)."""
+    crude = f"crude guess at {CRUDE_TOF_GUESS_S / DAY:.0f} days"
+    if user_tof_guess is not None:
+        return [(None, user_tof_guess, f"crude guess at {user_tof_guess / DAY:.0f} days (--tof-guess-days)")]
+    if feedback_failure is not None:
+        return [(None, CRUDE_TOF_GUESS_S, f"{crude} (the feedback warm start failed: {feedback_failure})")]
+    if warm is None or not (warm.converged or warm.miss_pos <= WARM_MAX_MISS_M):
+        missed = "" if warm is None else (f" (the feedback transfer missed by {warm.miss_pos / AU:.3g} AU > "
+                                          f"{WARM_MAX_MISS_M / AU:g} AU)")
+        return [(None, CRUDE_TOF_GUESS_S, crude + missed)]
+    return [(warm, None, "feedback transfer"),
+            (None, CRUDE_TOF_GUESS_S, f"{crude} (fallback: from the feedback transfer it did not close)")]
 
 
 def replay(problem, schedule, step_s: float = OUTPUT_STEP_S):
@@ -154,7 +252,7 @@ def replay(problem, schedule, step_s: float = OUTPUT_STEP_S):
     return traj.t, traj.y
 
 
-def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
+def plan(request: PlanRequest, n_segments=None, show_progress=True, log=print) -> PlanOutcome:
     """Run the planning pipeline; returns everything the writers need (no files written)."""
     from tqdm import tqdm
 
@@ -162,54 +260,55 @@ def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
 
     timings = {}
     window_rows = None
-    n_stages = 3 + (inputs["window"] is not None) + (inputs.get("tof_guess") is None)
-    bar = tqdm(total=n_stages, desc="bliss plan", unit="stage",
-               disable=not show_progress, file=sys.stderr, leave=False)
+    n_stages = 3 + (request.window is not None) + (request.tof_guess is None)
+    # no ETA: the stages differ in length by 10x and the first run also compiles the kernels
+    bar = tqdm(total=n_stages, desc="bliss plan", unit="stage", bar_format="{desc}: stage {n}/{total} "
+               "[{elapsed}]{postfix}", disable=not show_progress, file=sys.stderr, leave=False)
     try:
-        if inputs["window"] is not None:
-            bar.set_postfix_str(f"window scan ({len(inputs['window'])} dates)")
+        if request.window is not None:
+            bar.set_postfix_str(f"window scan ({len(request.window)} dates)")
             t_w = time.perf_counter()
-            window_rows = departure_window(lambda t: make_problem(inputs, t), inputs["window"],
+            window_rows = departure_window(lambda t: make_problem(request, t), request.window,
                                            progress=show_progress, n_segments=n_segments)
             timings["window_s"] = time.perf_counter() - t_w
+            for row in window_rows:
+                if len(row) >= 6 and row[5]:
+                    from sim.timeconv import tdb_seconds_to_epoch
+
+                    log(f"bliss plan: window: departure {tdb_seconds_to_epoch(row[0]).iso[:10]}: "
+                        f"{'skipped' if not row[2] else 'kept'}, {row[5]}")
             t_dep = _choose_departure(window_rows)
             bar.update(1)
         else:
-            t_dep = float(inputs["dates"][0])
-        problem = make_problem(inputs, t_dep)
+            t_dep = float(request.dates[0])
+        problem = make_problem(request, t_dep)
 
-        warm = None
-        if inputs.get("tof_guess") is None:
+        warm, feedback_failure = None, None
+        if request.tof_guess is None:
             bar.set_postfix_str("feedback warm start")
             t_w = time.perf_counter()
-            warm = fly_feedback(problem, progress=_StageProgress(bar, "feedback") if show_progress else None)
+            try:
+                warm = fly_feedback(problem, progress=_StageProgress(bar, "feedback") if show_progress else None)
+            except SOLVER_ERRORS as exc:
+                feedback_failure = first_line(exc)
+                log(f"bliss plan: the feedback warm start failed ({feedback_failure}); the optimiser starts "
+                    f"from its crude guess")
             timings["feedback_s"] = time.perf_counter() - t_w
             bar.update(1)
 
         bar.set_postfix_str("minimum-time optimisation")
         t_w = time.perf_counter()
-        start, tof_guess = warm, inputs.get("tof_guess")
-        if warm is not None and not (warm.converged or warm.miss_pos <= WARM_MAX_MISS_M):
-            start, tof_guess = None, CRUDE_TOF_GUESS_S
-            warm_note = (f"crude guess at {CRUDE_TOF_GUESS_S / DAY:.0f} days (the feedback transfer missed by "
-                         f"{warm.miss_pos / AU:.3g} AU > {WARM_MAX_MISS_M / AU:g} AU)")
-        elif warm is None:
-            warm_note = f"crude guess at {tof_guess / DAY:.0f} days (--tof-guess-days)"
-        else:
-            warm_note = "feedback transfer"
-        attempts = [(start, tof_guess, warm_note)]
-        if start is not None:  # from the feedback transfer; the crude guess is the fallback
-            attempts.append((None, CRUDE_TOF_GUESS_S, f"crude guess at {CRUDE_TOF_GUESS_S / DAY:.0f} days "
-                                                      "(fallback: from the feedback transfer it did not close)"))
+        attempts = optimiser_starts(warm, feedback_failure, request.tof_guess)
+        warm_note = attempts[0][2]
         best, failures = None, []
         for st, tg, note in attempts:
             try:
                 r = minimise_time(problem, st, n_segments=n_segments, tof_guess=tg,
-                                  extra_guesses=EXTRA_TOF_GUESSES_S if inputs.get("tof_guess") is None else (),
+                                  extra_guesses=EXTRA_TOF_GUESSES_S if request.tof_guess is None else (),
                                   progress=_StageProgress(bar, "optimiser") if show_progress else None)
-            except (RuntimeError, FloatingPointError, np.linalg.LinAlgError) as exc:
-                failures.append(f"{note}: {exc}")
-                log(f"bliss plan: optimiser failed from the {note} ({exc})")
+            except SOLVER_ERRORS as exc:
+                failures.append(f"{note}: {first_line(exc)}")
+                log(f"bliss plan: optimiser failed from the {note} ({first_line(exc)})")
                 continue
             if best is None or r.miss_pos < best.miss_pos:
                 best, warm_note = r, note
@@ -240,10 +339,9 @@ def plan(inputs: dict, n_segments=None, show_progress=True, log=print) -> dict:
     # "converged" = the rendezvous is closed, judged on the replay (what the files will fly); whether
     # the optimiser also certified minimum time is reported beside it (optimiser_converged).
     converged = miss_pos <= TOL_POS_M and miss_vel <= TOL_VEL_M_S
-    return {"problem": problem, "warm": warm, "best": best, "t": t_s, "y": y, "attitude": att,
-            "target_r": np.asarray(r_t), "target_v": np.asarray(v_t), "miss_pos": miss_pos,
-            "miss_vel": miss_vel, "converged": converged, "window": window_rows, "timings": timings,
-            "warm_start": warm_note}
+    return PlanOutcome(problem=problem, warm=warm, best=best, t=t_s, y=y, attitude=att,
+                       target_r=np.asarray(r_t), target_v=np.asarray(v_t), miss_pos=miss_pos, miss_vel=miss_vel,
+                       converged=converged, window=window_rows, timings=timings, warm_start=warm_note)
 
 
 def _choose_departure(rows) -> float:

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 def departure_window(problem_factory: Callable[[float], TransferProblem], dates: Iterable[float],
                      n_segments: int = 20, warm_factory: Callable[[TransferProblem], TransferResult] | None = None,
                      tof_guess: float = 450.0 * DAY, progress=None, results: list | None = None,
-                     extra_guesses: Iterable[float] = (), **optimiser_kwargs) -> list[tuple[float, float, bool]]:
+                     extra_guesses: Iterable[float] = (), notes: list | None = None,
+                     **optimiser_kwargs) -> list[tuple[float, float, bool]]:
     """Scan departure dates ``dates`` (TDB s past J2000): list of ``(t_depart, tof_s or nan, converged)``.
 
     ``problem_factory(t)`` returns the problem departing at ``t``. ``warm_factory(problem)`` (optional)
@@ -32,8 +33,9 @@ def departure_window(problem_factory: Callable[[float], TransferProblem], dates:
     for the first date and the last converged TOF afterwards; ``extra_guesses`` [s] are further crude
     starts tried at every date (multi-start: transfers with a different number of revolutions are
     separate local optima), the shortest converged one is kept. ``progress=True`` shows a tqdm bar over
-    dates. ``results`` (optional list) receives every TransferResult. Other keyword arguments go to
-    :func:`minimise_time`.
+    dates. ``results`` (optional list) receives every TransferResult; ``notes`` (optional list) one string per
+    date: "" or which starts failed and why (a failed start is skipped, never raised). Other keyword
+    arguments go to :func:`minimise_time`.
     """
     dates = [float(t) for t in dates]
     if not dates:
@@ -54,7 +56,7 @@ def departure_window(problem_factory: Callable[[float], TransferProblem], dates:
     guess = float(tof_guess)
     for t in dates:
         problem = problem_factory(t)
-        tof, ok = math.nan, False
+        tof, ok, failed = math.nan, False, []
         starts = [(warm_factory, None)] if warm_factory is not None else []
         starts += [(None, guess)] + [(None, g) for g in extra]
         for wf, g in starts:
@@ -62,8 +64,10 @@ def departure_window(problem_factory: Callable[[float], TransferProblem], dates:
                 warm = wf(problem) if wf is not None else None
                 res = minimise_time(problem, warm, n_segments=n_segments,
                                     tof_guess=None if warm is not None else g, **optimiser_kwargs)
-            except (RuntimeError, ValueError, np.linalg.LinAlgError) as exc:  # a failed start is not a crash
+            except (RuntimeError, ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:  # not a crash
                 log.warning("departure %.0f s: optimiser failed (%s)", t, exc)
+                text = str(exc).strip()
+                failed.append(text.splitlines()[0] if text else type(exc).__name__)
                 continue
             if results is not None:
                 results.append(res)
@@ -74,6 +78,8 @@ def departure_window(problem_factory: Callable[[float], TransferProblem], dates:
         if ok:
             guess = tof * 1.05
         out.append((t, tof, ok))
+        if notes is not None:
+            notes.append(f"optimiser failed from {len(failed)} of {len(starts)} starts ({failed[-1]})" if failed else "")
         if bar is not None:
             bar.update(1)
             bar.set_postfix_str(f"tof={tof / DAY:.0f} d" if ok else "not closed", refresh=False)

@@ -50,6 +50,8 @@ def check_writable(folder: str | os.PathLike) -> Path:
     it also works where ``os.access`` would lie (running as root, read-only mounts). Leaves nothing.
     Raises :class:`OutputFolderError` with a one-line reason.
     """
+    if not str(folder).strip():  # Path("") is ".": an empty --out would write into the current folder
+        raise OutputFolderError("--out is empty: give an output folder, e.g. --out bliss_out/run1")
     folder = Path(folder)
     existing = _nearest_existing(folder)
     if not existing.is_dir():

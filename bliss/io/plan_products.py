@@ -1,5 +1,6 @@
 """Writers of the ``bliss plan`` products: OEM, AEM, schedule CSV, JSON summary and plots, all into one
-folder atomically (``bliss.io.atomic.OutputSet``), from the result of ``bliss.guidance.pipeline.plan``.
+folder atomically (``bliss.io.atomic.OutputSet``), from the ``PlanOutcome`` of ``bliss.guidance.pipeline.plan``
+and its ``PlanRequest``.
 """
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 
 import numpy as np
 
-from bliss.guidance.pipeline import TOL_POS_M, TOL_VEL_M_S
+from bliss.guidance.pipeline import TOL_POS_M, TOL_VEL_M_S, PlanOutcome, PlanRequest
 from sim.constants import AU, DAY
 
 
@@ -30,15 +31,15 @@ def _attitude_check(att) -> dict:
             "segment_days_max": float((att.t_end - att.t_start).max() / DAY)}
 
 
-def build_summary(res: dict, inputs: dict) -> dict:
+def build_summary(res: PlanOutcome, request: PlanRequest) -> dict:
     from bliss.io.csvout import tdb_seconds_to_iso
     from bliss.guidance.problem import departure_state
     from bliss.io.summary import sail_summary
 
-    ephem = inputs.get("ephem", "builtin")  # which ephemeris gave Earth's departure state
+    ephem = request.ephem  # which ephemeris gave Earth's departure state
 
-    prob, warm, best = res["problem"], res["warm"], res["best"]
-    t_dep, t_arr = float(res["t"][0]), float(res["t"][-1])
+    prob, warm, best = res.problem, res.warm, res.best
+    t_dep, t_arr = float(res.t[0]), float(res.t[-1])
     iso = lambda t: str(tdb_seconds_to_iso(t)[0])  # noqa: E731
     target = prob.target
     tgt = {"name": target.name}
@@ -53,12 +54,12 @@ def build_summary(res: dict, inputs: dict) -> dict:
         "target": tgt,
         "limits": {"max_cone_deg": prob.limits.max_cone_deg,
                    "max_slew_deg_per_day": prob.limits.max_slew_deg_per_day},
-        "departure": {"epoch": iso(t_dep), "t_tdb_s": t_dep, "state": res["y"][0],
+        "departure": {"epoch": iso(t_dep), "t_tdb_s": t_dep, "state": res.y[0],
                       "v_inf_m_s": prob.y_depart[3:] - departure_state(t_dep, np.zeros(3), ephem=ephem)[3:]},
-        "ephemeris": inputs.get("ephemeris_summary", {"name": ephem}),
-        "arrival": {"epoch": iso(t_arr), "t_tdb_s": t_arr, "state": res["y"][-1],
-                    "target_state": np.concatenate([res["target_r"], res["target_v"]]),
-                    "position_error_m": res["miss_pos"], "velocity_error_m_s": res["miss_vel"],
+        "ephemeris": request.ephemeris_summary or {"name": ephem},
+        "arrival": {"epoch": iso(t_arr), "t_tdb_s": t_arr, "state": res.y[-1],
+                    "target_state": np.concatenate([res.target_r, res.target_v]),
+                    "position_error_m": res.miss_pos, "velocity_error_m_s": res.miss_vel,
                     "tolerance_position_m": TOL_POS_M, "tolerance_velocity_m_s": TOL_VEL_M_S,
                     "note": "errors from replaying schedule.csv from departure.state with sim.integrator"
                             + (" and the third bodies listed" if prob.third_body_names else "")},
@@ -69,11 +70,11 @@ def build_summary(res: dict, inputs: dict) -> dict:
                           "Sun + sail)"),
         "tof_days": (t_arr - t_dep) / DAY,
         "method": best.method,
-        "converged": res["converged"],
+        "converged": res.converged,
         "optimiser_converged": bool(best.converged),
-        "n_segments": len(res["attitude"]),
-        "attitude_check": _attitude_check(res["attitude"]),
-        "warm_start": res["warm_start"],
+        "n_segments": len(res.attitude),
+        "attitude_check": _attitude_check(res.attitude),
+        "warm_start": res.warm_start,
         "optimiser_history": _history(best.history),
         "feedback": None if warm is None else {
             "tof_days": warm.tof / DAY, "position_error_m": warm.miss_pos,
@@ -83,13 +84,18 @@ def build_summary(res: dict, inputs: dict) -> dict:
         "frames": {"states": "heliocentric mean ecliptic and equinox of J2000 (internal); OEM/AEM in ICRF axes",
                    "quaternion": "scalar-last [qx, qy, qz, qw], inertial->body; body +Z sail normal, "
                                  "+X Sun direction projected on the sail"},
-        "timings_s": res["timings"],
+        "timings_s": res.timings,
         "files": {},
     }
-    if res["window"] is not None:
+    if res.window is not None:
+        from bliss.plots.plan import suspected_local_minima
+
+        rows = res.window
+        local = suspected_local_minima([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
         out["window"] = [{"departure": iso(r[0]), "t_tdb_s": r[0], "tof_days": r[1] / DAY, "converged": r[2],
-                          **({"feedback_tof_days": r[3] / DAY, "feedback_converged": r[4]} if len(r) >= 5 else {})}
-                         for r in res["window"]]
+                          **({"feedback_tof_days": r[3] / DAY, "feedback_converged": r[4]} if len(r) >= 5 else {}),
+                          "suspected_local_minimum": bool(lk), "note": r[5] if len(r) >= 6 else ""}
+                         for r, lk in zip(rows, local)]
     return out
 
 
@@ -101,7 +107,20 @@ def _vectorised(state):
     return states
 
 
-def write_products(out_dir, res: dict, inputs: dict) -> dict:
+def _feedback_path(problem, warm, best):
+    """(t, y) of the feedback laws' transfer replayed from departure, for the trajectory plot; None when
+    there is none, when it is the transfer written (the optimiser failed) or when its replay fails."""
+    from bliss.guidance.pipeline import SOLVER_ERRORS, replay
+
+    if warm is None or warm is best:
+        return None
+    try:
+        return replay(problem, warm.schedule)
+    except SOLVER_ERRORS:
+        return None
+
+
+def write_products(out_dir, res: PlanOutcome, request: PlanRequest) -> dict:
     """Write every product into ``out_dir`` atomically; return the summary dict."""
     from bliss.io.aem import write_aem
     from bliss.io.atomic import OutputSet
@@ -112,30 +131,31 @@ def write_products(out_dir, res: dict, inputs: dict) -> dict:
     from bliss.plots.trajectory import sample_orbit
     from sim.ephemeris import body_states
 
-    prob, att = res["problem"], res["attitude"]
-    t_s, y = res["t"], res["y"]
+    prob, att = res.problem, res.attitude
+    t_s, y = res.t, res.y
     target = prob.target
-    summary = build_summary(res, inputs)
+    summary = build_summary(res, request)
     names = ["trajectory.oem", "attitude.aem", "schedule.csv", "trajectory.png", "attitude.png",
-             "elements.png", "approach.png"] + (["window.png"] if res["window"] is not None else []) \
+             "elements.png", "approach.png"] + (["window.png"] if res.window is not None else []) \
         + ["summary.json"]
     summary["files"] = {n: n for n in names}
     with OutputSet(out_dir) as out:
         write_oem(out.path("trajectory.oem"), t_s, y, comments=(
-            f"Planned transfer to {target.name}, method {res['best'].method}.",))
+            f"Planned transfer to {target.name}, method {res.best.method}.",))
         write_aem(out.path("attitude.aem"), att, comments=(f"Planned transfer to {target.name}.",))
         write_schedule_csv(out.path("schedule.csv"), att)
         orbits = {"Earth": sample_orbit(lambda t: body_states("earth", t), float(t_s[0])),
                   target.name: sample_orbit(_vectorised(target.state), float(t_s[0]))}
-        plots.plot_plan_trajectory(out.path("trajectory.png"), t_s, y, orbits, res["target_r"], target.name)
+        plots.plot_plan_trajectory(out.path("trajectory.png"), t_s, y, orbits, res.target_r, target.name,
+                                   feedback=_feedback_path(prob, res.warm, res.best))
         plots.plot_attitude(out.path("attitude.png"), att.t_start, att.t_end, att.cone, att.clock,
                             prob.limits.max_cone_deg)
         plots.plot_elements(out.path("elements.png"), t_s, y, target.orbit_elements(float(t_s[-1])),
                             target.name)
         plots.plot_approach(out.path("approach.png"), t_s, y, target.state, target.name)
-        if res["window"] is not None:
+        if res.window is not None:
             w = np.array([tuple(r[:3]) + (tuple(r[3:5]) if len(r) >= 5 else (math.nan, 0.0))
-                          for r in res["window"]], dtype=float).reshape(-1, 5)
+                          for r in res.window], dtype=float).reshape(-1, 5)
             plots.plot_window(out.path("window.png"), w[:, 0], w[:, 1], w[:, 2] > 0.5, float(t_s[0]),
                               feedback_tof_s=w[:, 3])
         write_summary(out.path("summary.json"), summary)

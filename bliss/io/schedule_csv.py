@@ -1,5 +1,8 @@
 """The sail attitude schedule as CSV: one row per constant-attitude segment.
 
+The file opens with comment lines starting with ``#`` (:data:`FRAME_NOTE`: the frames, since the CSV's
+vectors and quaternions are ecliptic while ``attitude.aem``'s are ICRF), then the header row.
+
 Columns (header row, comma separated; numbers in full double precision, ``%.17g``):
 
     start_epoch, end_epoch   ISO 8601 TDB calendar epochs of the segment (millisecond display)
@@ -32,6 +35,15 @@ SCHEDULE_COLUMNS = ("start_epoch", "end_epoch", "start_s", "end_s", "cone_deg", 
                     "nx", "ny", "nz", "qx", "qy", "qz", "qw", "mode")
 
 
+#: Comment lines written above the header (readers: skip lines starting with "#", e.g. pandas comment="#").
+FRAME_NOTE = (
+    "# BLISS sail attitude schedule, one row per constant-attitude segment; times TDB.",
+    "# nx,ny,nz and the quaternion qx,qy,qz,qw (scalar last, inertial->body) are in the heliocentric mean",
+    "# ECLIPTIC and equinox of J2000 -- not ICRF: attitude.aem gives the same attitude in ICRF (EME2000) axes.",
+    "# cone_deg, clock_deg: the orbit RTN frame at the segment start (sim.rtn; clock from T toward N).",
+)
+
+
 def write_schedule_csv(path: str | os.PathLike, schedule: AttitudeSchedule) -> None:
     """Write ``schedule`` to ``path`` (columns :data:`SCHEDULE_COLUMNS`)."""
     from bliss.io.csvout import tdb_seconds_to_iso
@@ -40,7 +52,7 @@ def write_schedule_csv(path: str | os.PathLike, schedule: AttitudeSchedule) -> N
     e0 = tdb_seconds_to_iso(schedule.t_start) if n else []
     e1 = tdb_seconds_to_iso(schedule.t_end) if n else []
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(",".join(SCHEDULE_COLUMNS) + "\n")
+        fh.write("\n".join(FRAME_NOTE) + "\n" + ",".join(SCHEDULE_COLUMNS) + "\n")
         for k in range(n):
             nums = [schedule.t_start[k], schedule.t_end[k], np.degrees(schedule.cone[k]),
                     np.degrees(schedule.clock[k]), *schedule.normal[k], *schedule.quaternion[k]]
@@ -53,7 +65,7 @@ def read_schedule_csv(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Read a schedule CSV: ``seg_t`` (n+1,), ``seg_mode`` (n,), ``seg_att`` (n, 3) for the integrator,
     plus the columns as arrays (``cone`` and ``clock`` in radians, ``normal`` (n, 3), ``quaternion`` (n, 4))."""
     with open(path, encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
+        reader = csv.DictReader(ln for ln in fh if not ln.startswith("#"))
         missing = [c for c in SCHEDULE_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise ValueError(f"{path}: not a BLISS schedule CSV (missing columns {', '.join(missing)})")
