@@ -30,11 +30,21 @@ import pyarrow.parquet as pq
 from .atomic import OutputSet
 
 __all__ = ["BenchEvent", "Checkpoint", "TelemetryError", "TelemetryWriter", "TelemetryReader",
-           "export_run", "FORMAT", "SCHEMA_VERSION"]
+           "export_run", "FORMAT", "SCHEMA_VERSION", "POINTING_ERROR", "actuator_columns"]
 
 #: Marker in the ``meta`` table that says a file is a BLISS telemetry store, and its schema version.
 FORMAT = "bliss-telemetry"
 SCHEMA_VERSION = 1
+#: Column names the bench's plots look for (docs/bench.md): the angle between the commanded and the
+#: true sail normal [rad], and per axis the board's reported position / the commanded target [steps].
+POINTING_ERROR = "pointing_err_rad"
+
+
+def actuator_columns(n_axes: int = 3) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(positions, targets) column names of ``n_axes`` inchworm axes: ``act_pos_K``, ``act_target_K``."""
+    return tuple(f"act_pos_{k}" for k in range(n_axes)), tuple(f"act_target_{k}" for k in range(n_axes))
+
+
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _RESERVED = {"t", "cycle"}
 
