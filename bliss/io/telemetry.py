@@ -217,6 +217,8 @@ class TelemetryWriter:
             self._pending.clear()
 
     def _transaction(self):
+        if self._db is None:
+            raise TelemetryError(f"telemetry writer for {str(self.path)!r} is closed")
         writer = self
 
         class _Tx:
