@@ -33,6 +33,7 @@ from hil.emulated import EmulatedBoard  # noqa: E402
 #: Period of a 100 Hz control loop, s (the issue's target rate).
 PERIOD_100HZ_S = 0.010
 CASES = ("slew", "hold", "slew+tel")
+BOARDS = {"C emulator": EmulatedBoard, "Python fake": FakeBoard}
 
 
 def _loadavg() -> str:
@@ -82,14 +83,10 @@ def main(argv=None) -> int:
     print(f"# /proc/loadavg before: {_loadavg()}")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for board in ("C emulator", "Python fake"):
+        for board in BOARDS:
             for case in CASES:
-                if board == "C emulator":
-                    emu = EmulatedBoard()
-                    path, stop = emu.start(), emu.close
-                else:
-                    fake = FakeBoard()
-                    path, stop = fake.start(), fake.stop
+                b = BOARDS[board]()
+                path, stop = b.start(), (b.close if isinstance(b, EmulatedBoard) else b.stop)
                 print(f"{board}, {case} ...", file=sys.stderr)
                 try:
                     results[(board, case)] = measure(path, args.n, case, tmp)
