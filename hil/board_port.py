@@ -16,7 +16,9 @@ Responses, each recorded as a :class:`~bliss.io.telemetry.BenchEvent` in ``event
   and the others go on; ``restore_axis()`` (an operator's decision) clears it (``axis_restored``);
 - ``watchdog_recovered``: the board's watchdog stopped an axis (the host was silent for 1 s, e.g. while
   the link was away): its WATCHDOG fault is cleared and its target sent again;
-- ``link_lost`` / ``link_down`` / ``link_restored``: the port went away: each call keeps trying until
+- ``reconnected``: the driver reopened a port that went away within its own ``reconnect_timeout``
+  (the command went through; nothing else to do);
+- ``link_lost`` / ``link_down`` / ``link_restored``: the port stayed away: each call keeps trying until
   ``link_budget_s`` after the outage began; past the budget ``link_down`` is recorded once and calls
   raise :class:`ActuatorLinkDown` (after one more attempt each) until the link is back, when
   ``link_restored`` says how long it was away;
@@ -73,6 +75,7 @@ class BoardPort:
         self._acked: list[tuple[int, int] | None] = [None] * n     # last (target, rate) the board ACKed
         self._faults = [0] * n
         self._resets_seen = len(board.resets)
+        self._reconnects = board.reconnects
         self._rx_bad: int | None = None
         self._host_rejected = board.rx_rejected
         self._down_since: float | None = None   # time.monotonic() when the link was found lost
@@ -146,19 +149,21 @@ class BoardPort:
 
     def _move(self, axis: int) -> None:
         target, rate = self._targets[axis]
-        try:
-            self._call(lambda: self.board.move(axis, target, rate))
-        except BoardNack as exc:
-            if exc.error == ErrorCode.AXIS_FAULT:
-                # the axis has a blocking fault the last STATUS did not show yet: look now
-                self._check(self._call(self.board.status))
-                if axis not in self.failed and self._acked[axis] != self._targets[axis]:
-                    self._call(lambda: self.board.move(axis, target, rate))
-                    self._acked[axis] = (target, rate)
+        for attempt in range(2):
+            try:
+                self._call(lambda: self.board.move(axis, target, rate))
+            except BoardNack as exc:
+                if exc.error == ErrorCode.AXIS_FAULT and attempt == 0:
+                    # a blocking fault the last STATUS did not show yet: look now (the check fails
+                    # the axis, or clears a watchdog fault and sends the move itself)
+                    self._check(self._call(self.board.status))
+                    if axis in self.failed or self._acked[axis] == self._targets[axis]:
+                        return
+                    continue
+                self._event("refused", axis, f"MOVE {target} at {rate} Hz: {exc.error.name}")
                 return
-            self._event("refused", axis, f"MOVE {target} at {rate} Hz: {exc.error.name}")
+            self._acked[axis] = (target, rate)
             return
-        self._acked[axis] = (target, rate)
 
     def _call(self, fn):
         """Run one driver command with the port's retries and link budget (see the module doc)."""
@@ -194,6 +199,11 @@ class BoardPort:
             if self._down_since is not None:
                 self._event("link_restored", None, f"after {time.monotonic() - self._down_since:.2f} s")
                 self._down_since, self._down_reported = None, False
+            if self.board.reconnects != self._reconnects:
+                # the driver reopened the port within its own reconnect_timeout: a blip, ridden out
+                self._event("reconnected", None, f"the driver reopened the port "
+                                                 f"({self.board.reconnects - self._reconnects} time(s))")
+                self._reconnects = self.board.reconnects
             if len(self.board.resets) != self._resets_seen:
                 self._on_resets("")
             return result

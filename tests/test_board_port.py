@@ -177,3 +177,19 @@ def test_a_board_that_stops_answering_is_retried():
     finally:
         b.close()
         fake.stop()
+
+
+@needs_emulator
+def test_a_blip_between_calls_is_recorded_and_the_watchdog_stop_undone(emu, board):
+    """The port goes away and comes back between two cycles (1.2 s: the board's watchdog, 1 s, stops
+    the moving axis): the driver reopens it on the next command, the port records that, clears the
+    WATCHDOG fault and sends the move again."""
+    port = BoardPort(board)
+    port.send(_cmd((1000, None, None), rate=300))
+    board.pause_heartbeat()  # the heartbeat thread would find the port gone first
+    drop_link(board, emu)
+    time.sleep(1.2)
+    restore_link(emu)
+    st = port.state()
+    assert _kinds(port) == ["reconnected", "watchdog_recovered"], port.events
+    assert st.moving[0] and st.faults[0] == 0
