@@ -193,3 +193,20 @@ def test_a_blip_between_calls_is_recorded_and_the_watchdog_stop_undone(emu, boar
     st = port.state()
     assert _kinds(port) == ["reconnected", "watchdog_recovered"], port.events
     assert st.moving[0] and st.faults[0] == 0
+
+
+@needs_emulator
+def test_a_slowed_axis_is_advisory_not_failed(board):
+    """INJECT STALL at 30 %: the axis travels on 3 of 10 drive cycles, so it arrives late with MISSED
+    (advisory) and is not failed: only STALL/STUCK (50 cycles without travel) fail an axis."""
+    port = BoardPort(board)
+    board.inject(m.InjectKind.STALL, 0, 30)
+    t0 = time.monotonic()
+    port.send(_cmd((60, None, None), rate=1000))
+    st = _settle(port)
+    took = time.monotonic() - t0
+    assert st.position_steps[0] == 60 and st.faults[0] & m.AxisFault.MISSED
+    assert took > 0.15  # 60 steps need 200 drive cycles at 30 %: 0.2 s at 1000 Hz (0.06 s unslowed)
+    assert not port.failed and _kinds(port) == ["advisory"] and port.events[0].detail == "MISSED"
+    port.send(_cmd((0, None, None), rate=1000))  # MISSED does not refuse a MOVE (protocol.md section 2)
+    assert _settle(port).position_steps[0] == 0
