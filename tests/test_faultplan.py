@@ -150,3 +150,17 @@ def test_closed_loop_survives_the_plan(emu, tmp_path):  # noqa: F811 - emu is th
     # axes 0 and 2 kept following the slews to the end; axis 1 stayed failed
     assert port.failed.keys() == {1}
     assert last.faults[0] == 0 and last.faults[2] == 0 and last.faults[1] & m.AxisFault.STUCK
+
+
+def test_inject_options():
+    from bliss.io.faultplan import parse_inject
+    base = parse_fault_plan({"fault": [{"at_s": 50.0, "kind": "board_reset"}]})
+    plan = parse_inject(["axis_stall@120,axis=1,duration_s=5", "garbage@10.5"], base)
+    assert plan.entries == (FaultEntry(10.5, "garbage"), FaultEntry(50.0, "board_reset"),
+                            FaultEntry(120.0, "axis_stall", axis=1, duration_s=5.0))
+    for bad, words in [("axis_stall", "KIND@AT_S"), ("axis_stall@1,axis", "not key=value"),
+                       ("axis_stall@1,axis=one", "axis = 'one' is not a number"),
+                       ("board_reset@1,axis=1", "unknown key 'axis'"), ("quake@1", "kind must be one of")]:
+        with pytest.raises(FaultPlanError) as ei:
+            parse_inject([bad])
+        assert words in str(ei.value), str(ei.value)

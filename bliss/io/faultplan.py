@@ -23,7 +23,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["FaultEntry", "FaultPlan", "FaultPlanError", "KINDS", "load_fault_plan", "parse_fault_plan"]
+__all__ = ["FaultEntry", "FaultPlan", "FaultPlanError", "KINDS", "load_fault_plan", "parse_fault_plan",
+           "parse_inject"]
 
 #: Fault kinds and the keys each takes besides ``at_s`` and ``kind`` (required ones marked True).
 KINDS: dict[str, dict[str, bool]] = {
@@ -131,3 +132,32 @@ def load_fault_plan(path: str | os.PathLike) -> FaultPlan:
     except tomllib.TOMLDecodeError as exc:
         raise FaultPlanError(f"fault plan {str(p)!r} is not valid TOML: {exc}") from None
     return parse_fault_plan(data, f"fault plan {str(p)!r}")
+
+
+def parse_inject(options: list[str], base: FaultPlan | None = None) -> FaultPlan:
+    """Fault entries from command-line options ``KIND@AT_S[,key=value...]`` (for ``--inject``), e.g.
+    ``axis_stall@120,axis=1,duration_s=5``, validated like a plan file and merged with ``base``."""
+    faults = []
+    for opt in options:
+        head, _, rest = opt.partition(",")
+        kind, at, at_s = head.partition("@")
+        if not at:
+            raise FaultPlanError(f"--inject {opt!r}: write KIND@AT_S[,key=value...], "
+                                 f"e.g. axis_stall@120,axis=1,duration_s=5")
+        entry: dict = {"kind": kind, "at_s": at_s}
+        for item in filter(None, rest.split(",")):
+            key, eq, value = item.partition("=")
+            if not eq:
+                raise FaultPlanError(f"--inject {opt!r}: {item!r} is not key=value")
+            entry[key] = value
+        for key, value in entry.items():
+            if key != "kind":
+                try:
+                    entry[key] = tomllib.loads(f"v = {value}")["v"]  # TOML's own number syntax
+                except tomllib.TOMLDecodeError:
+                    raise FaultPlanError(f"--inject {opt!r}: {key} = {value!r} is not a number") from None
+        faults.append(entry)
+    plan = parse_fault_plan({"fault": faults}, "--inject")
+    if base is None:
+        return plan
+    return FaultPlan(tuple(sorted(base.entries + plan.entries, key=lambda e: e.at_s)), base.description)
