@@ -210,3 +210,22 @@ def test_a_slowed_axis_is_advisory_not_failed(board):
     assert not port.failed and _kinds(port) == ["advisory"] and port.events[0].detail == "MISSED"
     port.send(_cmd((0, None, None), rate=1000))  # MISSED does not refuse a MOVE (protocol.md section 2)
     assert _settle(port).position_steps[0] == 0
+
+
+def test_garbage_toward_the_host_is_absorbed():
+    """Noise from the board's side (the fake board writes it on its end of the pty): the host's decoder
+    drops it, the next STATUS goes through and one line_noise event counts it."""
+    fake = FakeBoard()
+    b = Board(fake.start(), heartbeat=False)
+    b.connect()
+    try:
+        port = BoardPort(b)
+        port.state()
+        fake._write(garbage_bytes(200, seed=9))  # 3 runs of 80 bytes
+        time.sleep(0.1)
+        st = port.state()
+        assert st.position_steps == (0, 0, 0)
+        assert _kinds(port) == ["line_noise"] and "host rejected 3" in port.events[0].detail
+    finally:
+        b.close()
+        fake.stop()
