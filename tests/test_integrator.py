@@ -214,3 +214,20 @@ def test_bad_schedule_is_refused():
         Schedule(np.array([0.0, 0.0]), np.array([0]), np.zeros((1, 3)))
     with pytest.raises(ValueError, match="unit"):
         Schedule.from_normals([0.0, 1.0], [[2.0, 0, 0]])
+
+
+def test_dop853_tableau_is_hairer_norsett_wanner_as_in_scipy():
+    """Our written-out DOP853 coefficients equal scipy's table of the same published tableau, number
+    for number (bit for bit: both are the double-precision values of the same decimals)."""
+    from scipy.integrate._ivp import dop853_coefficients as ref
+
+    from sim import dop853
+
+    for name in ("A", "B", "C", "E3", "E5", "D"):
+        ours, theirs = getattr(dop853, name), getattr(ref, name)
+        assert ours.shape == theirs.shape, name
+        np.testing.assert_array_equal(ours, theirs, err_msg=name)
+    assert dop853.N_STAGES == ref.N_STAGES
+    # consistency of the 8th-order weights: they sum to one and C[s] = sum_j A[s, j] for every stage
+    assert abs(dop853.B.sum() - 1.0) < 1e-14
+    np.testing.assert_allclose(dop853.A.sum(axis=1)[1:], dop853.C[1:], rtol=1e-13, atol=1e-15)
