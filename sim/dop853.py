@@ -133,7 +133,14 @@ def _cart(form, y, out):
     if form == FORM_MEE:
         mee_to_cart(y, out)
     else:
-        out[:] = y
+        _copy6(y, out)
+
+
+@njit(cache=True, inline="always")
+def _copy6(src, dst):
+    """dst[:6] = src[:6] as a loop (a slice assignment compiles broadcasting and error paths)."""
+    for i in range(6):
+        dst[i] = src[i]
 
 
 @njit(cache=True, inline="always")
@@ -199,7 +206,7 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
         cart_to_mee(y0, y)
         relw[5] = 0.0
     else:
-        y[:] = y0
+        _copy6(y0, y)
     yc = np.empty(6)  # Cartesian scratch for outputs and events
     y_new = np.empty(6)
     att = np.empty(4)
@@ -214,7 +221,7 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
     t = seg_t[0]
     j_out = 0
     while j_out < n_out and t_out[j_out] <= t:  # outputs at (or before) the start
-        y_out[j_out, :] = y0
+        _copy6(y0, y_out[j_out])
         j_out += 1
     for e in range(n_ev_spec):
         g_old[e] = _event_g(ev_kind[e], ev_par[e], t, y0)
@@ -268,7 +275,7 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
                 status = STATUS_STEP_UNDERFLOW
                 break
             # --- one DOP853 step ---
-            K[0, :] = f
+            _copy6(f, K[0])
             for s in range(1, N_STAGES):
                 _stage_state(s, K, y, h_try, ytmp)
                 _deriv(form, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K[s])
@@ -370,8 +377,8 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
                 status = STATUS_EVENT
                 break
             t = t_new
-            y[:] = y_new
-            f[:] = K[12]
+            _copy6(y_new, y)
+            _copy6(K[12], f)
             if err == 0.0:
                 factor = MAX_FACTOR
             else:
