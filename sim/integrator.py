@@ -306,7 +306,7 @@ def _event_distance(spec: EventSpec, t, y):
 def propagate_final(y0, seg_t, seg_mode, seg_att, sail_params, rtol=1e-10, formulation="mee"):
     """Final state only (Sun + sail), compiled and with no output arrays: for optimisers.
 
-    Plain arrays in (as in :class:`Schedule`); ``sail_params`` from ``Sail.kernel_params()``. The
-    compiled function itself is ``sim.dop853.integrate_final`` and may be called from numba code.
+    Plain arrays in (as in :class:`Schedule`); ``sail_params`` from ``Sail.kernel_params()``. Through
+    ``sim.dop853.integrate_final``, whose compiled core ``sim.dop853.final_state`` numba code may call.
     """
     return dop853.integrate_final(y0, seg_t, seg_mode, seg_att, sail_params, rtol, _FORMS[formulation])
