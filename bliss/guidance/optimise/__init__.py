@@ -31,8 +31,7 @@ Derivatives
 Variational equations integrated in numba alongside the state: for each segment the 6x6 state transition
 matrix and the 6x2 sensitivity to (cone, clock), with a fixed-step classical Runge-Kutta 4 (``n_sub``
 steps per segment, fixed during a solve, so the discrete map is smooth in x and its exact derivative is
-the RK4-integrated variational system). The state's derivative is the simulator's own Sun + sail
-right-hand side (``sim.dynamics.rhs``, RTN mode). The right-hand-side Jacobian is analytic for the Sun's gravity
+the RK4-integrated variational system). The right-hand-side Jacobian is analytic for the Sun's gravity
 and by central differences (relative step 1e-5, ~1e-10 relative accuracy) for the SRP term, which goes
 through the non-ideal optical model and the RTN frame of the state. With the RTN attitude the dynamics
 are autonomous, so d y_end / d h = f(y_end) for each segment. Tests compare these derivatives with

@@ -10,7 +10,6 @@ import numpy as np
 from numba import njit
 
 from sim.constants import GM_SUN
-from sim.dynamics import MODE_RTN, rhs, segment_attitude
 from sim.rtn import rtn_normal_xyz
 from sim.sail import srp_accel
 
@@ -26,26 +25,23 @@ def _srp_rtn(x, y, z, vx, vy, vz, cone, clock, p):
 
 
 @njit(cache=True)
-def _segment_constants(cone, clock):
-    """Per-segment inputs of the simulator's right-hand side for an RTN cone/clock attitude: the
-    ``sim.dynamics.segment_attitude`` constants and an empty third-body table (Sun + sail only)."""
-    att_in = np.empty(3)
-    att_in[0], att_in[1], att_in[2] = cone, clock, 0.0
-    att = np.empty(4)
-    segment_attitude(np.int64(MODE_RTN), att_in, att)  # np.int64: a literal would compile it again
-    return att, np.zeros(0), np.zeros((0, 2, 3))
-
-
-@njit(cache=True, inline="always")
-def _f_state(s, att, tb_gm, tb_pos, p, out):
-    """dy/dt of the first six entries of s: the simulator's own Sun + sail right-hand side."""
-    rhs(0.0, s, np.int64(MODE_RTN), att, p, tb_gm, 0.0, 1.0, tb_pos, tb_pos, out)
+def _f_state(s, cone, clock, p, out):
+    x, y, z, vx, vy, vz = s[0], s[1], s[2], s[3], s[4], s[5]
+    r2 = x * x + y * y + z * z
+    g = -GM_SUN / (r2 * math.sqrt(r2))
+    sx, sy, sz = _srp_rtn(x, y, z, vx, vy, vz, cone, clock, p)
+    out[0] = vx
+    out[1] = vy
+    out[2] = vz
+    out[3] = g * x + sx
+    out[4] = g * y + sy
+    out[5] = g * z + sz
 
 
 @njit(cache=True)
-def _f_aug(s, cone, clock, att, tb_gm, tb_pos, p, out, A, G, q):
+def _f_aug(s, cone, clock, p, out, A, G, q):
     """State derivative plus variational equations: Phi' = A Phi, B' = A B + G."""
-    _f_state(s, att, tb_gm, tb_pos, p, out)
+    _f_state(s, cone, clock, p, out)
     x, y, z = s[0], s[1], s[2]
     r2 = x * x + y * y + z * z
     r = math.sqrt(r2)
@@ -99,7 +95,6 @@ def _f_aug(s, cone, clock, att, tb_gm, tb_pos, p, out, A, G, q):
 
 @njit(cache=True)
 def _seg_state(y0, cone, clock, h, nsub, p, yend):
-    att, tb_gm, tb_pos = _segment_constants(cone, clock)
     s = y0.copy()
     k1 = np.empty(6)
     k2 = np.empty(6)
@@ -108,16 +103,16 @@ def _seg_state(y0, cone, clock, h, nsub, p, yend):
     w = np.empty(6)
     dt = h / nsub
     for _ in range(nsub):
-        _f_state(s, att, tb_gm, tb_pos, p, k1)
+        _f_state(s, cone, clock, p, k1)
         for i in range(6):
             w[i] = s[i] + 0.5 * dt * k1[i]
-        _f_state(w, att, tb_gm, tb_pos, p, k2)
+        _f_state(w, cone, clock, p, k2)
         for i in range(6):
             w[i] = s[i] + 0.5 * dt * k2[i]
-        _f_state(w, att, tb_gm, tb_pos, p, k3)
+        _f_state(w, cone, clock, p, k3)
         for i in range(6):
             w[i] = s[i] + dt * k3[i]
-        _f_state(w, att, tb_gm, tb_pos, p, k4)
+        _f_state(w, cone, clock, p, k4)
         for i in range(6):
             s[i] += dt / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
     yend[:] = s
@@ -125,7 +120,6 @@ def _seg_state(y0, cone, clock, h, nsub, p, yend):
 
 @njit(cache=True)
 def _seg_aug(y0, cone, clock, h, nsub, p, yend, phi, bm, fend):
-    att, tb_gm, tb_pos = _segment_constants(cone, clock)
     s = np.zeros(_NAUG)
     s[:6] = y0
     for i in range(6):
@@ -140,16 +134,16 @@ def _seg_aug(y0, cone, clock, h, nsub, p, yend, phi, bm, fend):
     q = np.empty(6)
     dt = h / nsub
     for _ in range(nsub):
-        _f_aug(s, cone, clock, att, tb_gm, tb_pos, p, k1, A, G, q)
+        _f_aug(s, cone, clock, p, k1, A, G, q)
         for i in range(_NAUG):
             w[i] = s[i] + 0.5 * dt * k1[i]
-        _f_aug(w, cone, clock, att, tb_gm, tb_pos, p, k2, A, G, q)
+        _f_aug(w, cone, clock, p, k2, A, G, q)
         for i in range(_NAUG):
             w[i] = s[i] + 0.5 * dt * k2[i]
-        _f_aug(w, cone, clock, att, tb_gm, tb_pos, p, k3, A, G, q)
+        _f_aug(w, cone, clock, p, k3, A, G, q)
         for i in range(_NAUG):
             w[i] = s[i] + dt * k3[i]
-        _f_aug(w, cone, clock, att, tb_gm, tb_pos, p, k4, A, G, q)
+        _f_aug(w, cone, clock, p, k4, A, G, q)
         for i in range(_NAUG):
             s[i] += dt / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
     yend[:] = s[:6]
@@ -158,7 +152,7 @@ def _seg_aug(y0, cone, clock, h, nsub, p, yend, phi, bm, fend):
             phi[i, j] = s[6 + 6 * i + j]
         bm[i, 0] = s[42 + 2 * i]
         bm[i, 1] = s[43 + 2 * i]
-    _f_state(yend, att, tb_gm, tb_pos, p, fend)
+    _f_state(yend, cone, clock, p, fend)
 
 
 @njit(cache=True)
