@@ -332,6 +332,13 @@ def batch_final(batch, y0s, seg_t, cone_sets, sail, rtol):
 # ------------------------------------------------------------------------------------------------------
 # Report
 # ------------------------------------------------------------------------------------------------------
+def _proc_loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().strip()
+    except OSError:
+        return "n/a"
+
+
 def fmt_row(cols, widths):
     return "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cols, widths)))
 
@@ -361,6 +368,7 @@ def main(argv=None) -> int:
         f"{os.cpu_count()} CPUs, load average {load:.1f} at start, best of {args.repeats} after warm-up)")
     say(f"sail 10 g, 1 m^2, ideal: a_c = {a_c * 1e3:.4f} mm/s^2; departure Earth 2028-01-01 TDB, C3 = 0; "
         f"1 Julian year")
+    say(f"/proc/loadavg at start: {_proc_loadavg()}")
     dop = (1e-6, 1e-8, 1e-10, 1e-12)  # DOP853 relative tolerances tried (ours, scipy, hapsira)
     tols = {"ours": dop, "ours-core": dop, "ours-cart": dop, "ours-core-cart": dop, "scipy": dop,
             "heyoka": (1e-6, 1e-9, 1e-12, 1e-15), "hapsira": dop}
@@ -438,6 +446,8 @@ def main(argv=None) -> int:
         say()
         say(f"== batch: skipped ({type(exc).__name__}: {exc})")
 
+    say()
+    say(f"/proc/loadavg at end: {_proc_loadavg()}")
     if args.save:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         tmp = RESULTS.with_suffix(".tmp")

@@ -8,13 +8,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from sim.dop853 import FORM_CARTESIAN, FORM_MEE, integrate_final
+from sim.dop853 import FORM_CARTESIAN, FORM_MEE, final_state, writable_c
 
 
 @njit(cache=True, parallel=True)
 def _final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol, form, out):
     for j in prange(Y0.shape[0]):
-        out[j, :] = integrate_final(Y0[j], SEG_T[j], SEG_MODE[j], SEG_ATT[j], P[j], rtol, form)
+        out[j, :] = final_state(Y0[j], SEG_T[j], SEG_MODE[j], SEG_ATT[j], P[j], rtol, form)
 
 
 def propagate_final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol=1e-10, formulation="mee"):
@@ -27,12 +27,13 @@ def propagate_final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol=1e-10, formulati
     forms = {"mee": FORM_MEE, "cartesian": FORM_CARTESIAN}
     if formulation not in forms:
         raise ValueError(f"formulation must be 'mee' or 'cartesian', got {formulation!r}")
-    Y0 = np.ascontiguousarray(Y0, dtype=np.float64)
+    Y0 = writable_c(Y0)
     n = Y0.shape[0]
-    SEG_T = np.ascontiguousarray(np.broadcast_to(SEG_T, (n,) + np.shape(SEG_T)[-1:]), dtype=np.float64)
-    SEG_MODE = np.ascontiguousarray(np.broadcast_to(SEG_MODE, (n,) + np.shape(SEG_MODE)[-1:]), dtype=np.int64)
-    SEG_ATT = np.ascontiguousarray(np.broadcast_to(SEG_ATT, (n,) + np.shape(SEG_ATT)[-2:]), dtype=np.float64)
-    P = np.ascontiguousarray(np.broadcast_to(P, (n,) + np.shape(P)[-1:]), dtype=np.float64)
+    # (broadcast_to gives read-only views: writable_c copies them, one kernel signature)
+    SEG_T = writable_c(np.broadcast_to(SEG_T, (n,) + np.shape(SEG_T)[-1:]))
+    SEG_MODE = writable_c(np.broadcast_to(SEG_MODE, (n,) + np.shape(SEG_MODE)[-1:]), np.int64)
+    SEG_ATT = writable_c(np.broadcast_to(SEG_ATT, (n,) + np.shape(SEG_ATT)[-2:]))
+    P = writable_c(np.broadcast_to(P, (n,) + np.shape(P)[-1:]))
     if SEG_T.shape[1] != SEG_MODE.shape[1] + 1 or SEG_ATT.shape[1] != SEG_MODE.shape[1]:
         raise ValueError("SEG_T must have one more column than SEG_MODE and SEG_ATT has rows")
     out = np.empty((n, 6))

@@ -3,9 +3,12 @@
 held constant over segments (zero-order hold), steps landing exactly on segment switches, 7th-order dense
 output on a requested time grid, and events located on the dense output.
 
-Everything here runs in numba on plain float arrays. The Butcher tableau is the published DOP853 one; we
-take its numbers from scipy's table module (``scipy.integrate._ivp.dop853_coefficients``) rather than
-retyping 200 rational constants. The step loop, error control and dense output are ours.
+Everything here runs in numba on plain float arrays. The Butcher tableau is the published DOP853 one
+(Hairer, Norsett & Wanner's coefficients, as in their Fortran code DOP853 and in scipy's
+``scipy.integrate._ivp.dop853_coefficients``), written out below to double precision so that importing
+the integrator does not import ``scipy.integrate`` (0.5 s at start and 0.3 s at exit);
+``tests/test_integrator.py`` checks every number against scipy's table. The step loop, error control and
+dense output are ours.
 
 Events (rows of ``ev_par``, columns ``EV_*``):
 - kind 0, closest approach to a Keplerian target: g = (r - r_T).(v - v_T) crosses zero upward (a local
@@ -21,19 +24,54 @@ import math
 
 import numpy as np
 from numba import njit
-from scipy.integrate._ivp import dop853_coefficients as _tab
 
 from sim.dynamics import rhs, segment_attitude
 from sim.mee import cart_to_mee, mee_atol, mee_to_cart, rhs_mee
 from sim.kepler import elements_state
 
-A = np.ascontiguousarray(_tab.A, dtype=np.float64)          # (16, 16), stages 13..15 for dense output
-B = np.ascontiguousarray(_tab.B, dtype=np.float64)          # (12,)
-C = np.ascontiguousarray(_tab.C, dtype=np.float64)          # (16,)
-E3 = np.ascontiguousarray(_tab.E3, dtype=np.float64)        # (13,)
-E5 = np.ascontiguousarray(_tab.E5, dtype=np.float64)        # (13,)
-D = np.ascontiguousarray(_tab.D, dtype=np.float64)          # (4, 16)
+# --- the DOP853 tableau (Hairer, Norsett & Wanner 1993; dimensionless) ---------------------------------
+#: Lower-triangular rows of A: row s holds A[s, 0..s-1] (stages 0..11 of the step, 12 the FSAL
+#: stage at the new point, 13..15 the extra stages of the 7th-order dense output).
+_A_ROWS = (
+    (),
+    (0.05260015195876773,),
+    (0.0197250569845379, 0.0591751709536137),
+    (0.02958758547680685, 0.0, 0.08876275643042054),
+    (0.2413651341592667, 0.0, -0.8845494793282861, 0.924834003261792),
+    (0.037037037037037035, 0.0, 0.0, 0.17082860872947386, 0.12546768756682242),
+    (0.037109375, 0.0, 0.0, 0.17025221101954405, 0.06021653898045596, -0.017578125),
+    (0.03709200011850479, 0.0, 0.0, 0.17038392571223998, 0.10726203044637328, -0.015319437748624402, 0.008273789163814023),
+    (0.6241109587160757, 0.0, 0.0, -3.3608926294469414, -0.868219346841726, 27.59209969944671, 20.154067550477894, -43.48988418106996),
+    (0.47766253643826434, 0.0, 0.0, -2.4881146199716677, -0.590290826836843, 21.230051448181193, 15.279233632882423, -33.28821096898486, -0.020331201708508627),
+    (-0.9371424300859873, 0.0, 0.0, 5.186372428844064, 1.0914373489967295, -8.149787010746927, -18.52006565999696, 22.739487099350505, 2.4936055526796523, -3.0467644718982196),
+    (2.273310147516538, 0.0, 0.0, -10.53449546673725, -2.0008720582248625, -17.9589318631188, 27.94888452941996, -2.8589982771350235, -8.87285693353063, 12.360567175794303, 0.6433927460157636),
+    (0.054293734116568765, 0.0, 0.0, 0.0, 0.0, 4.450312892752409, 1.8915178993145003, -5.801203960010585, 0.3111643669578199, -0.1521609496625161, 0.20136540080403034, 0.04471061572777259),
+    (0.056167502283047954, 0.0, 0.0, 0.0, 0.0, 0.0, 0.25350021021662483, -0.2462390374708025, -0.12419142326381637, 0.15329179827876568, 0.00820105229563469, 0.007567897660545699, -0.008298),
+    (0.03183464816350214, 0.0, 0.0, 0.0, 0.0, 0.028300909672366776, 0.053541988307438566, -0.05492374857139099, 0.0, 0.0, -0.00010834732869724932, 0.0003825710908356584, -0.00034046500868740456, 0.1413124436746325),
+    (-0.42889630158379194, 0.0, 0.0, 0.0, 0.0, -4.697621415361164, 7.683421196062599, 4.06898981839711, 0.3567271874552811, 0.0, 0.0, 0.0, -0.0013990241651590145, 2.9475147891527724, -9.15095847217987),
+)
+_C = (0.0, 0.05260015195876773, 0.0789002279381516, 0.1183503419072274, 0.2816496580927726, 0.3333333333333333, 0.25, 0.3076923076923077, 0.6512820512820513, 0.6, 0.8571428571428571, 1.0, 1.0, 0.1, 0.2, 0.7777777777777778)
+_E3 = (-0.18980075407240762, 0.0, 0.0, 0.0, 0.0, 4.450312892752409, 1.8915178993145003, -5.801203960010585, -0.4226823213237919, -0.1521609496625161, 0.20136540080403034, 0.02265179219836082, 0.0)
+_E5 = (0.01312004499419488, 0.0, 0.0, 0.0, 0.0, -1.2251564463762044, -0.4957589496572502, 1.6643771824549864, -0.35032884874997366, 0.3341791187130175, 0.08192320648511571, -0.022355307863886294, 0.0)
+_D = (
+    (-8.428938276109013, 0.0, 0.0, 0.0, 0.0, 0.5667149535193777, -3.0689499459498917, 2.38466765651207, 2.117034582445028, -0.871391583777973, 2.2404374302607883, 0.6315787787694688, -0.08899033645133331, 18.148505520854727, -9.194632392478356, -4.436036387594894),
+    (10.427508642579134, 0.0, 0.0, 0.0, 0.0, 242.28349177525817, 165.20045171727028, -374.5467547226902, -22.113666853125306, 7.733432668472264, -30.674084731089398, -9.332130526430229, 15.697238121770845, -31.139403219565178, -9.35292435884448, 35.81684148639408),
+    (19.985053242002433, 0.0, 0.0, 0.0, 0.0, -387.0373087493518, -189.17813819516758, 527.8081592054236, -11.57390253995963, 6.8812326946963, -1.0006050966910838, 0.7777137798053443, -2.778205752353508, -60.19669523126412, 84.32040550667716, 11.99229113618279),
+    (-25.69393346270375, 0.0, 0.0, 0.0, 0.0, -154.18974869023643, -231.5293791760455, 357.6391179106141, 93.40532418362432, -37.45832313645163, 104.0996495089623, 29.8402934266605, -43.53345659001114, 96.32455395918828, -39.17726167561544, -149.72683625798564),
+)
+#: B: the 8th-order weights, equal to the FSAL row A[12, :12]; E5, E3: the 5th- and 3rd-order error
+#: estimator weights; D: the dense-output coefficients.
+
 N_STAGES = 12
+A = np.zeros((16, 16))                                      # (16, 16), stages 13..15 for dense output
+for _s, _row in enumerate(_A_ROWS):
+    A[_s, :_s] = _row
+del _s, _row
+B = A[12, :N_STAGES].copy()                                 # (12,)
+C = np.array(_C)                                            # (16,)
+E3 = np.array(_E3)                                          # (13,)
+E5 = np.array(_E5)                                          # (13,)
+D = np.array(_D)                                            # (4, 16)
 
 SAFETY = 0.9        # step-size safety factor (Hairer's 0.9)
 MIN_FACTOR = 0.333  # largest step decrease after a rejection (Hairer: 1/3)
@@ -95,7 +133,14 @@ def _cart(form, y, out):
     if form == FORM_MEE:
         mee_to_cart(y, out)
     else:
-        out[:] = y
+        _copy6(y, out)
+
+
+@njit(cache=True, inline="always")
+def _copy6(src, dst):
+    """dst[:6] = src[:6] as a loop (a slice assignment compiles broadcasting and error paths)."""
+    for i in range(6):
+        dst[i] = src[i]
 
 
 @njit(cache=True, inline="always")
@@ -161,7 +206,7 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
         cart_to_mee(y0, y)
         relw[5] = 0.0
     else:
-        y[:] = y0
+        _copy6(y0, y)
     yc = np.empty(6)  # Cartesian scratch for outputs and events
     y_new = np.empty(6)
     att = np.empty(4)
@@ -176,7 +221,7 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
     t = seg_t[0]
     j_out = 0
     while j_out < n_out and t_out[j_out] <= t:  # outputs at (or before) the start
-        y_out[j_out, :] = y0
+        _copy6(y0, y_out[j_out])
         j_out += 1
     for e in range(n_ev_spec):
         g_old[e] = _event_g(ev_kind[e], ev_par[e], t, y0)
@@ -230,7 +275,7 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
                 status = STATUS_STEP_UNDERFLOW
                 break
             # --- one DOP853 step ---
-            K[0, :] = f
+            _copy6(f, K[0])
             for s in range(1, N_STAGES):
                 _stage_state(s, K, y, h_try, ytmp)
                 _deriv(form, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K[s])
@@ -249,8 +294,9 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
                 h = h_try * max(MIN_FACTOR, SAFETY * err ** ERR_EXP)
                 continue
             n_acc += 1
-            # --- accepted: dense output only if something needs it in (t, t_new] ---
-            need_dense = j_out < n_out and t_out[j_out] <= t_new
+            # --- accepted: dense output only if something needs it in (t, t_new): an output exactly at
+            # t_new (a segment switch, on the default grid) is y_new itself and costs no extra stages ---
+            need_dense = j_out < n_out and t_out[j_out] < t_new
             g_new_any = False
             if n_ev_spec > 0:
                 _cart(form, y_new, yc)
@@ -331,8 +377,8 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
                 status = STATUS_EVENT
                 break
             t = t_new
-            y[:] = y_new
-            f[:] = K[12]
+            _copy6(y_new, y)
+            _copy6(K[12], f)
             if err == 0.0:
                 factor = MAX_FACTOR
             else:
@@ -347,11 +393,32 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
 
 
 @njit(cache=True)
-def integrate_final(y0, seg_t, seg_mode, seg_att, p, rtol, form=FORM_MEE):
-    """Final state only, Sun + sail, no third bodies, no output grid, no events (optimiser workhorse)."""
+def final_state(y0, seg_t, seg_mode, seg_att, p, rtol, form):
+    """Final state only, Sun + sail, no third bodies, no output grid, no events: the compiled core of
+    :func:`integrate_final`, callable from numba code (``sim.batch``) with the argument types it lists."""
     atol = mee_atol(rtol) if form == FORM_MEE else default_atol(rtol)
+    # np.int64(...): a bare constant would be typed as a literal and compile integrate a second time
     y, t, status, nfev, na, nr, ne = integrate(
         y0, seg_t, seg_mode, seg_att, p, np.zeros(0), 0.0, 1.0, np.zeros((0, 2, 3)), np.zeros((0, 2, 3)),
         rtol, atol, np.zeros(0), np.zeros((0, 6)), np.zeros(0, np.int64), np.zeros((0, EV_NPAR)),
-        np.zeros(0), np.zeros((0, 6)), np.zeros(0, np.int64), 10_000_000, form)
+        np.zeros(0), np.zeros((0, 6)), np.zeros(0, np.int64), np.int64(10_000_000), form)
     return y
+
+
+def writable_c(a, dtype=np.float64):
+    """``a`` as a C-contiguous, writable array of ``dtype`` (a copy only if it is not one already).
+
+    numba compiles a kernel once per argument *type*, and a read-only or non-contiguous array is a
+    different type from a writable contiguous one: every array handed to a kernel from Python goes
+    through here, so each kernel is compiled for one signature only."""
+    a = np.ascontiguousarray(a, dtype=dtype)
+    return a if a.flags.writeable else a.copy()
+
+
+def integrate_final(y0, seg_t, seg_mode, seg_att, p, rtol, form=FORM_MEE):
+    """Final state only, Sun + sail, no third bodies, no output grid, no events (optimiser workhorse).
+
+    Plain arrays as :func:`integrate` takes them; ``p`` from ``Sail.kernel_params()``. From numba code
+    call :func:`final_state` (all arguments given, as float64/int64 C arrays)."""
+    return final_state(writable_c(y0), writable_c(seg_t), writable_c(seg_mode, np.int64),
+                       writable_c(seg_att), writable_c(p), float(rtol), int(form))

@@ -78,6 +78,31 @@ def segment_attitude(mode, att, out):
         out[:] = 0.0
 
 
+#: Codes returned by :func:`schedule_problem`.
+SCHEDULE_OK, SCHEDULE_BAD_TIMES, SCHEDULE_BAD_MODE, SCHEDULE_BAD_ATTITUDE, SCHEDULE_BAD_NORMAL = range(5)
+
+
+@njit(cache=True)
+def schedule_problem(seg_t, seg_mode, seg_att):
+    """The first thing wrong with a segment schedule (``SCHEDULE_*`` code; shapes checked by the caller):
+    switch times not finite or not strictly increasing, a mode other than 0/1/2, a non-finite attitude,
+    an inertial normal whose squared norm is off 1 by more than 2e-9. One compiled pass instead of a
+    dozen numpy reductions: schedules are built on every call of the optimisers' propagations."""
+    for k in range(seg_t.shape[0]):
+        if not math.isfinite(seg_t[k]) or (k > 0 and not seg_t[k] > seg_t[k - 1]):
+            return SCHEDULE_BAD_TIMES
+    for k in range(seg_mode.shape[0]):
+        m = seg_mode[k]
+        if m < MODE_OFF or m > MODE_INERTIAL:
+            return SCHEDULE_BAD_MODE
+        a0, a1, a2 = seg_att[k, 0], seg_att[k, 1], seg_att[k, 2]
+        if not (math.isfinite(a0) and math.isfinite(a1) and math.isfinite(a2)):
+            return SCHEDULE_BAD_ATTITUDE
+        if m == MODE_INERTIAL and abs(a0 * a0 + a1 * a1 + a2 * a2 - 1.0) > 2e-9:
+            return SCHEDULE_BAD_NORMAL
+    return SCHEDULE_OK
+
+
 @njit(cache=True)
 def rhs(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out):
     """Write dy/dt into ``out`` for state y = [r, v] (m, m/s) at time t (TDB s past J2000).

@@ -19,12 +19,6 @@ from __future__ import annotations
 import erfa
 import numpy as np
 from astropy import units as u
-from astropy.coordinates import (
-    HCRS,
-    CartesianDifferential,
-    CartesianRepresentation,
-    HeliocentricMeanEcliptic,
-)
 
 from sim.timeconv import JD_J2000, as_time, epoch_to_tdb_seconds, tdb_seconds_to_epoch
 
@@ -82,6 +76,10 @@ def to_astropy(r, v, t, frame: str = "ecliptic"):
     ``frame="ecliptic"`` returns ``HeliocentricMeanEcliptic(equinox="J2000")`` (no rotation needed);
     ``frame="hcrs"`` returns ``HCRS`` (ICRF-aligned axes), rotated with this module's matrix.
     """
+    # astropy.coordinates is imported here and in from_astropy only: ~0.15 s that the rotations above
+    # (all the integrator, the ephemeris and the file writers use) do not need
+    from astropy.coordinates import HCRS, CartesianDifferential, CartesianRepresentation, HeliocentricMeanEcliptic
+
     r = u.Quantity(r, u.m) if not isinstance(r, u.Quantity) else r.to(u.m)
     v = u.Quantity(v, u.m / u.s) if not isinstance(v, u.Quantity) else v.to(u.m / u.s)
     rv, vv = _vec(r.value, "r"), _vec(v.value, "v")
@@ -106,6 +104,8 @@ def from_astropy(coord, obstime=None):
     Frames without an ``obstime`` (e.g. barycentric ``ICRS``) need ``obstime`` (``Time``, date string or
     TDB seconds) to place the Sun.
     """
+    from astropy.coordinates import HCRS, HeliocentricMeanEcliptic  # lazy: see to_astropy
+
     frame = getattr(coord, "frame", coord)
     if not hasattr(frame, "transform_to"):
         raise ValueError(f"expected an astropy SkyCoord or coordinate frame, got {type(coord).__name__}")

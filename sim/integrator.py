@@ -11,8 +11,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim import dop853
-from sim.dynamics import MODE_INERTIAL, MODE_OFF, MODE_RTN, empty_third_bodies
+from sim.dop853 import writable_c
+from sim.dynamics import (MODE_INERTIAL, MODE_OFF, MODE_RTN, SCHEDULE_BAD_ATTITUDE, SCHEDULE_BAD_MODE,
+                          SCHEDULE_BAD_NORMAL, SCHEDULE_BAD_TIMES, SCHEDULE_OK, empty_third_bodies,
+                          schedule_problem)
 from sim.sail import Sail
+
+_SCHEDULE_ERRORS = {
+    SCHEDULE_BAD_TIMES: "schedule switch times must be finite and strictly increasing",
+    SCHEDULE_BAD_MODE: "schedule modes must be 0 (off), 1 (RTN cone/clock) or 2 (inertial normal)",
+    SCHEDULE_BAD_ATTITUDE: "schedule attitudes must be finite numbers",
+    SCHEDULE_BAD_NORMAL: "inertial sail normals must be unit vectors",
+}
 
 
 @dataclass
@@ -28,25 +38,17 @@ class Schedule:
     att: np.ndarray
 
     def __post_init__(self):
-        self.t = np.ascontiguousarray(self.t, dtype=np.float64).reshape(-1)
-        self.mode = np.ascontiguousarray(self.mode, dtype=np.int64).reshape(-1)
-        self.att = np.ascontiguousarray(self.att, dtype=np.float64).reshape(-1, 3)
+        self.t = writable_c(self.t).reshape(-1)
+        self.mode = writable_c(self.mode, np.int64).reshape(-1)
+        self.att = writable_c(self.att).reshape(-1, 3)
         t, mode, att = self.t, self.mode, self.att
         n = mode.shape[0]
         if n < 1 or t.shape[0] != n + 1 or att.shape[0] != n:
             raise ValueError(f"schedule needs n+1 switch times for n segments, got {t.shape[0]} times, "
                              f"{n} modes and {att.shape[0]} attitudes")
-        # (a sum is non-finite exactly when some element is: cheap checks, schedules are built per call)
-        if not math.isfinite(t.sum()) or not (t[1:] > t[:-1]).all():
-            raise ValueError("schedule switch times must be finite and strictly increasing")
-        if mode.min() < MODE_OFF or mode.max() > MODE_INERTIAL:
-            raise ValueError("schedule modes must be 0 (off), 1 (RTN cone/clock) or 2 (inertial normal)")
-        if not math.isfinite(att.sum()):
-            raise ValueError("schedule attitudes must be finite numbers")
-        if mode.max() == MODE_INERTIAL:
-            inertial = att[mode == MODE_INERTIAL]
-            if (np.abs(np.einsum("ij,ij->i", inertial, inertial) - 1.0) > 2e-9).any():
-                raise ValueError("inertial sail normals must be unit vectors")
+        problem = schedule_problem(t, mode, att)
+        if problem != SCHEDULE_OK:
+            raise ValueError(_SCHEDULE_ERRORS[problem])
 
     @property
     def t0(self) -> float:
@@ -117,8 +119,7 @@ class ThirdBodies:
         return self.t0 <= min(t0, t1) and max(t0, t1) <= self.t0 + self.dt * (self.pos.shape[1] - 1)
 
     def arrays(self):
-        return (np.ascontiguousarray(self.gm, dtype=float), float(self.t0), float(self.dt),
-                np.ascontiguousarray(self.pos, dtype=float), np.ascontiguousarray(self.vel, dtype=float))
+        return (writable_c(self.gm), float(self.t0), float(self.dt), writable_c(self.pos), writable_c(self.vel))
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ def _kernel_elements(target):
 def _state_array(y0):
     if hasattr(y0, "unit"):
         raise ValueError("pass the state as a plain array [m, m/s] or use sim.frames helpers for Quantities")
-    y = np.ascontiguousarray(y0, dtype=np.float64).reshape(-1)
+    y = writable_c(y0).reshape(-1)
     # (a sum is non-finite exactly when some element is: the cheap check on this per-call path)
     if y.shape != (6,) or not math.isfinite(y.sum()):
         raise ValueError(f"initial state must be 6 finite numbers [x, y, z, vx, vy, vz] in m and m/s, got {y0!r}")
@@ -256,7 +257,7 @@ def propagate(y0, schedule: Schedule, sail: Sail, t_out=None, rtol=1e-10, atol=N
     if t_out is None:
         t_out = schedule.t  # validated with the schedule; read-only in the kernel
     else:
-        t_out = np.ascontiguousarray(t_out, dtype=np.float64).reshape(-1)
+        t_out = writable_c(t_out).reshape(-1)
         if t_out.size and (t_out[0] < schedule.t[0] or t_out[-1] > schedule.t[-1]
                            or (t_out.size > 1 and (t_out[1:] < t_out[:-1]).any())):
             raise ValueError("t_out must be sorted and lie within the schedule's time span")
@@ -277,7 +278,7 @@ def propagate(y0, schedule: Schedule, sail: Sail, t_out=None, rtol=1e-10, atol=N
         ev_kind, ev_par, ev_t, ev_y, ev_which = _NO_EVENTS
     y_out = np.full((t_out.shape[0], 6), np.nan)
     y, t, status, nfev, nacc, nrej, nev = dop853.integrate(
-        y0, schedule.t, schedule.mode, schedule.att, sail.params, *tb,
+        y0, schedule.t, schedule.mode, schedule.att, sail.kernel_array, *tb,
         float(rtol), atol, t_out, y_out, ev_kind, ev_par, ev_t, ev_y, ev_which, int(max_steps), form)
     if status in (dop853.STATUS_MAX_STEPS, dop853.STATUS_STEP_UNDERFLOW):
         what = "too many steps" if status == dop853.STATUS_MAX_STEPS else "step size underflow"
@@ -305,8 +306,7 @@ def _event_distance(spec: EventSpec, t, y):
 def propagate_final(y0, seg_t, seg_mode, seg_att, sail_params, rtol=1e-10, formulation="mee"):
     """Final state only (Sun + sail), compiled and with no output arrays: for optimisers.
 
-    Plain arrays in (as in :class:`Schedule`); ``sail_params`` from ``Sail.kernel_params()``. The
-    compiled function itself is ``sim.dop853.integrate_final`` and may be called from numba code.
+    Plain arrays in (as in :class:`Schedule`); ``sail_params`` from ``Sail.kernel_params()``. Through
+    ``sim.dop853.integrate_final``, whose compiled core ``sim.dop853.final_state`` numba code may call.
     """
-    return dop853.integrate_final(np.ascontiguousarray(y0, dtype=np.float64), seg_t, seg_mode, seg_att,
-                                  sail_params, float(rtol), _FORMS[formulation])
+    return dop853.integrate_final(y0, seg_t, seg_mode, seg_att, sail_params, rtol, _FORMS[formulation])

@@ -111,13 +111,24 @@ class Sail:
 
     @property
     def params(self) -> np.ndarray:
-        """:meth:`kernel_params`, computed once per sail (treat as read-only)."""
-        p = self.__dict__.get("_params")
-        if p is None:
+        """:meth:`kernel_params`, computed once per sail, read-only."""
+        return self._cached_params()[1]
+
+    @property
+    def kernel_array(self) -> np.ndarray:
+        """The writable array behind :attr:`params`, for passing to the numba kernels (never modify it):
+        numba compiles a kernel separately for read-only arrays, so the kernels always get writable ones."""
+        return self._cached_params()[0]
+
+    def _cached_params(self):
+        cached = self.__dict__.get("_params")
+        if cached is None:
             p = self.kernel_params()
-            p.setflags(write=False)
-            object.__setattr__(self, "_params", p)
-        return p
+            view = p.view()
+            view.setflags(write=False)
+            cached = (p, view)
+            object.__setattr__(self, "_params", cached)
+        return cached
 
     def kernel_params(self) -> np.ndarray:
         """Plain float array for the numba kernels (layout ``K_*`` above)."""

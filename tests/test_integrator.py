@@ -214,3 +214,42 @@ def test_bad_schedule_is_refused():
         Schedule(np.array([0.0, 0.0]), np.array([0]), np.zeros((1, 3)))
     with pytest.raises(ValueError, match="unit"):
         Schedule.from_normals([0.0, 1.0], [[2.0, 0, 0]])
+
+
+def test_dop853_tableau_is_hairer_norsett_wanner_as_in_scipy():
+    """Our written-out DOP853 coefficients equal scipy's table of the same published tableau, number
+    for number (bit for bit: both are the double-precision values of the same decimals)."""
+    from scipy.integrate._ivp import dop853_coefficients as ref
+
+    from sim import dop853
+
+    for name in ("A", "B", "C", "E3", "E5", "D"):
+        ours, theirs = getattr(dop853, name), getattr(ref, name)
+        assert ours.shape == theirs.shape, name
+        np.testing.assert_array_equal(ours, theirs, err_msg=name)
+    assert dop853.N_STAGES == ref.N_STAGES
+    # consistency of the 8th-order weights: they sum to one and C[s] = sum_j A[s, j] for every stage
+    assert abs(dop853.B.sum() - 1.0) < 1e-14
+    np.testing.assert_allclose(dop853.A.sum(axis=1)[1:], dop853.C[1:], rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("times, modes, att, message", [
+    ([0.0, 1.0, 1.0], [1, 1], [[0.5, 0, 0]] * 2, "strictly increasing"),
+    ([0.0, math.nan], [1], [[0.5, 0, 0]], "strictly increasing"),
+    ([0.0, 1.0], [3], [[0.5, 0, 0]], "modes must be 0"),
+    ([0.0, 1.0], [-1], [[0.5, 0, 0]], "modes must be 0"),
+    ([0.0, 1.0], [1], [[math.inf, 0, 0]], "attitudes must be finite"),
+    ([0.0, 1.0, 2.0], [1, 2], [[0.5, 0, 0], [1.0, 1e-4, 0]], "unit vectors"),
+])
+def test_bad_schedules_are_refused_with_what_is_wrong(times, modes, att, message):
+    with pytest.raises(ValueError, match=message):
+        Schedule(np.array(times), np.array(modes), np.array(att, dtype=float))
+
+
+def test_good_schedule_with_every_mode_is_accepted_and_read_only_inputs_are_copied():
+    """Off, RTN and inertial segments pass the compiled check; read-only input arrays are copied to the
+    writable arrays the kernels are compiled for."""
+    t = np.array([0.0, 1.0, 2.0, 3.0])
+    t.setflags(write=False)
+    s = Schedule(t, np.array([0, 1, 2]), np.array([[0.0, 0.0, 0.0], [0.5, 0.1, 0.0], [0.0, 0.6, 0.8]]))
+    assert s.t.flags.writeable and s.mode.dtype == np.int64 and s.n_segments == 3

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPT = """
@@ -37,3 +39,91 @@ def test_second_run_loads_compiled_integrator_from_disk(tmp_path):
     assert first["misses"] >= 1 and first["hits"] == 0  # compiled the first time
     assert second["hits"] >= 1 and second["misses"] == 0  # loaded, not compiled, the second time
     assert any(tmp_path.rglob("*.nbi"))  # index files were written to the cache directory
+
+
+# --- the cache key: only kernel sources ------------------------------------------------------------
+def _tree_copy(tmp_path):
+    import shutil
+
+    for pkg in ("sim", "bliss"):
+        shutil.copytree(ROOT / pkg, tmp_path / pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def _append(path, text):
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def test_cache_key_ignores_a_cli_comment_but_follows_kernels_callees_and_constants(tmp_path):
+    from sim._numba_cache import kernel_sources, source_hash
+
+    root = _tree_copy(tmp_path)
+    names = {str(p.relative_to(root)) for p in kernel_sources(root)}
+    # the integrator's kernels, their callees and the constants they freeze in are all hashed ...
+    assert {"sim/dop853.py", "sim/dynamics.py", "sim/mee.py", "sim/sail.py", "sim/constants.py"} <= names
+    # ... the command line, writers and plots are not
+    assert not any(n.startswith(("bliss/cli/", "bliss/io/", "bliss/plots/")) for n in names)
+    key = source_hash(root)
+    _append(root / "bliss" / "cli" / "board.py", "\n# a comment-only edit of a CLI file\n")
+    assert source_hash(root) == key
+    _append(root / "sim" / "dynamics.py", "\n# an edit of a kernel file (the integrator's callee)\n")
+    key2 = source_hash(root)
+    assert key2 != key
+    _append(root / "sim" / "constants.py", "\n# a constant the kernels compile in may change\n")
+    assert source_hash(root) != key2
+
+
+def test_cache_directory_is_kept_when_a_cli_file_changes(tmp_path, monkeypatch):
+    """configure() names the same numba cache directory before and after a CLI-only edit."""
+    from sim import _numba_cache
+
+    root = _tree_copy(tmp_path / "tree")
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    from numba.core import config
+
+    monkeypatch.setattr(config, "CACHE_DIR", config.CACHE_DIR)  # configure() sets numba's live config
+    first = _numba_cache.configure(root)
+    assert first and os.environ["NUMBA_CACHE_DIR"] == first  # handed to numba (and child processes)
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    _append(root / "bliss" / "cli" / "plan.py", "\n# comment\n")
+    assert _numba_cache.configure(root) == first
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    _append(root / "sim" / "dop853.py", "\n# comment\n")
+    assert _numba_cache.configure(root) != first
+
+
+# --- compile once -------------------------------------------------------------------------------------
+COMPILE_COUNT = """
+import sys, json, tempfile
+from bliss.cli import main
+with tempfile.TemporaryDirectory() as d:
+    assert main(["plan", "--no-progress", "--segments", "12", "--out", d + "/plan"]) in (0, 1)
+    assert main(["propagate", "--duration-days", "10", "--out", d + "/prop"]) == 0
+from numba.core.registry import CPUDispatcher
+sigs = {}
+for name, mod in list(sys.modules.items()):
+    if name.split(".")[0] in ("sim", "bliss"):
+        for k, v in vars(mod).items():
+            if isinstance(v, CPUDispatcher) and v.__module__ == name:
+                sigs[f"{name}.{k}"] = [str(s) for s in v.signatures]
+print(json.dumps(sigs))
+"""
+
+
+@pytest.mark.slow
+def test_each_kernel_of_a_plan_and_a_propagation_is_compiled_once(tmp_path):
+    """A short plan (feedback law, optimiser, replay) and a propagation compile every numba kernel they
+    use for one signature only: no second compilation for a read-only array, a literal constant or an
+    omitted default argument. On an empty cache, so that every kernel, callees included, compiles (a
+    kernel loaded from the cache brings its callees compiled in, and they would not be counted)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
+    out = subprocess.run([sys.executable, "-c", COMPILE_COUNT], env=env, capture_output=True, text=True,
+                         timeout=1200, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    sigs = json.loads(out.stdout.strip().splitlines()[-1])
+    used = {k: v for k, v in sigs.items() if v}
+    assert "sim.dop853.integrate" in used and "sim.mee.rhs_mee" in used
+    assert "bliss.guidance.optimise.kernels.shoot" in used
+    twice = {k: v for k, v in used.items() if len(v) != 1}
+    assert not twice, f"compiled more than once: {twice}"

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from bliss.guidance import optimise as opt
+from bliss.guidance.optimise import solve  # the solver steps, tested one by one
 from bliss.guidance.problem import Limits, Target, TransferProblem
 from bliss.guidance.window import departure_window
 from sim.constants import AU, DAY, GM_SUN
@@ -88,13 +89,13 @@ def test_kkt_residual_separates_optimum_from_feasible_point(problem):
     # time-optimal (first-order descent is possible), the SLSQP result is
     y0 = problem.y_depart
     pb = TransferProblem(SAIL, T0, y0, _synthetic_target(y0, cone_deg=60.0, clock_deg=-30.0), Limits())
-    tr = opt._Transcription(pb, 8, 2, tof_max=1.6 * TOF_KNOWN)
+    tr = opt.Transcription(pb, 8, 2, tof_max=1.6 * TOF_KNOWN)
     att, states = opt.crude_guess(pb, TOF_KNOWN, 8)
     x0 = tr.pack(TOF_KNOWN, att, states[tr.arc_seg[1:-1]])
-    prog = opt._Progress(None, None, "")
-    x_feas, cinf = opt._feasibility(tr, x0, True, 100, prog)
+    prog = solve._Progress(None, None, "")
+    x_feas, cinf = solve._feasibility(tr, x0, True, 100, prog)
     assert cinf < opt.FEAS_TOL
-    x_opt, ok, _ = opt._slsqp(tr, x_feas, fixed_tau=False, max_iter=300, prog=prog)
+    x_opt, ok, _ = solve._slsqp(tr, x_feas, fixed_tau=False, max_iter=300, prog=prog)
     assert ok and x_opt[0] < x_feas[0]
     k_feas, k_opt = opt.kkt_residual(tr, x_feas), opt.kkt_residual(tr, x_opt)
     assert k_opt < opt.KKT_TOL < k_feas, (k_opt, k_feas)
@@ -177,7 +178,7 @@ def test_variational_derivatives_match_dop853_finite_differences(problem):
 
 
 def test_transcription_jacobian_matches_its_own_finite_differences(problem):
-    tr = opt._Transcription(problem, 6, 3, tof_max=1.6 * TOF_KNOWN)
+    tr = opt.Transcription(problem, 6, 3, tof_max=1.6 * TOF_KNOWN)
     att, states = opt.crude_guess(problem, TOF_KNOWN, 6)
     x = tr.pack(TOF_KNOWN, att, states[tr.arc_seg[1:-1]])
     J = tr.eq_jac(x)

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from bliss.guidance.feedback import _slew_stats
-from bliss.guidance.optimise import TU, _Transcription
+from bliss.guidance.optimise import TU, Transcription
 from bliss.guidance.problem import Limits, Target, TransferProblem
 from bliss.guidance.schedule import AttitudeSchedule
 from sim.constants import AU, DAY, GM_SUN
@@ -64,7 +64,7 @@ def test_optimiser_constraint_agrees_at_the_limit():
     reference rate is within the limit; a switch just above the limit violates it, one just below not."""
     rate, n, tof = 5.0, 4, 8.0 * DAY
     h_days = tof / n / DAY
-    tr = _Transcription(_problem(rate), n, 1, tof_max=tof)
+    tr = Transcription(_problem(rate), n, 1, tof_max=tof)
     step = math.radians(rate * h_days)  # the largest allowed turn per switch
     cones = np.array([0.2, 0.2 + 0.999 * step, 0.2 + 0.999 * step + 1.001 * step, 0.2])
     x = np.concatenate([[tof / TU], np.column_stack([cones, np.zeros(n)]).reshape(-1)])
