@@ -45,7 +45,7 @@ from bliss.fsw.messages import (N_AXES, ActuatorCommand, AttitudeCommand, Attitu
                                 NavStateEstimate)
 from sim.constants import AU, P_SRP_1AU
 from sim.quaternion import error_angles, matrix_to_quat, normal_angle, to_body
-from sim.rtn import normal_to_cone_clock, rtn_basis
+from sim.rtn import normal_to_cone_clock
 
 # controller-parameter array layout (see ControllerConfig.array)
 (C_IXX, C_IYY, C_IZZ, C_FRAC, C_AREA, C_CN, C_VANE_A, C_VANE_R, C_STEP, C_VANE_STEP, C_SOFT, C_DT,
@@ -270,14 +270,19 @@ def control_step(cp, cs, q_est, q_tgt, light_b, c_tgt, inv_r2, cur_steps, out_st
 @njit(cache=True)
 def target_quaternion(r, v, cone, clock, out):
     """Inertial-to-body quaternion of cone/clock [rad] in the RTN frame of (r, v), with the body axes of
-    ``bliss.guidance.schedule``: z the sail normal, x the Sun direction projected on the sail plane."""
-    b = rtn_basis(r, v)
+    ``bliss.guidance.schedule``: z the sail normal, x the Sun direction projected on the sail plane.
+    (The RTN basis of ``sim.rtn`` written out without temporaries: this runs every control period.)"""
+    rn = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
+    R0, R1, R2 = r[0] / rn, r[1] / rn, r[2] / rn
+    h0, h1, h2 = r[1] * v[2] - r[2] * v[1], r[2] * v[0] - r[0] * v[2], r[0] * v[1] - r[1] * v[0]
+    hn = math.sqrt(h0 * h0 + h1 * h1 + h2 * h2)
+    N0, N1, N2 = h0 / hn, h1 / hn, h2 / hn
+    T0, T1, T2 = N1 * R2 - N2 * R1, N2 * R0 - N0 * R2, N0 * R1 - N1 * R0
     ca, sa, cd, sd = math.cos(cone), math.sin(cone), math.cos(clock), math.sin(clock)
     m = np.empty((3, 3))
-    for i in range(3):
-        d = cd * b[1, i] + sd * b[2, i]
-        m[i, 2] = ca * b[0, i] + sa * d
-        m[i, 0] = -sa * b[0, i] + ca * d
+    d0, d1, d2 = cd * T0 + sd * N0, cd * T1 + sd * N1, cd * T2 + sd * N2
+    m[0, 2], m[1, 2], m[2, 2] = ca * R0 + sa * d0, ca * R1 + sa * d1, ca * R2 + sa * d2
+    m[0, 0], m[1, 0], m[2, 0] = -sa * R0 + ca * d0, -sa * R1 + ca * d1, -sa * R2 + ca * d2
     m[0, 1] = m[1, 2] * m[2, 0] - m[2, 2] * m[1, 0]
     m[1, 1] = m[2, 2] * m[0, 0] - m[0, 2] * m[2, 0]
     m[2, 1] = m[0, 2] * m[1, 0] - m[1, 2] * m[0, 0]

@@ -82,38 +82,36 @@ def mekf_propagate(q, b, P, w_meas, dt, arw, rrw, w_out):
 
 
 @njit(cache=True)
-def _update(q, b, P, H, resid, sigma):
-    r2 = sigma * sigma
+def _update(q, b, P, h, resid, sigma):
+    """Kalman update with H = [h, 0] (h 3x3: both our measurements see the attitude error only) and
+    R = sigma^2 I. Covariance in the Joseph form, which for the optimal gain K = P H^T S^-1 reduces to
+    P - K (P H^T)^T - (P H^T) K^T + K S K^T (no shortcut of the symmetric form is taken)."""
     pht = np.empty((6, 3))
-    _mm(P, H, pht, True)
+    for i in range(6):
+        for j in range(3):
+            pht[i, j] = P[i, 0] * h[j, 0] + P[i, 1] * h[j, 1] + P[i, 2] * h[j, 2]
     S = np.empty((3, 3))
-    _mm(H, pht, S)
     for i in range(3):
-        S[i, i] += r2
+        for j in range(3):
+            S[i, j] = h[i, 0] * pht[0, j] + h[i, 1] * pht[1, j] + h[i, 2] * pht[2, j]
+        S[i, i] += sigma * sigma
     Si = np.empty((3, 3))
     inverse3(S, Si)
     K = np.empty((6, 3))
     _mm(pht, Si, K)
+    KS = np.empty((6, 3))
+    _mm(K, S, KS)
     dx = np.zeros(6)
     for i in range(6):
         for j in range(3):
             dx[i] += K[i, j] * resid[j]
-    # Joseph form: (I - K H) P (I - K H)^T + K R K^T
-    ikh = np.empty((6, 6))
-    _mm(K, H, ikh)
-    for i in range(6):
-        for j in range(6):
-            ikh[i, j] = (1.0 if i == j else 0.0) - ikh[i, j]
-    t1 = np.empty((6, 6))
     t2 = np.empty((6, 6))
-    _mm(ikh, P, t1)
-    _mm(t1, ikh, t2, True)
     for i in range(6):
         for j in range(6):
-            acc = 0.0
+            acc = P[i, j]
             for k in range(3):
-                acc += K[i, k] * K[j, k]
-            t2[i, j] += r2 * acc
+                acc += -K[i, k] * pht[j, k] - pht[i, k] * K[j, k] + KS[i, k] * K[j, k]
+            t2[i, j] = acc
     _symmetrise(t2, P)
     rotate_small(q, dx[:3])
     for i in range(3):
@@ -125,7 +123,7 @@ def mekf_update_vector(q, b, P, s_meas, s_ref, sigma):
     """Update with a measured body unit vector ``s_meas`` of the inertial reference ``s_ref``."""
     sp = np.empty(3)
     to_body(q, s_ref, sp)
-    H = np.zeros((3, 6))
+    H = np.zeros((3, 3))
     H[0, 1], H[0, 2], H[1, 2] = -sp[2], sp[1], -sp[0]
     H[1, 0], H[2, 0], H[2, 1] = sp[2], -sp[1], sp[0]
     resid = np.empty(3)
@@ -139,9 +137,7 @@ def mekf_update_attitude(q, b, P, q_meas, sigma):
     """Update with a measured quaternion (star camera)."""
     resid = np.empty(3)
     error_angles(q, q_meas, resid)
-    H = np.zeros((3, 6))
-    for i in range(3):
-        H[i, i] = 1.0
+    H = np.eye(3)
     _update(q, b, P, H, resid, sigma)
 
 
