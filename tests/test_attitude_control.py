@@ -19,7 +19,7 @@ R0 = np.array([AU, 0.0, 0.0])
 V0 = np.array([0.0, math.sqrt(GM_SUN / AU), 0.0])
 
 
-def _linear_loop_grows(cfg, extra_delay_periods: int, n: int = 20_000) -> bool:
+def _linear_loop_grows(cfg, extra_delay_periods: int, n: int = 20_000, gain: float = 1.0) -> bool:
     """Time-domain check of the margin: the sampled double integrator with the observer-based controller
     and an extra delay of whole periods; True if an initial error grows."""
     dt = cfg.period
@@ -39,7 +39,7 @@ def _linear_loop_grows(cfg, extra_delay_periods: int, n: int = 20_000) -> bool:
         xh = xp + L * (y - C @ xp)
         u = -K @ xh
         u_prev = u
-        line.append(u)
+        line.append(gain * u)
         u_applied = line.pop(0)
         x = np.array([x[0] + x[1] * dt + 0.5 * u_applied * dt * dt, x[1] + u_applied * dt])
         if k > n // 2:
@@ -54,6 +54,11 @@ def test_delay_margin_agrees_with_the_time_domain():
     periods = m["delay_margin_s"] / cfg.period
     assert not _linear_loop_grows(cfg, int(0.7 * periods))
     assert _linear_loop_grows(cfg, int(1.3 * periods) + 1)
+    # gain margins: the loop gain may rise by gain_margin_db and fall by lower_gain_margin_db
+    up, down = 10 ** (m["gain_margin_db"] / 20), 10 ** (-m["lower_gain_margin_db"] / 20)
+    assert 6.0 < m["gain_margin_db"] and 6.0 < m["lower_gain_margin_db"]
+    assert not _linear_loop_grows(cfg, 0, gain=0.8 * up) and _linear_loop_grows(cfg, 0, gain=1.25 * up)
+    assert not _linear_loop_grows(cfg, 0, gain=1.25 * down) and _linear_loop_grows(cfg, 0, gain=0.8 * down, n=60_000)
 
 
 def test_controller_turns_the_payload_the_right_way_and_stays_in_stroke():

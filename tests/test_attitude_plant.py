@@ -159,3 +159,18 @@ def test_gravity_gradient_is_negligible_against_srp():
     assert 1e-16 < gg < 1e-14
     assert 4e-8 < authority < 8e-8
     assert ratio < 1e-7
+
+
+@pytest.mark.parametrize("optics", ["mcinnes", "nea-scout"])
+def test_non_ideal_shuttlecock_torque_outweighs_the_payload_beyond_3_degrees(optics):
+    """With the payload 2 m sunward, the non-ideal in-plane force acts 1.38 m behind the CM: at 5 deg cone
+    its restoring torque exceeds what the payload at full stroke can oppose (about 3 deg is the limit)."""
+    from sim.inchworm import DEFAULT_SOFT_LIMIT
+    from sim.sail import OPTICS
+
+    g = SpacecraftGeometry(optics=OPTICS[optics])
+    d = -DEFAULT_SOFT_LIMIT * g.payload_step  # the payload's torque against the restoring one
+    for deg, still_restoring in ((2.0, False), (5.0, True)):
+        a = math.radians(deg)
+        tau, _, _ = _torque(g, [math.sin(a), 0.0, math.cos(a)], x_p=d)
+        assert (tau[1] > 0) == still_restoring

@@ -373,7 +373,8 @@ def loop_margins(cfg: ControllerConfig, extra_delay_s: float = 0.0, cos_cone: fl
     back into its prediction) and the state feedback a = -(w_n^2 theta + 2 zeta w_n omega + a_d). An extra
     pure delay (actuator travel, computation) can be added. Evaluated by default where w_n is largest (cone
     0 at 0.9 AU, about Bennu's perihelion): there the sampling and any delay cost the most phase. Returns
-    a dict: w_n [rad/s], crossover [rad/s], phase margin [deg], gain margin [dB], delay margin [s]."""
+    a dict: w_n [rad/s], crossover [rad/s], phase margin [deg], gain margin [dB] (upper; inf when the
+    phase stays above -180 deg up to the Nyquist frequency), lower gain margin [dB], delay margin [s]."""
     dt = cfg.period
     a_t, _ = cfg.available(cos_cone, r_m)
     wn = math.sqrt(a_t / cfg.theta_sat)
@@ -394,7 +395,12 @@ def loop_margins(cfg: ControllerConfig, extra_delay_s: float = 0.0, cos_cone: fl
     ic = int(np.argmax(mag < 1.0))
     pm = 180.0 + math.degrees(np.angle(loop[ic]))
     ph = np.unwrap(np.angle(loop))
+    ph = ph - 2 * math.pi * round((ph[ic] - np.angle(loop[ic])) / (2 * math.pi))
     below = np.nonzero(ph[ic:] < -math.pi)[0]
     gm_db = -20 * math.log10(mag[ic + below[0]]) if below.size else math.inf
+    # the observer's disturbance state is integral action: at low frequency the phase is -270 deg, so the
+    # loop is conditionally stable and also has a lower gain margin (how far the gain may drop)
+    up = np.nonzero((ph[:ic - 1] < -math.pi) & (ph[1:ic] >= -math.pi))[0]
+    gm_low_db = 20 * math.log10(mag[up[-1] + 1]) if up.size else math.inf
     return {"w_n": wn, "crossover": float(w[ic]), "phase_margin_deg": pm, "gain_margin_db": gm_db,
-            "delay_margin_s": math.radians(pm) / w[ic]}
+            "lower_gain_margin_db": gm_low_db, "delay_margin_s": math.radians(pm) / w[ic]}
