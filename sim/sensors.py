@@ -7,7 +7,9 @@ exists, the figure is our design assumption and says so:
 - Sun sensor: a quadrant-photodiode die looking along body -z (toward the Sun when the sail faces it),
   field of view +-60 deg half-angle, 0.5 deg (1 sigma) per axis. Figures of the smallest commercial Sun
   sensors (e.g. Solar MEMS nanoSSOC-A60: +-60 deg field, < 0.5 deg accuracy); the die alone is what a
-  10 g craft can carry (design assumption). Outside the field it returns nothing.
+  10 g craft can carry (design assumption). Outside the field it returns nothing. Read every 10 s: at
+  0.5 deg it adds little to the star camera's 0.03 deg a minute (about 10 % of the information in tilt,
+  nothing in roll), and each update costs as much as the rest of a control period.
 - Rate gyro: a MEMS three-axis gyro die (e.g. Bosch BMI088: rate noise density 0.014 deg/s/sqrt(Hz),
   bias instability about 2 deg/h). Angle random walk sigma_v = 0.014 deg/s/sqrt(Hz) = 2.44e-4
   rad/s^0.5; bias random walk sigma_u = 3e-7 rad/s^1.5 (a 2 deg/h = 9.7e-6 rad/s bias wander over about
@@ -34,6 +36,7 @@ class SensorSpec:
 
     sun_sigma: float = math.radians(0.5)
     sun_fov: float = math.radians(60.0)
+    sun_period: float = 10.0                       # s
     gyro_arw: float = math.radians(0.014)          # rad/s/sqrt(Hz) = rad/sqrt(s)
     gyro_rrw: float = 3.0e-7                       # rad/s^1.5
     gyro_bias0: float = math.radians(2.0) / 3600   # rad/s, 1 sigma initial bias per axis
@@ -42,10 +45,10 @@ class SensorSpec:
 
     def array(self) -> np.ndarray:
         return np.array([self.sun_sigma, self.sun_fov, self.gyro_arw, self.gyro_rrw, self.gyro_bias0,
-                         self.star_sigma, self.star_period])
+                         self.star_sigma, self.star_period, self.sun_period])
 
 
-S_SUN_SIGMA, S_SUN_FOV, S_ARW, S_RRW, S_BIAS0, S_STAR_SIGMA, S_STAR_PERIOD = range(7)
+S_SUN_SIGMA, S_SUN_FOV, S_ARW, S_RRW, S_BIAS0, S_STAR_SIGMA, S_STAR_PERIOD, S_SUN_PERIOD = range(8)
 
 
 @njit(cache=True)

@@ -25,17 +25,18 @@ import numpy as np
 from numba import njit
 
 from bliss.fsw.attitude.control import N_S, ControllerConfig, control_step, target_quaternion
-from bliss.fsw.attitude.mekf import mekf_propagate, mekf_update_attitude, mekf_update_vector
+from bliss.fsw.attitude.mekf import mekf_propagate_covariance, mekf_update_attitude, mekf_update_vector
 from sim.attitude_dynamics import GP_L, GP_MP, GP_STEP, GP_VANE_STEP, plant_advance
 from sim.attitude_geometry import SpacecraftGeometry
 from sim.attitude_torques import torque_params
 from sim.constants import GM_SUN
 from sim.inchworm import A_RATE, A_REPORTED, A_TARGET, A_TRUE, DEFAULT_DRIVE_HZ, DEFAULT_SOFT_LIMIT, InchwormAxes
 from sim.integrator import Schedule, propagate
-from sim.quaternion import error_angles, normal_angle, quat_to_matrix, to_body
+from sim.quaternion import error_angles, normal_angle, quat_to_matrix, rotate_by_rate, to_body
 from sim.rtn import normal_to_cone_clock
 from sim.sail import Sail
-from sim.sensors import (S_ARW, S_RRW, S_STAR_PERIOD, S_STAR_SIGMA, S_SUN_FOV, S_SUN_SIGMA, SensorSpec,
+from sim.sensors import (S_ARW, S_RRW, S_STAR_PERIOD, S_STAR_SIGMA, S_SUN_FOV, S_SUN_PERIOD, S_SUN_SIGMA,
+                         SensorSpec,
                          gyro_sample, star_camera, sun_sensor)
 
 #: Columns of the per-period record.
@@ -44,8 +45,10 @@ RECORD_COLUMNS = ("t_s", "pointing_error_rad", "estimated_error_rad", "cone_rad"
                   "tau_x_nm", "tau_y_nm", "tau_z_nm", "knowledge_error_rad")
 N_REC = len(RECORD_COLUMNS)
 # counters layout
-K_STEPS, K_SLEW_S, K_ERR2, K_ERRMAX, K_N, K_STAR_T, K_SUN_N, K_REFUSED = 0, 3, 4, 5, 6, 7, 8, 9
-N_K = 10
+K_STEPS, K_SLEW_S, K_ERR2, K_ERRMAX, K_N, K_STAR_T, K_SUN_N, K_SUN_T, K_COV_T = 0, 3, 4, 5, 6, 7, 8, 9, 10
+N_K = 11
+# (K_COV_T: time the MEKF covariance was last propagated to; the integrated corrected rate since then is
+# kept in a work row)
 
 
 def controller_config(g: SpacecraftGeometry, **kw) -> ControllerConfig:
@@ -74,12 +77,13 @@ def _normal_angle(qa, qb):
 @njit(cache=True)
 def run_chunk(x, bias, axes, urand, mq, mb, mP, cs, steps_cmd, t0, n_periods, dt, n_sub, orb,
               seg_t, seg_mode, seg_att, cone_max, fixed, gp, tp, sens, cp, drive_hz, bin_n, out_normals,
-              rec_every, rec, rec_i, counters, settle_rad):
+              rec_every, rec, rec_i, counters, settle_rad, mwork):
     """Fly ``n_periods`` control periods from t0 (everything in place). ``orb``: r0 (3), v0 (3), a0 (3),
     t_orb0. Returns the next free record row."""
     vec = np.zeros((11, 3))  # work vectors, one row each
     cm, w0, gyro, sun, light_b, new, tau, r, v, light, nsum = (vec[0], vec[1], vec[2], vec[3], vec[4], vec[5],
                                                               vec[6], vec[7], vec[8], vec[9], vec[10])
+    wsum = mwork[0]
     quats = np.empty((2, 4))
     qs, q_tgt = quats[0], quats[1]
     mats = np.empty((2, 3, 3))
@@ -125,14 +129,30 @@ def run_chunk(x, bias, axes, urand, mq, mb, mP, cs, steps_cmd, t0, n_periods, dt
         for i in range(3):
             w0[i] = 0.5 * (w0[i] + x[4 + i])
         gyro_sample(w0, bias, sens[S_ARW], sens[S_RRW], dt, np.random.standard_normal(6), gyro)
-        mekf_propagate(mq, mb, mP, gyro, dt, sens[S_ARW], sens[S_RRW], w0)
-        if sun_sensor(x[:4], light, sens[S_SUN_SIGMA], sens[S_SUN_FOV], np.random.standard_normal(2), sun):
-            for i in range(3):
-                w0[i] = -light[i]
-            mekf_update_vector(mq, mb, mP, sun, w0, sens[S_SUN_SIGMA])
-            counters[K_SUN_N] += 1.0
+        # the quaternion every gyro sample, the covariance once per measurement interval (its mean rate)
+        for i in range(3):
+            w0[i] = gyro[i] - mb[i]
+            wsum[i] += w0[i] * dt
+        rotate_by_rate(mq, w0, dt)
         counters[K_STAR_T] += dt
-        if counters[K_STAR_T] >= sens[S_STAR_PERIOD] - 1e-9:
+        counters[K_SUN_T] += dt
+        sun_due = counters[K_SUN_T] >= sens[S_SUN_PERIOD] - 1e-9
+        star_due = counters[K_STAR_T] >= sens[S_STAR_PERIOD] - 1e-9
+        if sun_due or star_due:
+            span = t + dt - counters[K_COV_T]
+            for i in range(3):
+                w0[i] = wsum[i] / span
+                wsum[i] = 0.0
+            mekf_propagate_covariance(mP, w0, span, sens[S_ARW], sens[S_RRW])
+            counters[K_COV_T] = t + dt
+        if sun_due:
+            counters[K_SUN_T] = 0.0
+            if sun_sensor(x[:4], light, sens[S_SUN_SIGMA], sens[S_SUN_FOV], np.random.standard_normal(2), sun):
+                for i in range(3):
+                    w0[i] = -light[i]
+                mekf_update_vector(mq, mb, mP, sun, w0, sens[S_SUN_SIGMA])
+                counters[K_SUN_N] += 1.0
+        if star_due:
             counters[K_STAR_T] = 0.0
             star_camera(x[:4], sens[S_STAR_SIGMA], np.random.standard_normal(3), qs)
             mekf_update_attitude(mq, mb, mP, qs, sens[S_STAR_SIGMA])
@@ -245,6 +265,8 @@ class AttitudeLoop:
         self.cs = np.zeros(N_S)
         self.steps_cmd = np.zeros(3)
         self.counters = np.zeros(N_K)
+        self.counters[K_COV_T] = self.t
+        self.mwork = np.zeros((1, 3))  # integrated corrected rate since the last covariance propagation
         self.fixed = geometry.fixed_part()
         self.gp = np.zeros(4)
         self.gp[GP_MP], self.gp[GP_L] = geometry.payload_mass, geometry.tether_length
@@ -269,7 +291,7 @@ class AttitudeLoop:
                          np.ascontiguousarray(seg_t, float), np.ascontiguousarray(seg_mode, np.int64),
                          np.ascontiguousarray(seg_att, float).reshape(-1, 3), self.cfg.cone_max, self.fixed,
                          self.gp, self.tp, self.sens, self.cp, DEFAULT_DRIVE_HZ, bin_n, normals, rec_every,
-                         rec, 0, self.counters, self.settle_rad)
+                         rec, 0, self.counters, self.settle_rad, self.mwork)
         self.t += n * self.dt
         return rec[:n_rec], normals
 
@@ -298,6 +320,7 @@ def fly_coupled(schedule: Schedule, y0, t0: float, t1: float, sail: Sail, loop: 
     recs, chunks = [], []
     t = t0
     loop.t = t0
+    loop.counters[K_COV_T] = t0
     seg_t, seg_mode, seg_att = schedule.t, schedule.mode, schedule.att
     perfect_sched = Schedule(seg_t, seg_mode, seg_att).truncated(t1)
     t_chunks, y_chunks = [], []
