@@ -47,12 +47,12 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help="time held before the command [min] (the observer learns the disturbance); default 120")
     s.add_argument("--after-min", default="120", metavar="MIN", help="time flown after the command [min]; default 120")
     s.add_argument("--r-au", default="1", metavar="AU", help="distance from the Sun [AU], 0.3..5; default 1")
-    _common(s)
+    _common(s, ("1", "0.5"))
     s.set_defaults(func=run_slew)
     f = sub.add_parser("fly", help="fly a bliss plan schedule.csv with the attitude loop in the orbit")
     f.add_argument("--schedule", required=True, metavar="CSV", help="schedule.csv written by bliss plan")
     f.add_argument("--days", default="30", metavar="DAYS", help="span flown from the schedule's start [days]; default 30")
-    _common(f)
+    _common(f, ("0", "0"))
     f.set_defaults(func=run_fly)
     p.set_defaults(func=lambda args: _no_action(p))
     return p
@@ -63,10 +63,10 @@ def _no_action(p) -> int:
     return 2
 
 
-def _common(p):
+def _common(p, cp_default):
     p.add_argument("--optics", default="ideal", metavar="NAME", help=f"sail optics: {', '.join(OPTICS)}; default ideal")
-    p.add_argument("--cp-offset-mm", nargs=2, default=["1", "0.5"], metavar=("X", "Y"),
-                   help="centre-of-pressure offset in the sail plane [mm], |.| <= 5; default 1 0.5")
+    p.add_argument("--cp-offset-mm", nargs=2, default=list(cp_default), metavar=("X", "Y"),
+                   help=f"centre-of-pressure offset in the sail plane [mm], |.| <= 5; default {' '.join(cp_default)}")
     p.add_argument("--twist-deg", default="0", metavar="DEG", help="sail twist (roll disturbance) [deg]; default 0")
     p.add_argument("--period-s", default="2", metavar="S", help="control period [s], 0.5..10; default 2")
     p.add_argument("--seed", default="1", metavar="N", help="noise seed (integer); default 1")
