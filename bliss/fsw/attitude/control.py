@@ -138,9 +138,11 @@ def _solve_vane(x, gmax):
         return -gmax
     g = x
     for _ in range(20):
-        f = math.cos(g) ** 2 * math.sin(g) - x
-        df = math.cos(g) ** 3 - 2.0 * math.sin(g) ** 2 * math.cos(g)
-        g -= f / df
+        c, s = math.cos(g), math.sin(g)
+        f = c * c * s - x
+        if abs(f) < 1e-12:
+            break
+        g -= f / (c * c * c - 2.0 * s * s * c)
     return g
 
 
