@@ -87,8 +87,8 @@ def main(argv=None) -> int:
         f"steps {res30.steps[0]:.0f} / {res30.steps[1]:.0f} / {res30.steps[2]:.0f} (axes 0/1/2), per day "
         f"{res30.steps_per_day[0]:.0f} / {res30.steps_per_day[1]:.0f} / {res30.steps_per_day[2]:.0f}; "
         f"pointing error rms {math.degrees(res30.pointing_rms_rad):.3f} deg, max "
-        f"{math.degrees(res30.pointing_max_rad):.2f} deg; off target (> 0.5 deg) {res30.time_off_target_s / 3600:.1f} h; "
-        f"wall {w30:.1f} s")
+        f"{math.degrees(res30.pointing_max_rad):.2f} deg; off target (> 0.5 deg) "
+        f"{res30.time_off_target_s / 3600:.1f} h; wall {w30:.1f} s")
     tic = time.perf_counter()
     for _ in range(5):
         propagate(y0, schedule, Sail(), t_out=np.array([schedule.t1]))

@@ -51,7 +51,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     s.set_defaults(func=run_slew)
     f = sub.add_parser("fly", help="fly a bliss plan schedule.csv with the attitude loop in the orbit")
     f.add_argument("--schedule", required=True, metavar="CSV", help="schedule.csv written by bliss plan")
-    f.add_argument("--days", default="30", metavar="DAYS", help="span flown from the schedule's start [days]; default 30")
+    f.add_argument("--days", default="30", metavar="DAYS",
+                   help="span flown from the schedule's start [days]; default 30")
     _common(f, ("0", "0"))
     f.set_defaults(func=run_fly)
     p.set_defaults(func=lambda args: _no_action(p))
@@ -64,7 +65,8 @@ def _no_action(p) -> int:
 
 
 def _common(p, cp_default):
-    p.add_argument("--optics", default="ideal", metavar="NAME", help=f"sail optics: {', '.join(OPTICS)}; default ideal")
+    p.add_argument("--optics", default="ideal", metavar="NAME",
+                   help=f"sail optics: {', '.join(OPTICS)}; default ideal")
     p.add_argument("--cp-offset-mm", nargs=2, default=list(cp_default), metavar=("X", "Y"),
                    help=f"centre-of-pressure offset in the sail plane [mm], |.| <= 5; default {' '.join(cp_default)}")
     p.add_argument("--twist-deg", default="0", metavar="DEG", help="sail twist (roll disturbance) [deg]; default 0")

@@ -2,14 +2,17 @@
 simulated spacecraft (``sim.attitude_*``, ``sim.sensors``, kinematic inchworms ``sim.inchworm``), and,
 multi-rate, the orbit (``sim.integrator``) driven by the sail normal the attitude loop actually achieves.
 
-Rates: the attitude runs in control periods of ``period`` seconds (default 2 s: sensors sampled, MEKF
-propagated and updated, controller run, axes commanded), each integrated in ``n_sub`` RK4 substeps with
-the inchworms moving step by step. The orbit runs in chunks of ``chunk_s`` (default 1 h): the attitude loop
-flies the chunk with the heliocentric state predicted from the chunk's start (r + v t + a t^2/2: 40 km of
-the 1.5e8 km distance in an hour, so the Sun direction is right to 3e-7 rad), records the mean true sail
-normal over bins of ``bin_s`` (default 10 min), and ``sim.integrator.propagate`` then flies the chunk with
-those normals held inertially, bin by bin. The navigation state the flight software gets is that
-prediction (perfect navigation: orbit determination is not part of this loop).
+Rates: the attitude runs in control periods of ``period`` seconds (default 2 s: gyro sampled and the MEKF's
+quaternion propagated, controller run, axes commanded; the Sun sensor every 10 s and the star camera every
+60 s update the MEKF, whose covariance is propagated at those updates), each integrated in ``n_sub`` RK4
+substeps with the inchworms moving step by step. The orbit runs in chunks of ``chunk_s`` (default 1 h): the
+attitude loop flies the chunk with the heliocentric state predicted from the chunk's start (r + v t + a
+t^2/2 with the Sun's gravity: the neglected third-order term, GM/r^3 v t^3/6, is about 10 m after an hour at
+1 AU, and the sail's push, 0.9 mm/s^2 t^2/2, 6 km: a Sun direction right to 4e-8 rad and a velocity
+direction, hence the orbit-frame target, to 1e-4 rad = 0.006 deg), records the mean true sail normal over
+bins of ``bin_s`` (default 10 min), and ``sim.integrator.propagate`` then flies the chunk with those normals
+held inertially, bin by bin. The navigation state the flight software gets is that prediction (perfect
+navigation: orbit determination is not part of this loop).
 
 For speed the whole attitude chunk runs as one numba function that calls the flight software's kernels
 (``mekf_*``, ``control_step``, ``target_quaternion``) with plain arrays; the message-level classes
