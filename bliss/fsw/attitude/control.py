@@ -226,8 +226,12 @@ def control_step(cp, cs, q_est, q_tgt, light_b, c_tgt, inv_r2, cur_steps, out_st
     for i in range(4):
         cs[S_QP + i] = q_tgt[i]
     if new_slew:
+        # a profile per channel only for errors beyond the trigger: a minimum-time profile for a small
+        # error (say the first estimate's 0.03 deg) would still use half the torque, for nothing
+        tilt0 = math.sqrt(cs[S_TH] ** 2 + cs[S_TH + 1] ** 2)
         for i in range(3):
-            cs[S_E0 + i] = cs[S_TH + i]
+            big = (tilt0 if i < 2 else abs(cs[S_TH + 2])) > cp[C_SLEW_TRIGGER]
+            cs[S_E0 + i] = cs[S_TH + i] if big else 0.0
         cs[S_TS] = 0.0
         a_t = cp[C_SLEW_FRAC] * min(avail[0], plan[0])
         a_r = cp[C_SLEW_FRAC] * min(avail[1], plan[1])
