@@ -229,3 +229,49 @@ class GuidanceOutput:
         object.__setattr__(self, "events", tuple(str(e) for e in self.events))
         if not all(isinstance(c, AttitudeCommand) for c in self.commands):
             raise TypeError("GuidanceOutput.commands must be AttitudeCommand messages")
+
+
+# ---- attitude sensor readings ----------------------------------------------------------------
+@dataclass(frozen=True)
+class GyroMeasurement:
+    """Three-axis rate gyro: the mean body rate [rad/s] (body axes, bias and noise included) over the
+    ``dt`` [s] that ends at ``t``."""
+
+    t: float
+    rate: np.ndarray
+    dt: float
+
+    def __post_init__(self):
+        object.__setattr__(self, "rate", _frozen_array(self.rate, (3,), "GyroMeasurement.rate"))
+        if not (np.isfinite(self.dt) and self.dt > 0):
+            raise ValueError(f"GyroMeasurement.dt must be a positive number of seconds, got {self.dt!r}")
+
+
+@dataclass(frozen=True)
+class SunSensorMeasurement:
+    """Sun sensor: unit vector toward the Sun in body axes, or ``None`` when the Sun is outside its
+    field of view."""
+
+    t: float
+    direction: np.ndarray | None
+
+    def __post_init__(self):
+        if self.direction is not None:
+            d = _frozen_array(self.direction, (3,), "SunSensorMeasurement.direction")
+            if abs(float(np.linalg.norm(d)) - 1.0) > 1e-6:
+                raise ValueError(f"SunSensorMeasurement.direction must be a unit vector, |d| = {np.linalg.norm(d)!r}")
+            object.__setattr__(self, "direction", d)
+
+
+@dataclass(frozen=True)
+class StarCameraMeasurement:
+    """Star-camera attitude fix: inertial-to-body quaternion ``q`` (scalar-last)."""
+
+    t: float
+    q: np.ndarray
+
+    def __post_init__(self):
+        q = _frozen_array(self.q, (4,), "StarCameraMeasurement.q")
+        if abs(float(np.linalg.norm(q)) - 1.0) > 1e-6:
+            raise ValueError(f"StarCameraMeasurement.q must be a unit quaternion, |q| = {np.linalg.norm(q)!r}")
+        object.__setattr__(self, "q", q)
