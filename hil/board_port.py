@@ -34,6 +34,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from bliss.fsw.attitude.actuation import ActuatorPort
 from bliss.fsw.messages import ActuatorCommand, ActuatorState
 from bliss.io.telemetry import BenchEvent
 from bliss.protocol.messages import RATE_MAX, RATE_MIN, AxisFault, ErrorCode, StatusInfo
@@ -55,7 +56,7 @@ class ActuatorLinkDown(BoardError):
     """The link to the board stayed away past the port's budget."""
 
 
-class BoardPort:
+class BoardPort(ActuatorPort):
     """Actuator port over ``board`` (connected). ``clock()`` stamps events and states (default
     time.monotonic; the bench passes its mission clock)."""
 
