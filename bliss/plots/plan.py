@@ -246,7 +246,7 @@ def plot_window(path: str | os.PathLike, t_depart_s, tof_s, converged, chosen_s:
     tof = np.asarray(tof_s, float) / DAY
     ok = np.asarray(converged, bool) & np.isfinite(tof)
     dates = Time(2451545.0, t / DAY, format="jd", scale="tdb").to_datetime()
-    fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=110)
+    fig, ax = plt.subplots(figsize=(7.5, 5.4), dpi=110)
     ax.plot(dates[ok], tof[ok], "o-", color="tab:blue", label="minimum time (optimiser)")
     bad = ~ok & np.isfinite(tof)
     if np.any(bad):
@@ -271,6 +271,6 @@ def plot_window(path: str | os.PathLike, t_depart_s, tof_s, converged, chosen_s:
     ax.set_ylabel("time of flight [days]")
     ax.set_title("Departure window")
     ax.grid(True, linewidth=0.4, alpha=0.5)
-    ax.legend(fontsize="small")
     fig.autofmt_xdate()
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False)
     _save(fig, path)
