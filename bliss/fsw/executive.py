@@ -147,7 +147,9 @@ class Executive:
             return GuidanceOutput(t, self.phase, (AttitudeCommand(t, AttitudeMode.OFF, phase=self.phase),),
                                   (), self.reason)
         nav, target = inputs.nav, inputs.target
-        r, v = nav.r, nav.v
+        # writable copies: the message's arrays are read-only, and numba would compile every kernel they
+        # reach a second time for read-only arrays
+        r, v = np.array(nav.r), np.array(nav.v)
         y = nav.y
         if self.q_floor is None:
             self.t_next_check = t

@@ -21,11 +21,12 @@ def wrap_angle(x):
 
 def mean_longitude(mu: float, r, v) -> float:
     """raan + argp + M [rad] of the osculating orbit (well defined for small i and e)."""
-    a, e, i, raan, argp, nu = rv2coe(mu, r, v)
+    # writable copies: message arrays are read-only, and numba compiles a second rv2coe for those
+    a, e, i, raan, argp, nu = rv2coe(mu, np.array(r, dtype=float), np.array(v, dtype=float))
     return raan + argp + true_to_mean(nu, e)
 
 
 def perihelion(mu: float, r, v) -> float:
     """Perihelion distance a (1 - e) [m] of the osculating orbit (r [m], v [m/s])."""
-    a, e = rv2coe(mu, np.asarray(r, float), np.asarray(v, float))[:2]
+    a, e = rv2coe(mu, np.array(r, dtype=float), np.array(v, dtype=float))[:2]  # writable (see above)
     return a * (1.0 - e)
