@@ -34,9 +34,12 @@ from numba import njit
 
 from sim.constants import AU, GM_SUN
 
-#: Calibrated sail efficiency (fraction of a_c delivered as useful Δv) and phasing-capacity factor:
-#: fitted to the optimiser's minimum times on the first half of a random 120-NEA sample
-#: (benchmarks/survey_correlation.py, docs/survey.md).
+#: Sail efficiency (fraction of a_c delivered as useful Δv on average) and phasing-capacity factor.
+#: K_EFF = 0.30 was set a priori: a little below the along-track optimum 0.385 (cos²35.26° sin 35.26°,
+#: McInnes 1999 §4.3), since plane and eccentricity changes use less favourable directions; K_PHASE = 1
+#: is the model as derived. benchmarks/survey_correlation.py measures the ranking against the optimiser
+#: on a random sample and fits both on half of it; docs/survey.md reports both. These shipped values are
+#: the a-priori ones: the sample the machine allowed (about 30 objects) was too small to replace them.
 K_EFF = 0.30
 K_PHASE = 1.0
 #: Time grid of the phasing search [days] and the longest transfer considered [days] (10 years).
@@ -60,14 +63,14 @@ def screen_kernel(el, t_dep, lon_earth, a_c, k_eff, k_ph, t_step, t_max, tof, be
     """el (n, 7) [a m, e, i, raan, argp, M0, epoch s]; t_dep (m,) TDB s; lon_earth (m,) Earth's
     heliocentric ecliptic longitude [rad] at each date; a_c [m/s²]. Writes tof (n,) [s] (inf: not
     within t_max), best_j (n,) index of the best date, dv (n,) orbit-change Δv [m/s]."""
-    mu = 1.32712440018e20
-    au = 149597870700.0
-    a_e = 1.00000261 * au
+    mu = GM_SUN  # numba freezes module globals as compile-time constants
+    au = AU
+    a_e = EARTH_A_AU * au
     v0 = math.sqrt(mu / a_e)
     n_e = math.sqrt(mu / a_e**3)
-    varpi_e = math.radians(102.93768)
-    ex_e = 0.01671123 * math.cos(varpi_e)
-    ey_e = 0.01671123 * math.sin(varpi_e)
+    varpi_e = math.radians(EARTH_VARPI_DEG)
+    ex_e = EARTH_E * math.cos(varpi_e)
+    ey_e = EARTH_E * math.sin(varpi_e)
     for k in range(el.shape[0]):
         a, e, inc, raan, argp, m0, ep = el[k, 0], el[k, 1], el[k, 2], el[k, 3], el[k, 4], el[k, 5], el[k, 6]
         v1 = math.sqrt(mu / a)
