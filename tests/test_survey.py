@@ -172,3 +172,12 @@ def test_bennu_survey_tof_agrees_with_bliss_plan(tmp_path, cat):
     t = pq.read_table(tmp_path / "survey" / "survey.parquet").to_pydict()
     assert t["optimiser_converged"] == [True]
     assert t["optimiser_tof_days"][0] == pytest.approx(plan_tof, rel=0.01)
+
+
+def test_window_dates_never_pass_end():
+    from bliss.cli.window_arg import parse_window
+
+    d = parse_window(("2028-01-01", "2031-12-31", "30"), 400)
+    assert d.size == 49 and d[-1] <= parse_window(("2031-12-31", "2031-12-31", "1"), 400)[0]
+    assert np.allclose(np.diff(d), 30 * DAY)
+    assert parse_window(("2030-11-21", "2030-11-21", "30"), 400).size == 1

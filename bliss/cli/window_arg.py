@@ -24,7 +24,9 @@ def parse_window(window, max_dates: int) -> np.ndarray:
         raise UsageError(f"--window STEP_DAYS must be positive, got {step!r}")
     if t1 < t0:
         raise UsageError("--window END must not be before START")
-    dates = np.arange(t0, t1 + 0.5 * step_d * DAY, step_d * DAY)
+    # every STEP_DAYS from START, none after END (plan.py's inline arange can overshoot END by < STEP/2)
+    n = int(math.floor((t1 - t0) / (step_d * DAY) + 1e-9)) + 1
+    dates = t0 + np.arange(n) * step_d * DAY
     if dates.size > max_dates:
         raise UsageError(f"--window would scan {dates.size} dates; use a larger STEP_DAYS (<= {max_dates} dates)")
     return dates
