@@ -11,7 +11,7 @@ import importlib
 import sys
 
 #: Subcommand modules, in the order they appear in ``bliss --help``.
-SUBCOMMANDS = ("plan", "propagate", "board")
+SUBCOMMANDS = ("plan", "propagate", "board", "scenario", "montecarlo")
 
 EXIT_USAGE = 2
 
