@@ -177,3 +177,24 @@ def test_hand_started_scheduler_gives_identical_results(client, problem, nominal
         for f in logs:
             f.close()
 
+
+
+def test_interrupted_campaign_keeps_finished_runs_and_resumes(client, problem, nominal, tmp_path, monkeypatch):
+    import bliss.montecarlo.campaign as campaign
+
+    monkeypatch.setattr(campaign, "FLUSH_ROWS", 2)
+
+    def interrupt(msg):
+        if "runs finished" in msg:
+            raise KeyboardInterrupt
+
+    out = tmp_path / "mc"
+    with pytest.raises(KeyboardInterrupt):
+        run_campaign(client, problem, ERRORS, "t", 8, 3, "open", out, nominal, log=interrupt)
+    kept = read_results(out).num_rows
+    assert 2 <= kept < 8
+    c = run_campaign(client, problem, ERRORS, "t", 8, 3, "open", out, nominal, log=lambda m: None)
+    assert c["n_new"] == 8 - kept and c["n_total"] == 8
+    rows = read_results(out).to_pylist()
+    assert [r["run"] for r in rows] == list(range(8))
+    assert _strip(rows) == _strip([run_one(problem, ERRORS, 3, i, "open", nominal) for i in range(8)])

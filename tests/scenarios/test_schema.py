@@ -98,3 +98,24 @@ def test_montecarlo_cli_bad_input_exits_2(capsys, tmp_path):
     assert main(["montecarlo", "bennu-default", "-n", "0", "--out", str(tmp_path / "mc")]) == 2
     assert "-n must be at least 1" in capsys.readouterr().err
     assert not (tmp_path / "mc").exists()
+
+
+def test_cli_run_failed_expectation_exits_1_and_writes_the_report(tmp_path, monkeypatch, capsys):
+    """The CLI's verdict and files (the stages' physics is the slow tier's job: canned results here)."""
+    import json
+
+    import bliss.scenarios.report as report
+
+    canned = {"feedback": {"converged": True, "tof_days": 331.9, "miss_km": 139.4, "miss_m_s": 0.93,
+                           "max_cone_deg": 70.0, "max_slew_deg_per_day": 1.0, "n_segments": 771}}
+    monkeypatch.setattr(report, "run_stages", lambda sc, stages, sail=None: (canned, {}))
+    p = _write(tmp_path, GOOD + "[expected.feedback]\ntof_days = { max = 300.0 }\n", name="tmp-cli-check")
+    out = tmp_path / "out"
+    assert main(["scenario", "run", str(p), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "tmp-cli-check FAILED: feedback.tof_days: expected <= 300, got 331.9" in err
+    rep = json.loads((out / "scenario_report.json").read_text())
+    assert rep["passed"] is False and rep["golden"] == "none committed"
+    assert "verdict: FAIL" in (out / "scenario_report.txt").read_text()
+    p.write_text(p.read_text().replace("max = 300.0", "max = 400.0"))
+    assert main(["scenario", "run", str(p), "--out", str(out)]) == 0
