@@ -12,6 +12,7 @@ Exit codes: 0 done (failed runs are listed in OUT/MODE/failures.csv and counted)
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -49,6 +50,10 @@ def nominal_for_open_loop(sc):
     return res["problem"], {"t": s.t, "mode": s.mode, "att": s.att}
 
 
+def _terminate_as_interrupt(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM (e.g. a job scheduler's stop): flush the finished runs, then exit 130
+
+
 def run(args) -> int:
     from bliss.distributed import open_client, tls_security
     from bliss.montecarlo.campaign import CampaignMismatch, nominal_schedule, read_results, run_campaign, statistics
@@ -77,6 +82,7 @@ def run(args) -> int:
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     summary = {"scenario": sc.name, "seed": args.seed, "n": args.n, "modes": {}}
     tables = {}
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     with open_client(args.scheduler, args.workers, security) as client:
         log(f"montecarlo: Dask scheduler {client.scheduler.address}, {len(client.scheduler_info()['workers'])} workers")
         for mode in modes:
