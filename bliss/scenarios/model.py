@@ -200,11 +200,14 @@ def _is(value, tp) -> bool:
     return isinstance(value, tp)
 
 
-def _build(cls, table, where: str, hints_cache={}):
+_HINTS: dict = {}  # dataclass -> its resolved type hints
+
+
+def _build(cls, table, where: str):
     """Instance of dataclass ``cls`` from TOML ``table``; ScenarioError naming ``where.key`` otherwise."""
     if not isinstance(table, dict):
         raise ScenarioError(f"{where}: must be a table")
-    hints = hints_cache.setdefault(cls, typing.get_type_hints(cls))
+    hints = _HINTS.get(cls) or _HINTS.setdefault(cls, typing.get_type_hints(cls))
     fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "path"}
     unknown = sorted(set(table) - set(fields))
     if unknown:
