@@ -1,42 +1,52 @@
-"""A Dask cluster for embarrassingly parallel ground work (Monte Carlo runs, the NEA survey's refine).
+"""Dask clusters for the ground tools (Monte Carlo campaigns, surveys): :func:`open_client`.
 
-:func:`open_client` yields a ``dask.distributed.Client``: connected to ``scheduler`` (an address such
-as ``tcp://10.0.0.5:8786``) when given, else to a fresh ``LocalCluster`` with one single-threaded
-process worker per core (numba kernels and the optimiser hold the GIL, so processes, not threads),
-scheduler and dashboard bound to 127.0.0.1 only (nothing listens on the network).
+Without a scheduler address it starts a ``dask.distributed.LocalCluster`` of worker PROCESSES (one
+thread each: the numba kernels hold the GIL-free work, processes keep BLAS and numba state apart), one
+per core by default, with the scheduler, the workers and the dashboard all listening on the loopback
+address 127.0.0.1 only, on free ports: nothing on the machine's network interfaces (Dask's scheduler
+executes whatever a connected client submits, so an open port is remote code execution).
+
+With ``scheduler`` (``tcp://host:8786`` or ``tls://host:8786``) it connects to an existing cluster; give
+``security`` (a ``distributed.security.Security``, e.g. from :func:`tls_security`) for a TLS cluster.
+docs/scenarios.md shows how to run a secured one.
 """
 from __future__ import annotations
 
-import contextlib
 import os
+from contextlib import contextmanager
+
+LOOPBACK = "127.0.0.1"
 
 
-@contextlib.contextmanager
+def tls_security(ca_file: str, cert_file: str, key_file: str | None = None):
+    """Dask ``Security`` for a TLS cluster (mutual TLS: the client's certificate and key, the CA that
+    signed the scheduler's), encryption required."""
+    from distributed.security import Security
+
+    for what, p in (("CA file", ca_file), ("certificate", cert_file), ("key", key_file)):
+        if p is not None and not os.path.isfile(p):
+            raise ValueError(f"TLS {what} {p!r} not found")
+    return Security(tls_ca_file=ca_file, tls_client_cert=cert_file, tls_client_key=key_file,
+                    require_encryption=True)
+
+
+@contextmanager
 def open_client(scheduler: str | None = None, n_workers: int | None = None, security=None):
-    """Context manager yielding a ``dask.distributed.Client`` (closed, and its local cluster shut down,
-    on exit). ``n_workers`` applies to the local cluster only (default: the number of cores);
-    ``security``: a ``distributed.Security`` for TLS to a remote scheduler, or None."""
-    from distributed import Client, LocalCluster  # imported here: dask is only needed by parallel work
+    """Context manager yielding a ``dask.distributed.Client``: connected to ``scheduler`` (any address),
+    or to a loopback-only LocalCluster of ``n_workers`` processes (default: one per core)."""
+    from dask.distributed import Client, LocalCluster
 
-    if scheduler is not None:
-        if n_workers is not None:
-            raise ValueError("n_workers applies to a local cluster; do not give it with a scheduler address")
-        client = Client(scheduler, security=security)
+    if scheduler:
+        client = Client(scheduler, security=security, timeout="20s")
         try:
             yield client
         finally:
             client.close()
         return
-    n = (os.cpu_count() or 1) if n_workers is None else int(n_workers)
+    n = int(n_workers or os.cpu_count() or 1)
     if n < 1:
-        raise ValueError(f"n_workers must be at least 1, got {n_workers!r}")
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address="127.0.0.1:0", security=security)
-    try:
-        client = Client(cluster, security=security)
-        try:
-            yield client
-        finally:
-            client.close()
-    finally:
-        cluster.close()
+        raise ValueError(f"n_workers must be at least 1, got {n}")
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host=LOOPBACK, scheduler_port=0,
+                      dashboard_address=f"{LOOPBACK}:0", silence_logs=40,
+                      worker_dashboard_address=f"{LOOPBACK}:0") as cluster, Client(cluster) as client:
+        yield client

@@ -41,10 +41,11 @@ def optimise_rendezvous(sail, elements, t_depart: float, tof_guesses_s, n_segmen
     from bliss.guidance.problem import Limits, Target
 
     guesses = [float(g) for g in tof_guesses_s]
-    inputs = {"sail": sail, "v_inf": None, "limits": limits if limits is not None else Limits(),
-              "target": Target(name="survey target", elements=np.asarray(elements, float))}
+    request = pipeline.PlanRequest(sail=sail, limits=limits if limits is not None else Limits(),
+                                   target=Target(name="survey target", elements=np.asarray(elements, float)),
+                                   dates=np.array([float(t_depart)]))
     t0 = time.perf_counter()
-    problem = pipeline.make_problem(inputs, float(t_depart))
+    problem = pipeline.make_problem(request, float(t_depart))
     try:
         r = pipeline.minimise_time(problem, None, n_segments=n_segments, tof_guess=guesses[0],
                                    extra_guesses=tuple(guesses[1:]))

@@ -1,0 +1,1 @@
+"""Mission scenarios as data (scenarios/*.toml): schema, stages, goldens, reports."""

@@ -1,0 +1,115 @@
+"""Golden results of the scenarios (``scenarios/golden/NAME.json``) and the comparison against them.
+
+A golden holds what a scenario's stages gave when it was last accepted (``bliss scenario run NAME
+--update-golden``). :func:`compare` lists every quantity that moved beyond its tolerance, one readable
+line each, naming the stage, the quantity, the old and new values and by how much.
+
+Tolerances (absolute, plus a relative part for misses): chosen well above the run-to-run spread of one
+machine (the planners are deterministic: identical inputs give identical bits here) and well below any
+change that matters: a time of flight moving 0.01 day (15 min), an arrival miss moving 1 km + 1 %
+(the rendezvous tolerance is 1000 km), a schedule attitude moving 0.1 deg.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from bliss.scenarios.model import SCENARIO_DIR
+
+GOLDEN_DIR = SCENARIO_DIR / "golden"
+
+#: quantity -> (absolute tolerance, relative tolerance); unlisted numbers: 1e-6 abs + 1e-6 rel.
+TOLERANCES = {
+    "tof_days": (0.01, 0.0),
+    "miss_km": (1.0, 0.01),
+    "miss_m_s": (1e-3, 0.01),
+    "max_cone_deg": (0.1, 0.0),
+    "mean_cone_deg": (0.1, 0.0),
+    "max_slew_deg_per_day": (0.1, 0.01),
+    "coast_fraction": (1e-3, 0.0),
+    "days_match": (0.01, 0.0),
+    "days_rendezvous": (0.01, 0.0),
+    "lyapunov_min": (1e-9, 0.01),
+    "schedule.t_days": (0.01, 0.0),
+    "schedule.cone_deg": (0.1, 0.0),
+    "schedule.clock_deg": (0.1, 0.0),
+}
+DEFAULT_TOL = (1e-6, 1e-6)
+
+
+def golden_path(name: str, folder: Path = GOLDEN_DIR) -> Path:
+    return Path(folder) / f"{name}.json"
+
+
+def read(name: str, folder: Path = GOLDEN_DIR) -> dict | None:
+    p = golden_path(name, folder)
+    return json.loads(p.read_text(encoding="utf-8")) if p.is_file() else None
+
+
+def write(name: str, results: dict, folder: Path = GOLDEN_DIR) -> Path:
+    """Write the golden of ``name`` atomically (temporary file + rename)."""
+    p = golden_path(name, folder)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({"scenario": name, "stages": results}, indent=1, sort_keys=True) + "\n",
+                   encoding="utf-8")
+    tmp.replace(p)
+    return p
+
+
+def _num_diff(key, old, new):
+    a, r = TOLERANCES.get(key, DEFAULT_TOL)
+    if old is None or new is None or not (math.isfinite(old) and math.isfinite(new)):
+        return None if old == new or (old != old and new != new) else (f"{old!r} -> {new!r}")
+    tol = a + r * abs(old)
+    if abs(new - old) <= tol:
+        return None
+    rel = f", {100 * (new - old) / abs(old):+.3g} %" if old else ""
+    return f"{old:.6g} -> {new:.6g} ({new - old:+.4g}{rel}; tolerance {tol:.3g})"
+
+
+def _list_diff(key, old, new):
+    if len(old) != len(new):
+        return f"length {len(old)} -> {len(new)}"
+    o, n = np.asarray(old, float), np.asarray(new, float)
+    a, r = TOLERANCES.get(key, DEFAULT_TOL)
+    err = np.abs(n - o) - (a + r * np.abs(o))
+    if not np.any(err > 0):
+        return None
+    k = int(np.argmax(np.abs(n - o)))
+    return (f"{int(np.sum(err > 0))} of {len(o)} entries beyond tolerance {a:g}; largest at [{k}]: "
+            f"{o[k]:.6g} -> {n[k]:.6g} ({n[k] - o[k]:+.4g})")
+
+
+def compare(golden: dict, results: dict) -> list[str]:
+    """Lines ``stage.quantity: old -> new (change; tolerance)`` for everything that moved."""
+    out = []
+    for stage, old in golden.get("stages", {}).items():
+        new = results.get(stage)
+        if new is None:
+            out.append(f"{stage}: in the golden but not run")
+            continue
+        for key, ov in old.items():
+            nv = new.get(key, "<missing>")
+            if isinstance(ov, dict):
+                for sub, osv in ov.items():
+                    nsv = nv.get(sub, []) if isinstance(nv, dict) else []
+                    d = _list_diff(f"{key}.{sub}", osv, nsv)
+                    if d:
+                        out.append(f"{stage}.{key}.{sub}: {d}")
+                continue
+            if isinstance(ov, bool) or isinstance(ov, str) or isinstance(nv, (bool, str)):
+                if ov != nv:
+                    out.append(f"{stage}.{key}: {ov!r} -> {nv!r}")
+                continue
+            if isinstance(ov, int) and isinstance(nv, int):
+                if ov != nv:
+                    out.append(f"{stage}.{key}: {ov} -> {nv} ({nv - ov:+d})")
+                continue
+            d = _num_diff(key, ov, nv)
+            if d:
+                out.append(f"{stage}.{key}: {d}")
+    return out
