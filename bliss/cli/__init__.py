@@ -11,7 +11,7 @@ import importlib
 import sys
 
 #: Subcommand modules, in the order they appear in ``bliss --help``.
-SUBCOMMANDS = ("plan", "propagate", "attitude", "board", "telemetry")
+SUBCOMMANDS = ("plan", "propagate", "attitude", "board", "telemetry", "fly")
 
 EXIT_USAGE = 2
 
