@@ -14,6 +14,7 @@ Bad input: one line on stderr, exit code 2, no files. Files appear all together 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import time
@@ -32,14 +33,19 @@ from bliss.sil.attitude_loop import AttitudeLoop, controller_config
 from bliss.sil.closed_loop import TELEMETRY_COLUMNS, fly_closed_loop, reference_state
 from bliss.sil.navigation import GroundOD
 from bliss.sil.plan_flight import initial_attitude, load_plan_schedule
+from bliss.sil.port_loop import PortActuators
 from sim.attitude_geometry import SpacecraftGeometry
 from sim.constants import DAY, JULIAN_YEAR
 from sim.integrator import Schedule
 from sim.sail import OPTICS
 
 DEFAULT_OUT = "bliss_out/fly"
-#: Actuator backends: only the kinematic inchworm model is wired into the closed loop so far.
-BACKENDS = ("sim",)
+#: Actuator backends by name; anything else is a board's port (a device path or a pyserial URL such as
+#: socket://host:port).
+BACKENDS = ("sim", "emulated", "qemu")
+#: Default pacing with a board: mission seconds per wall second. 20 keeps the board's inchworms exact: the
+#: flight drive rate (1 kHz, sim.inchworm.DEFAULT_DRIVE_HZ) x 20 is the boards' 20 kHz maximum.
+DEFAULT_TIME_SCALE = 20.0
 #: Default span start without a plan [days after the default departure]: from day 41 on the feedback
 #: laws' flight switches attitude 3-4 times a day (measured on the default problem's fly_feedback).
 DEFAULT_START_DAY = 45.0
@@ -58,7 +64,12 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--days", default="3", metavar="DAYS", help="length of the span [days]; default 3")
     p.add_argument("--all", action="store_true", help="fly from departure until arrival (up to 2 years)")
     p.add_argument("--actuators", default="sim", metavar="BACKEND",
-                   help="actuator backend: sim (kinematic inchworms); default sim")
+                   help="actuator backend: sim (kinematic inchworms, compiled), emulated (the C firmware on a "
+                        "pty), qemu (the Cortex-M build under qemu-system-arm) or a board's PORT "
+                        "(/dev/ttyACM0, socket://host:port); default sim")
+    p.add_argument("--time-scale", default=None, metavar="X",
+                   help="with a board: mission seconds per wall second (the board's drive rate is scaled "
+                        f"with it); default {DEFAULT_TIME_SCALE:g}; 0 = as fast as the board answers")
     p.add_argument("--period-s", default="2", metavar="S", help="attitude control period [s], 0.5..10; default 2")
     p.add_argument("--cp-offset-mm", nargs=2, default=["1", "0.5"], metavar=("X", "Y"),
                    help="centre-of-pressure offset in the sail plane [mm], |.| <= 5; default 1 0.5")
@@ -110,9 +121,14 @@ def _faults(args):
 
 
 def _inputs(args):
-    if args.actuators not in BACKENDS:
-        raise UsageError(f"--actuators {args.actuators!r}: only 'sim' is wired into the closed loop so far "
-                         "(emulated/qemu/serial boards: see docs/fly.md); use --actuators sim")
+    if not args.actuators or (args.actuators not in BACKENDS and not (
+            args.actuators.startswith(("/dev/", "socket://", "rfc2217://", "loop://")))):
+        raise UsageError(f"--actuators {args.actuators!r}: use sim, emulated, qemu, a device path (/dev/ttyACM0) "
+                         "or a URL (socket://host:port)")
+    if args.time_scale is not None:
+        if args.actuators == "sim":
+            raise UsageError("--time-scale paces a board; with --actuators sim the loop runs as fast as it can")
+        args.time_scale = _num(args.time_scale, "--time-scale", 0, 1e6)
     if args.optics not in OPTICS:
         raise UsageError(f"--optics: unknown optical model {args.optics!r}; allowed: {', '.join(OPTICS)}")
     cp = tuple(_num(v, "--cp-offset-mm", -5, 5) * 1e-3 for v in args.cp_offset_mm)
@@ -164,7 +180,57 @@ def _start_state(problem, plan, start_day):
     return problem.t_depart + res.tof, res.y_final.copy()
 
 
-def _report(res, args, problem, plan, start_day, loop, od, wall_s):
+@contextlib.contextmanager
+def board_actuators(args, loop, faults, t0):
+    """The board backend of --actuators (None for sim): the board started and connected, a
+    ``hil.board_port.BoardPort`` over it stamping events with the mission clock, the fault injector of the
+    plan's board faults; everything stopped again on the way out."""
+    if args.actuators == "sim":
+        yield None
+        return
+    from hil.board_port import BoardPort  # the bench: only for a board in the loop
+    from hil.driver import Board, BoardError
+    from hil.emulated import EmulatedBoard
+    from hil.faults import BoardFaultInjector
+
+    emulated = proc = board = None
+    try:
+        if args.actuators == "emulated":
+            emulated = EmulatedBoard()
+            url = emulated.start()
+        elif args.actuators == "qemu":
+            from firmware_host.build import FirmwareBuildError, start_cortexm_qemu
+
+            try:
+                proc, url = start_cortexm_qemu()
+            except FirmwareBuildError as exc:
+                raise UsageError(f"--actuators qemu: {exc}") from None
+        else:
+            url = args.actuators
+        board = Board(url)
+        try:
+            board.connect()
+        except (BoardError, OSError) as exc:
+            raise UsageError(f"--actuators {args.actuators}: no board answered at {url} ({exc})") from None
+        events: list = []
+        port = BoardPort(board, clock=lambda: loop.t, on_event=events.append)
+        injector = BoardFaultInjector(board, faults, emulated) if faults is not None else None
+        scale = DEFAULT_TIME_SCALE if args.time_scale is None else (args.time_scale or None)
+        act = PortActuators(loop, port, time_scale=scale, poll=injector.poll if injector is not None else None,
+                            t0=t0)
+        act.events = events  # the port's responses and the injector's faults, drained into telemetry
+        yield act
+    finally:
+        if board is not None:
+            board.close()
+        if emulated is not None:
+            emulated.close()
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def _report(res, args, problem, plan, start_day, loop, od, wall_s, act=None):
     tof = (res.t_end - problem.t_depart) / DAY
     rep = {
         "reason": res.reason, "converged": res.converged, "start_day": start_day, "days_flown": res.days,
@@ -182,6 +248,9 @@ def _report(res, args, problem, plan, start_day, loop, od, wall_s):
         "cp_offset_m": list(loop.g.cp_offset),
         "events": {k: sum(1 for e in res.events if e.kind == k) for k in sorted({e.kind for e in res.events})},
     }
+    if act is not None:
+        rep["board"] = {"time_scale": act.time_scale, "exchanges": act.cycles, "overruns": act.overruns,
+                        "max_model_board_difference_steps": act.max_lag_steps}
     if plan is not None:
         rep["plan_tof_days"] = plan[2]
         if res.converged:
@@ -231,12 +300,12 @@ def run(args) -> int:
                 "control_period_s": cfg.period, "telemetry_every": every}
         db = Path(out.path("run.sqlite"))
         db.unlink()  # the store creates its own file (and its write-ahead log beside it) under this name
-        with TelemetryWriter(db, TELEMETRY_COLUMNS, meta) as sink:
+        with TelemetryWriter(db, TELEMETRY_COLUMNS, meta) as sink, board_actuators(args, loop, faults, t0) as act:
             res = fly_closed_loop(problem, y0, t0, t_end, loop, od, sink=sink, faults=faults, progress=progress,
-                                  rec_every=every)
+                                  rec_every=every, actuators=act)
         if bar is not None:
             bar.close()
-        rep = _report(res, args, problem, plan, start, loop, od, time.perf_counter() - wall)
+        rep = _report(res, args, problem, plan, start, loop, od, time.perf_counter() - wall, act)
         write_summary(out.path("report.json"), rep)
         text = _text(rep)
         Path(out.path("report.txt")).write_text(text + "\n")

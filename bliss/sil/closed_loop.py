@@ -131,10 +131,13 @@ def _slice(seg, ta, tb):
 
 
 def fly_span(loop: AttitudeLoop, y, t, n_periods, seg_t, seg_mode, seg_att, sail_params, *, bin_n=300,
-             chunk_bins=6, rec_every=30, dropout=None, rtol=1e-10, on_chunk=None):
+             chunk_bins=6, rec_every=30, dropout=None, rtol=1e-10, on_chunk=None, actuators=None):
     """Fly ``n_periods`` control periods from (t, y) with the attitude loop and the orbit coupled
     (bins of ``bin_n`` periods, chunks of ``chunk_bins`` bins). ``dropout(t0, t1) -> bool``: sensors silent
-    over that bin. ``on_chunk(t, y, rec)`` after each chunk. Returns the final orbit state."""
+    over that bin. ``on_chunk(t, y, rec, silent)`` after each chunk. ``actuators``: a
+    ``bliss.sil.port_loop.PortActuators`` (a board behind a port) or None (the kinematic axes). Returns the
+    final orbit state."""
+    fly = (actuators if actuators is not None else loop).fly_attitude
     dt = loop.dt
     sens_nominal = loop.sens[[S_STAR_PERIOD, S_SUN_PERIOD]].copy()
     k = 0
@@ -154,7 +157,7 @@ def fly_span(loop: AttitudeLoop, y, t, n_periods, seg_t, seg_mode, seg_att, sail
         loop.sens[[S_STAR_PERIOD, S_SUN_PERIOD]] = 1e30 if silent else sens_nominal  # 1e30 s: never due
         nbins = max(1, n_chunk // bin_n) if n_chunk % bin_n == 0 else 1
         this_bin = n_chunk // nbins
-        rec, normals = loop.fly_attitude(n_chunk * dt, y, seg_t, seg_mode, seg_att, rec_every, bin_s=this_bin * dt)
+        rec, normals = fly(n_chunk * dt, y, seg_t, seg_mode, seg_att, rec_every, bin_s=this_bin * dt)
         times = tc + np.arange(nbins + 1) * this_bin * dt
         y = integrate_final(y, times, np.full(nbins, 2, np.int64), normals[:nbins], sail_params, rtol)
         k += n_chunk
@@ -189,11 +192,13 @@ def _slew_count(prev, seg_mode, seg_att, min_rad=math.radians(1.0)):
 def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od: GroundOD, *, sink=None,
                     faults=None, progress=None, step: float = DAY, pos_tol: float = 1.0e6,
                     vel_tol: float = 1.0, bin_s: float = 600.0, chunk_s: float = 3600.0, rec_every: int = 30,
-                    rtol: float = 1e-10, start_on_target: bool = True) -> ClosedLoopResult:
+                    rtol: float = 1e-10, start_on_target: bool = True, actuators=None) -> ClosedLoopResult:
     """Fly from state ``y0`` at ``t0`` until TERMINAL, SAFE or ``t_end`` (see the module docstring).
     ``faults``: a ``bliss.io.faultplan.FaultPlan`` (only ``sensor_dropout`` acts in software in the loop;
     the board faults need a board). ``progress(t)`` after every chunk. ``start_on_target``: the plant and
-    the MEKF start on the first command's attitude (a flight handed over in a settled state)."""
+    the MEKF start on the first command's attitude (a flight handed over in a settled state).
+    ``actuators``: a ``bliss.sil.port_loop.PortActuators`` (a board in the loop; its events are logged) or
+    None (the kinematic inchworm model, compiled)."""
     t_wall = time.perf_counter()
     dt = loop.dt
     bin_n = max(1, int(round(bin_s / dt)))
@@ -239,6 +244,10 @@ def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od
             emit(Event(tc, "sensor_dropout" if silent else "sensor_restored",
                        "Sun sensor and star camera silent: MEKF on the gyro alone" if silent
                        else "Sun sensor and star camera back: MEKF updates resume"))
+        if actuators is not None:
+            for ev in actuators.events:
+                emit(Event(ev.t, ev.kind, ev.detail, ev.axis))
+            actuators.events.clear()
         recs.append(rec)
         n_cycles += int(round((tc - (orbit_rows[-1][0] if orbit_rows else t0)) / dt))
         orbit_rows.append((tc, yc.copy(), nav.y.copy(), y_cmd.copy(), int(phase[0])))
@@ -282,7 +291,7 @@ def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od
         cur["seg"], cur["t"] = (seg_t, seg_mode, seg_att), t
         y = fly_span(loop, y, t, n, seg_t, seg_mode, seg_att, p, bin_n=bin_n, chunk_bins=chunk_bins,
                      rec_every=rec_every, dropout=dropout if faults is not None else None, rtol=rtol,
-                     on_chunk=on_chunk)
+                     on_chunk=on_chunk, actuators=actuators)
         t = float(seg_t[-1])
     orbit = (np.array([[r[0], *r[1], *r[2], *r[3], r[4]] for r in orbit_rows]) if orbit_rows
              else np.zeros((0, 20)))
