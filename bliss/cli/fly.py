@@ -133,7 +133,7 @@ def _inputs(args):
         raise UsageError(f"--optics: unknown optical model {args.optics!r}; allowed: {', '.join(OPTICS)}")
     cp = tuple(_num(v, "--cp-offset-mm", -5, 5) * 1e-3 for v in args.cp_offset_mm)
     period = _num(args.period_s, "--period-s", 0.5, 10)
-    days = _num(args.days, "--days", 0.05, 800)
+    days = _num(args.days, "--days", 0.01, 800)
     od = (_num(args.od_period_days, "--od-period-days", 0.01, 1000) * DAY,
           _num(args.od_sigma_km, "--od-sigma-km", 0, 1e6) * 1e3, _num(args.od_sigma_cm_s, "--od-sigma-cm-s", 0, 1e5) / 100)
     try:
@@ -188,7 +188,7 @@ def board_actuators(args, loop, faults, t0):
     if args.actuators == "sim":
         yield None
         return
-    from hil.board_port import BoardPort  # the bench: only for a board in the loop
+    from hil.board_port import ActuatorLinkDown, BoardPort  # the bench: only for a board in the loop
     from hil.driver import Board, BoardError
     from hil.emulated import EmulatedBoard
     from hil.faults import BoardFaultInjector
@@ -217,7 +217,7 @@ def board_actuators(args, loop, faults, t0):
         injector = BoardFaultInjector(board, faults, emulated) if faults is not None else None
         scale = DEFAULT_TIME_SCALE if args.time_scale is None else (args.time_scale or None)
         act = PortActuators(loop, port, time_scale=scale, poll=injector.poll if injector is not None else None,
-                            t0=t0)
+                            t0=t0, link_errors=(ActuatorLinkDown,))
         act.events = events  # the port's responses and the injector's faults, drained into telemetry
         yield act
     finally:

@@ -29,17 +29,20 @@ import time
 import numpy as np
 
 from bliss.fsw.messages import ActuatorCommand
+from bliss.io.telemetry import BenchEvent
 from sim.constants import GM_SUN
-from sim.inchworm import A_REPORTED, A_TRUE, DEFAULT_DRIVE_HZ
+from sim.inchworm import A_REPORTED, A_TARGET, A_TRUE, DEFAULT_DRIVE_HZ
 
 
 class PortActuators:
     """Actuators behind ``port`` for ``loop`` (an ``AttitudeLoop``). ``poll(t_rel)`` runs every period
     before the exchange (the bench's fault injector); it returns events. ``time_scale``: mission seconds
-    per wall second (None: no pacing, as fast as the board answers)."""
+    per wall second (None: no pacing, as fast as the board answers). ``link_errors``: exceptions of the port
+    that mean the board is out of reach past the port's own retries: the axes are held (event
+    ``link_hold``) and the exchange is tried again next period (``link_resumed``)."""
 
     def __init__(self, loop, port, time_scale: float | None = 1.0, rate_hz: float = DEFAULT_DRIVE_HZ,
-                 poll=None, t0: float = 0.0, clock=time.monotonic, sleep=time.sleep):
+                 poll=None, t0: float = 0.0, clock=time.monotonic, sleep=time.sleep, link_errors=()):
         if time_scale is not None and not time_scale > 0:
             raise ValueError(f"time_scale must be > 0 mission seconds per wall second, got {time_scale!r}")
         self.loop, self.port, self.time_scale = loop, port, time_scale
@@ -51,6 +54,8 @@ class PortActuators:
         self.cycles = 0
         self.events: list = []  # BenchEvents of the poll, drained by the caller
         self.max_lag_steps = 0  # largest |model - board| position seen at an exchange
+        self.link_errors = tuple(link_errors)  # the port's "link down past its budget" exception types
+        self.holding = False
 
     def fly_attitude(self, duration_s, y_orbit, seg_t, seg_mode, seg_att, rec_every=1, bin_s=None):
         loop = self.loop
@@ -82,9 +87,33 @@ class PortActuators:
         if self.poll is not None:  # stamped with the mission clock
             self.events += [dataclasses.replace(ev, t=loop.t) for ev in self.poll(loop.t - self.t0)]
         targets = tuple(int(s) for s in loop.steps_cmd)
-        if targets != self.sent:
-            self.port.send(ActuatorCommand(loop.t, targets, self.rate))
-            self.sent = targets
+        try:
+            if targets != self.sent:
+                self.port.send(ActuatorCommand(loop.t, targets, self.rate))
+                self.sent = targets
+            self._pace()
+            st = self.port.state()
+        except self.link_errors as exc:
+            # the board is out of reach: its watchdog holds the axes (protocol.md), so the plant's axes hold
+            # where they were; targets are sent again once the port answers
+            loop.axes[:, A_TARGET] = loop.axes[:, A_TRUE]
+            self.sent = None
+            if not self.holding:
+                self.events.append(BenchEvent(loop.t, "link_hold", None, f"actuators held: {exc}"))
+            self.holding = True
+            self.cycles += 1
+            return
+        if self.holding:
+            self.events.append(BenchEvent(loop.t, "link_resumed", None, "port answers: targets sent again"))
+            self.holding = False
+        pos = np.asarray(st.position_steps, float)
+        self.max_lag_steps = max(self.max_lag_steps, int(np.max(np.abs(loop.axes[:, A_TRUE] - pos))))
+        loop.axes[:, A_TRUE] = pos
+        loop.axes[:, A_REPORTED] = pos
+        self.cycles += 1
+
+    def _pace(self):
+        loop = self.loop
         if self.time_scale is not None:
             now = self.clock()
             self.deadline = (now if self.deadline is None else self.deadline) + loop.dt / self.time_scale
@@ -93,12 +122,6 @@ class PortActuators:
             else:
                 self.overruns += 1
                 self.deadline = now
-        st = self.port.state()
-        pos = np.asarray(st.position_steps, float)
-        self.max_lag_steps = max(self.max_lag_steps, int(np.max(np.abs(loop.axes[:, A_TRUE] - pos))))
-        loop.axes[:, A_TRUE] = pos
-        loop.axes[:, A_REPORTED] = pos
-        self.cycles += 1
 
 
 __all__ = ["PortActuators"]
