@@ -35,9 +35,12 @@ def main(argv=None) -> int:
     ap.add_argument("--period-s", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--days", type=float, default=730.0)
+    ap.add_argument("--min-fraction-s", type=float, default=300.0,
+                    help="executive's shortest time-shared fraction [s] (default its MIN_FRACTION_S, 300)")
     ap.add_argument("--out", default="benchmarks/results/fly_sil.txt")
     a = ap.parse_args(argv)
-    lines = [f"benchmarks/fly_sil.py: whole Bennu transfer in SIL, period {a.period_s:g} s, seed {a.seed}",
+    lines = [f"benchmarks/fly_sil.py: whole Bennu transfer in SIL, period {a.period_s:g} s, seed {a.seed}, "
+             f"shortest time-shared fraction {a.min_fraction_s:g} s",
              f"loadavg at start: {loadavg()}"]
     problem = default_problem()
     g = SpacecraftGeometry(cp_offset=(1e-3, 0.5e-3))
@@ -53,7 +56,7 @@ def main(argv=None) -> int:
 
     w0, c0 = time.perf_counter(), time.process_time()
     res = fly_closed_loop(problem, problem.y_depart, problem.t_depart, problem.t_depart + a.days * DAY, loop, od,
-                          progress=progress, rec_every=int(round(600 / a.period_s)))
+                          progress=progress, rec_every=int(round(600 / a.period_s)), min_fraction_s=a.min_fraction_s)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
     tof = (res.t_end - problem.t_depart) / DAY
     ok = res.converged and res.miss_pos_m < 1e6 and res.miss_vel_m_s < 1.0

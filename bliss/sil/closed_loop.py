@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bliss.fsw.executive import Executive, ExecutiveConfig
+from bliss.fsw.executive import MIN_FRACTION_S, Executive, ExecutiveConfig
 from bliss.fsw.messages import AttitudeMode, GuidanceInputs, NavStateEstimate, Phase
 from bliss.io.telemetry import BenchEvent
 from bliss.sil.attitude_loop import K_COV_T, K_ERR2, K_ERRMAX, K_N, K_STEPS, RECORD_COLUMNS, AttitudeLoop
@@ -167,13 +167,15 @@ def fly_span(loop: AttitudeLoop, y, t, n_periods, seg_t, seg_mode, seg_att, sail
     return y
 
 
-def executive_config(problem, step: float, t_end: float, pos_tol: float, vel_tol: float) -> ExecutiveConfig:
-    """The executive as ``fly_feedback`` configures it by default (time-shared rendezvous law)."""
+def executive_config(problem, step: float, t_end: float, pos_tol: float, vel_tol: float,
+                     min_fraction_s: float = MIN_FRACTION_S) -> ExecutiveConfig:
+    """The executive as ``fly_feedback`` configures it by default (time-shared rendezvous law), with the
+    shortest time-shared fraction ``min_fraction_s`` [s]."""
     return ExecutiveConfig(sail_params=problem.sail.kernel_params(),
                            max_cone=math.radians(problem.limits.max_cone_deg),
                            max_slew_deg_per_day=problem.limits.max_slew_deg_per_day,
                            rendezvous=problem.rendezvous, step=step, t_end=t_end, pos_tol=pos_tol,
-                           vel_tol=vel_tol)
+                           vel_tol=vel_tol, min_fraction_s=min_fraction_s)
 
 
 def _slew_count(prev, seg_mode, seg_att, min_rad=math.radians(1.0)):
@@ -192,19 +194,21 @@ def _slew_count(prev, seg_mode, seg_att, min_rad=math.radians(1.0)):
 def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od: GroundOD, *, sink=None,
                     faults=None, progress=None, step: float = DAY, pos_tol: float = 1.0e6,
                     vel_tol: float = 1.0, bin_s: float = 600.0, chunk_s: float = 3600.0, rec_every: int = 30,
-                    rtol: float = 1e-10, start_on_target: bool = True, actuators=None) -> ClosedLoopResult:
+                    rtol: float = 1e-10, start_on_target: bool = True, actuators=None,
+                    min_fraction_s: float = MIN_FRACTION_S) -> ClosedLoopResult:
     """Fly from state ``y0`` at ``t0`` until TERMINAL, SAFE or ``t_end`` (see the module docstring).
     ``faults``: a ``bliss.io.faultplan.FaultPlan`` (only ``sensor_dropout`` acts in software in the loop;
     the board faults need a board). ``progress(t)`` after every chunk. ``start_on_target``: the plant and
     the MEKF start on the first command's attitude (a flight handed over in a settled state).
     ``actuators``: a ``bliss.sil.port_loop.PortActuators`` (a board in the loop; its events are logged) or
-    None (the kinematic inchworm model, compiled)."""
+    None (the kinematic inchworm model, compiled). ``min_fraction_s``: the executive's shortest time-shared
+    attitude fraction [s]."""
     t_wall = time.perf_counter()
     dt = loop.dt
     bin_n = max(1, int(round(bin_s / dt)))
     chunk_bins = max(1, int(round(chunk_s / (bin_n * dt))))
     p = problem.sail.kernel_params()
-    exe = Executive(executive_config(problem, step, t_end, pos_tol, vel_tol))
+    exe = Executive(executive_config(problem, step, t_end, pos_tol, vel_tol, min_fraction_s))
     target = problem.target
     prediction = target.prediction(t0)
     y = np.asarray(y0, float).copy()
