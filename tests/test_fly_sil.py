@@ -111,6 +111,8 @@ def test_cli_writes_report_plot_and_complete_telemetry(tmp_path, capsys):
     (["--actuators", "nonsense"], "--actuators"),
     (["--inject", "sensor_dropout"], "KIND@AT_S"),
     (["--seed", "1.5"], "integers"),
+    (["--plan", "/nonexistent-plan"], "no schedule.csv"),
+    (["--time-scale", "10"], "paces a board"),
 ])
 def test_bad_input_one_line_exit_2_no_files(tmp_path, capsys, argv, words):
     out = tmp_path / "fly"

@@ -147,6 +147,8 @@ def _inputs(args):
     check_writable(args.out)
     plan = None
     if args.plan:
+        if not (Path(args.plan) / "schedule.csv").is_file():
+            raise UsageError(f"--plan {args.plan!r}: no schedule.csv in it; run 'bliss plan --out DIR' and pass DIR")
         try:
             schedule, y_dep = load_plan_schedule(Path(args.plan) / "schedule.csv")
         except OSError as exc:
@@ -266,8 +268,8 @@ def _text(rep) -> str:
                         if "tof_growth_days" in rep else ""))
     lines += [f"  true distance to the target {rep['arrival_miss_m'] / 1e3:.1f} km, {rep['arrival_miss_m_s']:.3f} m/s",
               f"  pointing error rms {rep['pointing_error_rms_deg']:.3f} deg, max {rep['pointing_error_max_deg']:.2f} deg",
-              f"  trajectory deviation from the commanded flight {rep['trajectory_deviation_final_km']} km; "
-              f"navigation error {rep['nav_error_final_km']} km",
+              f"  trajectory deviation from the commanded flight {rep['trajectory_deviation_final_km'] or 0:.1f} km; "
+              f"navigation error {rep['nav_error_final_km'] or 0:.1f} km",
               f"  slews {rep['slews']}, OD uploads {rep['od_updates']}, steps "
               + "/".join(f"{s:.0f}" for s in rep["steps"]),
               f"  {rep['control_cycles']} control cycles in {rep['wall_s']:.1f} s "
