@@ -37,10 +37,13 @@ def main(argv=None) -> int:
     ap.add_argument("--days", type=float, default=730.0)
     ap.add_argument("--min-fraction-s", type=float, default=300.0,
                     help="executive's shortest time-shared fraction [s] (default its MIN_FRACTION_S, 300)")
+    ap.add_argument("--no-break-slews", action="store_true",
+                    help="fly slews over 90 deg directly (default: in two legs through the Sun line)")
     ap.add_argument("--out", default="benchmarks/results/fly_sil.txt")
     a = ap.parse_args(argv)
     lines = [f"benchmarks/fly_sil.py: whole Bennu transfer in SIL, period {a.period_s:g} s, seed {a.seed}, "
-             f"shortest time-shared fraction {a.min_fraction_s:g} s",
+             f"shortest time-shared fraction {a.min_fraction_s:g} s, slews over 90 deg "
+             f"{'direct' if a.no_break_slews else 'through the Sun line'}",
              f"loadavg at start: {loadavg()}"]
     problem = default_problem()
     g = SpacecraftGeometry(cp_offset=(1e-3, 0.5e-3))
@@ -56,7 +59,8 @@ def main(argv=None) -> int:
 
     w0, c0 = time.perf_counter(), time.process_time()
     res = fly_closed_loop(problem, problem.y_depart, problem.t_depart, problem.t_depart + a.days * DAY, loop, od,
-                          progress=progress, rec_every=int(round(600 / a.period_s)), min_fraction_s=a.min_fraction_s)
+                          progress=progress, rec_every=int(round(600 / a.period_s)), min_fraction_s=a.min_fraction_s,
+                          break_slews=not a.no_break_slews)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
     tof = (res.t_end - problem.t_depart) / DAY
     ok = res.converged and res.miss_pos_m < 1e6 and res.miss_vel_m_s < 1.0

@@ -120,3 +120,17 @@ def test_bad_input_one_line_exit_2_no_files(tmp_path, capsys, argv, words):
     err = capsys.readouterr().err
     assert rc == 2 and words in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_slews_over_90_deg_go_through_the_sun_line():
+    from bliss.sil.closed_loop import VIA_HOLD_S, break_large_slews
+
+    c75, c50, pi = math.radians(75), math.radians(50), math.pi
+    seg_t = np.array([0.0, 86400.0])
+    # cone 75 at clock 0 -> cone 50 at clock 180: 125 deg apart, flown via cone 0 for VIA_HOLD_S
+    t, m, a = break_large_slews(seg_t, np.array([1]), np.array([[c50, pi, 0.0]]), (1, c75, 0.0))
+    assert t.tolist() == [0.0, VIA_HOLD_S, 86400.0] and m.tolist() == [1, 1]
+    assert a[0, 0] == 0.0 and a[1, 0] == pytest.approx(c50)
+    # cone 75 -> cone 20 at the same clock: 55 deg, flown directly
+    t, m, a = break_large_slews(seg_t, np.array([1]), np.array([[math.radians(20), 0.0, 0.0]]), (1, c75, 0.0))
+    assert t.tolist() == [0.0, 86400.0]

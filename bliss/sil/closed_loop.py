@@ -121,6 +121,40 @@ def _segments(commands, t, n_periods, dt, cone_max):
     return seg_t, np.array([seg_mode[k] for k in idx], np.int64), np.array([seg_att[k] for k in idx], float)
 
 
+#: Slews larger than this [rad] are flown in two legs through the Sun-pointing attitude (cone 0): the attitude
+#: controller is built for slews well under 90 deg, and a 125-deg command (cone 75 -> 50 deg at the opposite
+#: clock) drove both payload axes into their soft limits and tumbled the sail (docs/fly.md).
+MAX_SLEW_RAD = math.radians(90.0)
+#: Time held at the via attitude [s]: a 75-deg slew to the Sun line takes about 1.5 h (docs/fly.md).
+VIA_HOLD_S = 5400.0
+
+
+def _rtn_normal(att):
+    c, k = float(att[0]), float(att[1])
+    return np.array([math.cos(c), math.sin(c) * math.cos(k), math.sin(c) * math.sin(k)])
+
+
+def break_large_slews(seg_t, seg_mode, seg_att, prev, max_slew=MAX_SLEW_RAD, via_s=VIA_HOLD_S):
+    """Insert a Sun-pointing leg (RTN cone 0) of ``via_s`` (at most half the segment) before every RTN
+    segment whose attitude is more than ``max_slew`` [rad] from the one before it (``prev``: the previous
+    step's last (mode, cone, clock), or None)."""
+    t_out, m_out, a_out = [seg_t[0]], [], []
+    last = prev
+    for k in range(len(seg_mode)):
+        t_a, t_b, m, a = seg_t[k], seg_t[k + 1], int(seg_mode[k]), seg_att[k]
+        if (last is not None and m == 1 and last[0] == 1
+                and math.acos(max(-1.0, min(1.0, float(_rtn_normal(last[1:]) @ _rtn_normal(a))))) > max_slew):
+            t_via = t_a + min(via_s, 0.5 * (t_b - t_a))
+            t_out.append(t_via)
+            m_out.append(1)
+            a_out.append((0.0, 0.0, 0.0))
+        t_out.append(t_b)
+        m_out.append(m)
+        a_out.append(tuple(a))
+        last = (m, float(a[0]), float(a[1]))
+    return np.array(t_out), np.array(m_out, np.int64), np.array(a_out, float)
+
+
 def _slice(seg, ta, tb):
     """The part [ta, tb] of a segment table (seg_t, seg_mode, seg_att)."""
     seg_t, seg_mode, seg_att = seg
@@ -195,14 +229,15 @@ def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od
                     faults=None, progress=None, step: float = DAY, pos_tol: float = 1.0e6,
                     vel_tol: float = 1.0, bin_s: float = 600.0, chunk_s: float = 3600.0, rec_every: int = 30,
                     rtol: float = 1e-10, start_on_target: bool = True, actuators=None,
-                    min_fraction_s: float = MIN_FRACTION_S) -> ClosedLoopResult:
+                    min_fraction_s: float = MIN_FRACTION_S, break_slews: bool = True) -> ClosedLoopResult:
     """Fly from state ``y0`` at ``t0`` until TERMINAL, SAFE or ``t_end`` (see the module docstring).
     ``faults``: a ``bliss.io.faultplan.FaultPlan`` (only ``sensor_dropout`` acts in software in the loop;
     the board faults need a board). ``progress(t)`` after every chunk. ``start_on_target``: the plant and
     the MEKF start on the first command's attitude (a flight handed over in a settled state).
     ``actuators``: a ``bliss.sil.port_loop.PortActuators`` (a board in the loop; its events are logged) or
     None (the kinematic inchworm model, compiled). ``min_fraction_s``: the executive's shortest time-shared
-    attitude fraction [s]."""
+    attitude fraction [s]. ``break_slews``: fly slews over ``MAX_SLEW_RAD`` through the Sun line
+    (``break_large_slews``)."""
     t_wall = time.perf_counter()
     dt = loop.dt
     bin_n = max(1, int(round(bin_s / dt)))
@@ -288,6 +323,8 @@ def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od
         total = sum(c.duration for c in out.commands if c.duration is not None) or step
         n = max(1, int(round(min(total, t_end - t) / dt)))
         seg_t, seg_mode, seg_att = _segments(out.commands, t, n, dt, loop.cfg.cone_max)
+        if break_slews:
+            seg_t, seg_mode, seg_att = break_large_slews(seg_t, seg_mode, seg_att, prev_att)
         if prev_att is None and start_on_target:  # the flight starts on the first commanded attitude
             loop.x[:4] = loop.mq[:4] = initial_attitude(Schedule(seg_t, seg_mode, seg_att), y)
         ns, prev_att = _slew_count(prev_att, seg_mode, seg_att)
