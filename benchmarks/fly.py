@@ -2,6 +2,7 @@
 on the C emulated board and on the Python fake board, side by side in one run.
 
     PYTHONPATH=. python benchmarks/fly.py [--n 2000]
+    PYTHONPATH=. python benchmarks/fly.py --closed-loop   # the whole closed loop per actuator backend
 
 One control cycle = ``BoardPort.send(ActuatorCommand)`` + ``BoardPort.state()`` (hil.board_port over
 hil.driver.Board on a pty). Three cases per board:
@@ -74,10 +75,78 @@ def measure(port_path: str, n: int, case: str, tmp: str) -> dict:
             "> 10 ms [%]": 100.0 * sum(t > PERIOD_100HZ_S for t in times) / n, "port events": events}
 
 
+def closed_loop_rates(days: float = 0.02, period_s: float = 5.0) -> dict:
+    """Control cycles per wall second of the whole closed loop (executive, attitude loop, orbit) over
+    ``days`` from the default departure with each actuator backend: sim (compiled kinematic axes), the C
+    emulated board and the Cortex-M build under QEMU (if qemu-system-arm is installed), boards unpaced
+    (time_scale None: each period waits only for the board's replies)."""
+    import shutil
+
+    from bliss.cli.fly import default_problem
+    from bliss.sil.attitude_loop import AttitudeLoop, controller_config
+    from bliss.sil.closed_loop import fly_closed_loop
+    from bliss.sil.navigation import GroundOD
+    from bliss.sil.port_loop import PortActuators
+    from firmware_host.build import start_cortexm_qemu
+    from sim.constants import DAY
+
+    problem = default_problem()
+    t0 = problem.t_depart
+    out = {}
+
+    def fly(port_url=None, span=days):
+        loop = AttitudeLoop(t0, [0, 0, 0, 1], config=controller_config(AttitudeLoop(t0, [0, 0, 0, 1]).g,
+                                                                          period=period_s))
+        act = board = None
+        if port_url is not None:
+            board = Board(port_url)
+            board.connect()
+            act = PortActuators(loop, BoardPort(board), time_scale=None, t0=t0)
+        try:
+            w = time.perf_counter()
+            res = fly_closed_loop(problem, problem.y_depart, t0, t0 + span * DAY, loop, GroundOD(), actuators=act,
+                                  rec_every=0)
+            return res.n_cycles / (time.perf_counter() - w)
+        finally:
+            if board is not None:
+                board.close()
+
+    fly()  # compile / warm up
+    out["sim"] = fly(span=2.0)  # longer: the first guidance step's planning would dominate 0.02 days
+    out["sim, 0.02 d"] = fly()
+    emu = EmulatedBoard()
+    try:
+        out["emulated"] = fly(emu.start())
+    finally:
+        emu.close()
+    if shutil.which("qemu-system-arm"):
+        proc, pty = start_cortexm_qemu()
+        try:
+            time.sleep(2.0)  # QEMU boots the firmware
+            out["qemu"] = fly(pty)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    else:
+        out["qemu"] = "skipped: qemu-system-arm not installed"
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=2000, help="cycles per measurement (default 2000)")
+    ap.add_argument("--closed-loop", action="store_true",
+                    help="only the whole closed loop's control cycles per second per actuator backend")
     args = ap.parse_args(argv)
+    if args.closed_loop:
+        print(f"# /proc/loadavg before: {_loadavg()}")
+        rates = closed_loop_rates()
+        print("closed loop (executive + attitude loop + orbit) at a 5 s control period, 0.02 days (sim also 2 days),"
+              " boards unpaced:")
+        for k, v in rates.items():
+            print(f"  {k:<12} " + (f"{v:10.0f} control cycles per wall second" if isinstance(v, float) else v))
+        print(f"# /proc/loadavg after: {_loadavg()}")
+        return 0
     if args.n < 100:
         ap.error("--n must be at least 100")
     print(f"# /proc/loadavg before: {_loadavg()}")

@@ -57,7 +57,8 @@ class ExecutiveConfig:
     Matching and phasing: ``weights``, ``eta_cut``, ``k_phase`` [1/rad], ``max_phase_offset``,
     ``v_phase_gate``, ``phasing_a_weight`` (see :mod:`bliss.fsw.matching`). Rendezvous: ``rdv_check``,
     ``tgo_min``, ``tgo_max``, ``tgo_step``, ``tgo_floor`` [s], ``n_rdv_seg``, ``slew_limited``. Guards:
-    ``min_sun_distance`` [m], ``perihelion_floor``.
+    ``min_sun_distance`` [m], ``perihelion_floor``. ``min_fraction_s`` [s]: shortest time-shared fraction
+    flown (default ``MIN_FRACTION_S``; a craft whose slews take longer needs a longer one).
     """
 
     sail_params: np.ndarray
@@ -84,6 +85,7 @@ class ExecutiveConfig:
     slew_limited: bool = False
     min_sun_distance: float = MIN_SAFE_SUN_DISTANCE
     perihelion_floor: float = PERIHELION_FLOOR
+    min_fraction_s: float = MIN_FRACTION_S
 
     def __post_init__(self):
         if not (math.isfinite(self.step) and self.step > 0):
@@ -214,12 +216,12 @@ class Executive:
         if self.limiter is not None:
             return [self._command(t, dt, law.single_attitude(w0))]
         out, tc = [], t
-        for k in np.nonzero(w0 * dt > MIN_FRACTION_S)[0]:
+        for k in np.nonzero(w0 * dt > c.min_fraction_s)[0]:
             d = w0[k] * dt
             out.append(AttitudeCommand(tc, AttitudeMode.RTN, law.atts[k, 0], law.atts[k, 1], phase=self.phase,
                                        duration=d))
             tc += d
         rest = dt - (tc - t)
-        if rest > MIN_FRACTION_S:
+        if rest > c.min_fraction_s:
             out.append(AttitudeCommand(tc, AttitudeMode.OFF, phase=self.phase, duration=rest))
         return out

@@ -11,7 +11,22 @@ matplotlib.use("Agg")  # files only; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["plot_attitude_run"]
+__all__ = ["actuator_panels", "plot_attitude_run"]
+
+
+def actuator_panels(ax_off, ax_steps, t, record, payload_step_m: float, vane_step_rad: float) -> None:
+    """Payload offsets [mm] with the vane angle [deg] on a twin axis, and the axes' positions [steps]."""
+    ax_off.plot(t, record[:, 5] * payload_step_m * 1e3, lw=0.8, label="payload x (axis 0)")
+    ax_off.plot(t, record[:, 6] * payload_step_m * 1e3, lw=0.8, label="payload y (axis 1)")
+    ax_off.set_ylabel("offset [mm]")
+    twin = ax_off.twinx()
+    twin.plot(t, np.degrees(record[:, 7] * vane_step_rad), color="C2", lw=0.8)
+    twin.set_ylabel("vane [deg]", color="C2")
+    ax_off.legend(loc="upper right", fontsize=8)
+    for i in range(3):
+        ax_steps.plot(t, record[:, 5 + i], lw=0.8, label=f"axis {i}")
+    ax_steps.set_ylabel("position [steps]")
+    ax_steps.legend(loc="upper right", fontsize=8)
 
 
 def plot_attitude_run(path: str | os.PathLike, record: np.ndarray, t_ref: float, payload_step_m: float,
@@ -35,17 +50,7 @@ def plot_attitude_run(path: str | os.PathLike, record: np.ndarray, t_ref: float,
     ax[1].set_yscale("log")
     ax[1].set_ylabel("rate [deg/min]")
     ax[1].legend(loc="upper right", fontsize=8)
-    ax[2].plot(t, record[:, 5] * payload_step_m * 1e3, lw=0.8, label="payload x (axis 0)")
-    ax[2].plot(t, record[:, 6] * payload_step_m * 1e3, lw=0.8, label="payload y (axis 1)")
-    ax[2].set_ylabel("offset [mm]")
-    ax2b = ax[2].twinx()
-    ax2b.plot(t, np.degrees(record[:, 7] * vane_step_rad), color="C2", lw=0.8)
-    ax2b.set_ylabel("vane [deg]", color="C2")
-    ax[2].legend(loc="upper right", fontsize=8)
-    for i in range(3):
-        ax[3].plot(t, record[:, 5 + i], lw=0.8, label=f"axis {i}")
-    ax[3].set_ylabel("position [steps]")
-    ax[3].legend(loc="upper right", fontsize=8)
+    actuator_panels(ax[2], ax[3], t, record, payload_step_m, vane_step_rad)
     if deviation is not None:
         td, dk = np.asarray(deviation, float).reshape(-1, 2).T
         ax[4].plot((td - t_ref) / scale, dk)

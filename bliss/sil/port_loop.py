@@ -1,0 +1,127 @@
+"""The attitude loop with its actuators behind an ``ActuatorPort`` (a board: the C firmware emulated on a
+pty, the Cortex-M build under QEMU, or real hardware), paced against the wall clock.
+
+``PortActuators.fly_attitude`` has the signature of ``AttitudeLoop.fly_attitude`` (so
+``bliss.sil.closed_loop.fly_span`` uses either) but runs one control period at a time:
+
+1. the flight software's controller and the plant fly one period (``run_chunk`` with one period; the
+   kinematic axes inside move toward the new targets as the model predicts);
+2. new targets go to the board (``ActuatorCommand``) at the drive rate times ``time_scale``;
+3. the loop waits until the period's wall-clock deadline (``dt / time_scale`` after the previous one);
+4. the board's reported positions (``ActuatorState``) overwrite the axes' true and reported positions:
+   what the board really did is what the plant flies from the next period on.
+
+Pacing: one mission second is ``1 / time_scale`` wall seconds. The inchworms move in real time at their
+drive rate, so the rate sent to the board is the flight rate times ``time_scale`` (clamped by the board to
+its 20 kHz maximum, ``bliss.protocol.messages.RATE_MAX``): a board then makes in one wall period the steps
+the flight axes make in one mission period, as long as ``time_scale * drive rate <= 20 kHz``. With a faster
+``time_scale`` the board lags the model, and the plant follows the board (the lag is real). When the host
+cannot keep the pace (a slow link, a reset) the loop does not sleep and counts the overrun.
+
+The orbit seen by the attitude software over a chunk is the chunk's prediction (position, velocity and
+the Sun's acceleration at its start), as in ``AttitudeLoop.fly_attitude``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+from bliss.fsw.messages import ActuatorCommand
+from bliss.io.telemetry import BenchEvent
+from sim.constants import GM_SUN
+from sim.inchworm import A_REPORTED, A_TARGET, A_TRUE, DEFAULT_DRIVE_HZ
+
+
+class PortActuators:
+    """Actuators behind ``port`` for ``loop`` (an ``AttitudeLoop``). ``poll(t_rel)`` runs every period
+    before the exchange (the bench's fault injector); it returns events. ``time_scale``: mission seconds
+    per wall second (None: no pacing, as fast as the board answers). ``link_errors``: exceptions of the port
+    that mean the board is out of reach past the port's own retries: the axes are held (event
+    ``link_hold``) and the exchange is tried again next period (``link_resumed``)."""
+
+    def __init__(self, loop, port, time_scale: float | None = 1.0, rate_hz: float = DEFAULT_DRIVE_HZ,
+                 poll=None, t0: float = 0.0, clock=time.monotonic, sleep=time.sleep, link_errors=()):
+        if time_scale is not None and not time_scale > 0:
+            raise ValueError(f"time_scale must be > 0 mission seconds per wall second, got {time_scale!r}")
+        self.loop, self.port, self.time_scale = loop, port, time_scale
+        self.rate = rate_hz * (time_scale or 1.0)
+        self.poll, self.t0, self.clock, self.sleep = poll, t0, clock, sleep
+        self.sent = None
+        self.deadline = None
+        self.overruns = 0
+        self.cycles = 0
+        self.events: list = []  # BenchEvents of the poll, drained by the caller
+        self.max_lag_steps = 0  # largest |model - board| position seen at an exchange
+        self.link_errors = tuple(link_errors)  # the port's "link down past its budget" exception types
+        self.holding = False
+
+    def fly_attitude(self, duration_s, y_orbit, seg_t, seg_mode, seg_att, rec_every=1, bin_s=None):
+        loop = self.loop
+        dt = loop.dt
+        n = int(round(duration_s / dt))
+        bin_n = max(1, int(round((bin_s or duration_s) / dt)))
+        y = np.asarray(y_orbit, float)
+        r0, v0 = y[:3], y[3:]
+        a0 = -GM_SUN * r0 / np.linalg.norm(r0) ** 3
+        t_orb = loop.t
+        normals = np.zeros((max(1, n // bin_n), 3))
+        nsum = np.zeros(3)
+        recs = []
+        for k in range(n):
+            tau = loop.t - t_orb
+            yk = np.concatenate([r0 + v0 * tau + 0.5 * a0 * tau * tau, v0 + a0 * tau])
+            rec, nrm = loop.fly_attitude(dt, yk, seg_t, seg_mode, seg_att,
+                                         1 if rec_every > 0 and k % rec_every == 0 else 0, bin_s=dt)
+            recs.append(rec)
+            nsum += nrm[0]
+            if (k + 1) % bin_n == 0:
+                normals[(k + 1) // bin_n - 1] = nsum / np.linalg.norm(nsum)
+                nsum[:] = 0.0
+            self._exchange()
+        return (np.concatenate(recs) if recs else np.zeros((0, 15))), normals
+
+    def _exchange(self):
+        loop = self.loop
+        if self.poll is not None:  # stamped with the mission clock
+            self.events += [dataclasses.replace(ev, t=loop.t) for ev in self.poll(loop.t - self.t0)]
+        targets = tuple(int(s) for s in loop.steps_cmd)
+        try:
+            if targets != self.sent:
+                self.port.send(ActuatorCommand(loop.t, targets, self.rate))
+                self.sent = targets
+            self._pace()
+            st = self.port.state()
+        except self.link_errors as exc:
+            # the board is out of reach: its watchdog holds the axes (protocol.md), so the plant's axes hold
+            # where they were; targets are sent again once the port answers
+            loop.axes[:, A_TARGET] = loop.axes[:, A_TRUE]
+            self.sent = None
+            if not self.holding:
+                self.events.append(BenchEvent(loop.t, "link_hold", None, f"actuators held: {exc}"))
+            self.holding = True
+            self.cycles += 1
+            return
+        if self.holding:
+            self.events.append(BenchEvent(loop.t, "link_resumed", None, "port answers: targets sent again"))
+            self.holding = False
+        pos = np.asarray(st.position_steps, float)
+        self.max_lag_steps = max(self.max_lag_steps, int(np.max(np.abs(loop.axes[:, A_TRUE] - pos))))
+        loop.axes[:, A_TRUE] = pos
+        loop.axes[:, A_REPORTED] = pos
+        self.cycles += 1
+
+    def _pace(self):
+        loop = self.loop
+        if self.time_scale is not None:
+            now = self.clock()
+            self.deadline = (now if self.deadline is None else self.deadline) + loop.dt / self.time_scale
+            if self.deadline > now:
+                self.sleep(self.deadline - now)
+            else:
+                self.overruns += 1
+                self.deadline = now
+
+
+__all__ = ["PortActuators"]
