@@ -15,6 +15,7 @@ from sim.dop853 import writable_c
 from sim.dynamics import (MODE_INERTIAL, MODE_OFF, MODE_RTN, SCHEDULE_BAD_ATTITUDE, SCHEDULE_BAD_MODE,
                           SCHEDULE_BAD_NORMAL, SCHEDULE_BAD_TIMES, SCHEDULE_OK, empty_third_bodies,
                           schedule_problem)
+from sim.kepler import elements_state
 from sim.sail import Sail
 
 _SCHEDULE_ERRORS = {
@@ -296,8 +297,6 @@ def propagate(y0, schedule: Schedule, sail: Sail, t_out=None, rtol=1e-10, atol=N
 def _event_distance(spec: EventSpec, t, y):
     if spec.kind == dop853.EV_SUN_DISTANCE:
         return float(np.linalg.norm(y[:3]))
-    from sim.kepler import elements_state
-
     p = spec.params
     rt, _ = elements_state(*p[dop853.EV_MU:dop853.EV_T0 + 1], t)
     return float(np.linalg.norm(y[:3] - rt))

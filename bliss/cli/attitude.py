@@ -17,15 +17,10 @@ import math
 import numpy as np
 
 from bliss.cli import UsageError
-from bliss.fsw.attitude.control import bang_bang_time, target_quaternion
+from bliss.cli.propagate import OPTICS_CHOICES
 from bliss.io.atomic import OutputSet
 from bliss.io.summary import write_summary
-from bliss.plots.attitude_loop import plot_attitude_run
-from bliss.sil.attitude_loop import RECORD_COLUMNS, AttitudeLoop, controller_config, fly_coupled, slew_complete_time
-from bliss.sil.plan_flight import initial_attitude, load_plan_schedule
-from sim.attitude_geometry import SpacecraftGeometry
 from sim.constants import AU, CONE_MAX_ALONG_TRACK, DAY, GM_SUN
-from sim.sail import OPTICS, Sail
 
 #: Units written in the CSV for each record column (angles in degrees, rates in deg/min).
 _CSV_HEADER = ("t_s,pointing_error_deg,estimated_error_deg,cone_deg,target_cone_deg,axis0_steps,axis1_steps,"
@@ -66,7 +61,7 @@ def _no_action(p) -> int:
 
 def _common(p, cp_default):
     p.add_argument("--optics", default="ideal", metavar="NAME",
-                   help=f"sail optics: {', '.join(OPTICS)}; default ideal")
+                   help=f"sail optics: {', '.join(OPTICS_CHOICES)}; default ideal")
     p.add_argument("--cp-offset-mm", nargs=2, default=list(cp_default), metavar=("X", "Y"),
                    help=f"centre-of-pressure offset in the sail plane [mm], |.| <= 5; default {' '.join(cp_default)}")
     p.add_argument("--twist-deg", default="0", metavar="DEG", help="sail twist (roll disturbance) [deg]; default 0")
@@ -86,6 +81,11 @@ def _num(text, option, lo, hi):
 
 
 def _setup(args):
+    # lazy: numba and scipy, not paid by `bliss --help`
+    from bliss.sil.attitude_loop import controller_config
+    from sim.attitude_geometry import SpacecraftGeometry
+    from sim.sail import OPTICS
+
     if args.optics not in OPTICS:
         raise UsageError(f"--optics: unknown optical model {args.optics!r}; allowed: {', '.join(OPTICS)}")
     cp = tuple(_num(v, "--cp-offset-mm", -5, 5) * 1e-3 for v in args.cp_offset_mm)
@@ -109,6 +109,8 @@ def _write_csv(path, rec):
 
 
 def _loop_summary(res, loop, g):
+    from bliss.sil.attitude_loop import RECORD_COLUMNS  # lazy: numba and scipy, not paid by `bliss --help`
+
     return {"steps": {"axis0": res.steps[0], "axis1": res.steps[1], "axis2": res.steps[2]},
             "steps_per_day": {"axis0": res.steps_per_day[0], "axis1": res.steps_per_day[1],
                               "axis2": res.steps_per_day[2]},
@@ -121,6 +123,11 @@ def _loop_summary(res, loop, g):
 
 
 def run_slew(args) -> int:
+    # lazy: numba, scipy and matplotlib, not paid by `bliss --help`
+    from bliss.fsw.attitude.control import bang_bang_time, target_quaternion
+    from bliss.plots.attitude_loop import plot_attitude_run
+    from bliss.sil.attitude_loop import AttitudeLoop, slew_complete_time
+
     g, cfg, seed = _setup(args)
     c0 = math.radians(_num(args.from_cone_deg, "--from-cone-deg", 0, 75))
     c1 = math.radians(_num(args.to_cone_deg, "--to-cone-deg", 0, 75))
@@ -158,6 +165,12 @@ def run_slew(args) -> int:
 
 
 def run_fly(args) -> int:
+    # lazy: numba, scipy and matplotlib, not paid by `bliss --help`
+    from bliss.plots.attitude_loop import plot_attitude_run
+    from bliss.sil.attitude_loop import AttitudeLoop, fly_coupled
+    from bliss.sil.plan_flight import initial_attitude, load_plan_schedule
+    from sim.sail import Sail
+
     g, cfg, seed = _setup(args)
     days = _num(args.days, "--days", 0.05, 2000)
     try:

@@ -21,6 +21,7 @@ import time
 
 from bliss.cli import UsageError
 from bliss.protocol import messages as m
+from hil.emulated import EmulatedBoard  # bliss.cli is the one place bliss imports hil (layer contract)
 
 #: Axis names for printing (docs/protocol.md section 2).
 AXIS_NAMES = {0: "payload X", 1: "payload Y", 2: "roll vane"}
@@ -145,7 +146,7 @@ def _validate(args) -> None:
 # ---- connecting ------------------------------------------------------------------------------------
 def _open_board(args, heartbeat=True):
     _validate(args)
-    from hil.driver import Board, BoardError  # the one place bliss imports hil
+    from hil.driver import Board, BoardError  # lazy: pyserial, needed only when a board command runs
 
     board = Board(args.port, log_path=args.log, timeout=args.timeout_ms / 1000.0, heartbeat=heartbeat,
                   reconnect_timeout=0.0)
@@ -159,7 +160,7 @@ def _open_board(args, heartbeat=True):
 
 
 def _run(args, body, heartbeat=True) -> int:
-    from hil.driver import BoardError
+    from hil.driver import BoardError  # lazy: pyserial, see _open_board
 
     board = _open_board(args, heartbeat)
     try:
@@ -173,8 +174,6 @@ def _run(args, body, heartbeat=True) -> int:
 # ---- actions -----------------------------------------------------------------------------------------
 def _cmd_emulate(args) -> int:
     from firmware_host.build import FirmwareBuildError
-
-    from hil.emulated import EmulatedBoard
 
     _validate(args)
     emu_args = ("--seed", str(args.seed)) if args.seed is not None else ()
@@ -267,7 +266,7 @@ def _cmd_status(args) -> int:
 
 
 def _cmd_move(args) -> int:
-    from hil.driver import BoardNack
+    from hil.driver import BoardNack  # lazy: pyserial, see _open_board
 
     def body(board):
         info = board.info

@@ -43,7 +43,7 @@ def require_ephemeris(name: str) -> str:
         raise UsageError(f"--ephem: unknown ephemeris {name!r}; allowed: {', '.join(EPHEM_CHOICES)}")
     if name == "builtin":
         return name
-    from sim.ephemeris import body_state
+    from sim.ephemeris import body_state  # lazy: astropy, not paid by `bliss --help`
 
     try:  # J2000 lies inside DE421: this loads the package, its constants and the Earth/Moon/Sun records
         body_state("earth", 0.0, "de421")

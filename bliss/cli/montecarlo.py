@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from bliss.cli import UsageError
+from bliss.distributed import open_client, tls_security
 from bliss.scenarios.model import ScenarioError, find
 
 DEFAULT_OUT = "bliss_out/montecarlo"
@@ -43,7 +44,7 @@ def register(subparsers):
 
 def nominal_for_open_loop(sc):
     """The planned schedule (``bliss.scenarios.stages.run_plan``) and its problem."""
-    from bliss.scenarios.stages import run_plan
+    from bliss.scenarios.stages import run_plan  # lazy: scipy and numba, not paid by `bliss --help`
 
     res, _ = run_plan(sc)
     s = res.best.schedule
@@ -55,7 +56,7 @@ def _terminate_as_interrupt(signum, frame):
 
 
 def run(args) -> int:
-    from bliss.distributed import open_client, tls_security
+    # lazy: numba, scipy, astropy and matplotlib, not paid by `bliss --help`
     from bliss.montecarlo.campaign import CampaignMismatch, nominal_schedule, read_results, run_campaign, statistics
     from bliss.plots.montecarlo import plot_distributions, plot_sensitivity
     from bliss.scenarios.stages import make_problem

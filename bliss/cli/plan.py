@@ -29,9 +29,9 @@ import numpy as np
 from bliss.cli import UsageError
 from bliss.cli import ephem as _ephem
 from bliss.cli.third_bodies import HELP as THIRD_BODY_HELP
-from bliss.cli.third_bodies import one_line, parse_third_bodies, third_body_table
+from bliss.cli.third_bodies import THIRD_BODY_STEP_S, one_line, parse_third_bodies, third_body_table
 from bliss.guidance.pipeline import TOL_POS_M, TOL_VEL_M_S, PlanFailed, PlanRequest, departure_v_inf, plan
-from bliss.io.plan_products import write_products
+from bliss.io.atomic import check_writable
 from sim.constants import AU, DAY, GM_SUN
 
 #: Default departure date (TDB): the shortest minimum-time transfer of the default mission (10 g, 1 m^2,
@@ -142,7 +142,7 @@ def parse_date(text: str, what: str = "--date") -> float:
     ``bliss propagate``); UsageError if it cannot be parsed."""
     from astropy.time import Time
 
-    from sim.timeconv import epoch_to_tdb_seconds
+    from sim.timeconv import epoch_to_tdb_seconds  # lazy: astropy, not paid by `bliss --help`
 
     if not text.strip():
         raise UsageError(f"{what} is empty: give a date such as '2028-07-01' (TDB) or leave the option out")
@@ -164,7 +164,7 @@ def parse_date(text: str, what: str = "--date") -> float:
 
 def parse_elements(text: str):
     """Target from '--elements "a_AU e i_deg raan_deg argp_deg M_deg epoch"'."""
-    from bliss.guidance.problem import Target
+    from bliss.guidance.problem import Target  # lazy: astropy and numba, not paid by `bliss --help`
 
     parts = text.replace(",", " ").split()
     if len(parts) != 7:
@@ -195,8 +195,9 @@ def parse_elements(text: str):
 
 def parse_mpcorb(arg: str):
     """Target from an MPCORB line or a file holding one (first data line)."""
-    from bliss.guidance.problem import Target
+    # lazy: astropy and numba, not paid by `bliss --help`
     import sim.ephemeris as eph
+    from bliss.guidance.problem import Target
 
     if not arg.strip():
         raise UsageError("--mpcorb is empty: give an MPCORB line (in quotes) or a file holding one")
@@ -238,7 +239,7 @@ def _named_body(key: str):
     import astropy.units as u
     from astropy.time import Time
 
-    from sim.ephemeris import BENNU, SmallBody
+    from sim.ephemeris import BENNU, SmallBody  # lazy: astropy, not paid by `bliss --help`
 
     if key == "bennu":
         return "Bennu", BENNU
@@ -248,7 +249,7 @@ def _named_body(key: str):
 
 
 def named_target(name: str):
-    from bliss.guidance.problem import Target
+    from bliss.guidance.problem import Target  # lazy: astropy and numba, not paid by `bliss --help`
 
     key = name.strip().lower().replace(" ", "").replace("(", "").replace(")", "")
     key = _TARGET_ALIASES.get(key, key)
@@ -263,6 +264,7 @@ def named_target(name: str):
 def build_inputs(args) -> PlanRequest:
     """Validate every option into a :class:`PlanRequest` (sail, target, limits, dates, v_inf, ...). UsageError
     on bad input."""
+    # lazy: astropy and numba, not paid by `bliss --help`
     from bliss.guidance.problem import Limits, departure_state
     from sim.sail import OPTICS, Sail
 
@@ -369,7 +371,7 @@ def _planet_table(names, t_first: float, t_last: float, ephem: str = "builtin"):
     longest time of flight (bliss.guidance.optimise.TOF_MAX, ~9.5 years; sampling 4 planets over 5 years
     took 0.015 s here), cut at the end of the ephemeris' valid range (a transfer that would need more
     is refused with a ValueError when it is flown)."""
-    from bliss.cli.third_bodies import THIRD_BODY_STEP_S
+    # lazy: scipy (optimiser) and astropy (ephemeris), not paid by `bliss --help`
     from bliss.guidance.optimise import TOF_MAX
     from sim.ephemeris import VALID_RANGES
 
@@ -380,6 +382,7 @@ def _planet_table(names, t_first: float, t_last: float, ephem: str = "builtin"):
 def _check_arrival_in_range(res, ephem: str) -> None:
     """UsageError when the planned arrival lies beyond the ephemeris' valid range: the departure date was
     too late for the model the plan stands on (only known once the time of flight is)."""
+    # lazy: astropy, not paid by `bliss --help`
     from sim.ephemeris import VALID_RANGES
     from sim.timeconv import tdb_seconds_to_epoch
 
@@ -405,7 +408,8 @@ def kernels_cached() -> bool:
 
 
 def run(args) -> int:
-    from bliss.io.atomic import check_writable
+    # lazy: the writers import matplotlib, astropy and ccsds_ndm, not paid by `bliss --help`
+    from bliss.io.plan_products import write_products
 
     inputs = build_inputs(args)
     check_writable(args.out)

@@ -31,9 +31,10 @@ from bliss.cli.third_bodies import HELP as THIRD_BODY_HELP
 from bliss.cli.third_bodies import THIRD_BODY_CHOICES, THIRD_BODY_STEP_S, third_body_table  # noqa: F401 (re-exported)
 from bliss.cli.third_bodies import one_line as _one_line
 from bliss.cli.third_bodies import parse_third_bodies as _parse_third_bodies
+from bliss.io.atomic import OutputSet, check_writable
 from sim.constants import AU as _AU_M
 from sim.constants import MIN_SAFE_SUN_DISTANCE as _MIN_SAFE_SUN_DISTANCE
-from sim.constants import CONE_MAX_ALONG_TRACK
+from sim.constants import AU, CONE_MAX_ALONG_TRACK, GM_SUN
 
 #: Default departure epoch (TDB) and duration [days]; our choice for a first Bennu-season run.
 DEFAULT_DATE = "2028-01-01T00:00:00"
@@ -145,7 +146,7 @@ def _positive(text: str, option: str, what: str, upper: float | None = None) -> 
 def _parse_date(text: str) -> tuple[float, str]:
     from astropy.time import Time
 
-    from sim.timeconv import epoch_to_tdb_seconds
+    from sim.timeconv import epoch_to_tdb_seconds  # lazy: astropy, not paid by `bliss --help`
 
     parts = text.strip().rsplit(None, 1)
     if not (len(parts) == 2 and parts[1].lower() in Time.SCALES):
@@ -161,7 +162,7 @@ def _parse_date(text: str) -> tuple[float, str]:
 
 
 def _validate(args) -> Plan:
-    from sim.sail import OPTICS, Sail
+    from sim.sail import OPTICS, Sail  # lazy: numba, not paid by `bliss --help`
 
     t0, date_label = _parse_date(args.date)
     duration = _positive(args.duration_days, "--duration-days", "flight time in days", MAX_DURATION_DAYS)
@@ -200,10 +201,7 @@ def _validate(args) -> Plan:
     sail = Sail(mass_g / 1000.0, area, OPTICS[optics_name])
     t1 = t0 + duration * DAY_S
 
-    from bliss.io.atomic import check_writable
-    from sim.ephemeris import body_state
-
-    from sim.constants import AU
+    from sim.ephemeris import body_state  # lazy: astropy, not paid by `bliss --help`
 
     out = check_writable(args.out)
     try:  # epochs outside the ephemeris: fail now, before computing
@@ -232,13 +230,14 @@ def run(args) -> int:
     wall0 = time.perf_counter()
     plan = _validate(args)
 
+    # lazy: numba, not paid by `bliss --help`
     from sim.dop853 import STATUS_EVENT
     from sim.integrator import EventSpec, Schedule, propagate
 
     third_bodies = None
     if plan.third:
         third_bodies = _third_body_table(plan)
-    from bliss.plots.trajectory import default_reference_orbits
+    from bliss.plots.trajectory import default_reference_orbits  # lazy: matplotlib, not paid by `bliss --help`
 
     try:
         orbits = default_reference_orbits(plan.t0)
@@ -265,15 +264,14 @@ def run(args) -> int:
     y_final = y_rows[-1].copy()
     flown_days = (t_end - plan.t0) / DAY_S
 
-    from sim.constants import AU, GM_SUN
-    from sim.kepler import rv2coe
+    from sim.kepler import rv2coe  # lazy: numba, not paid by `bliss --help`
 
     a, e, inc, raan, argp, nu = rv2coe(GM_SUN, y_final[:3].copy(), y_final[3:].copy())
     n = t_rows.shape[0]
     cone_col = np.full(n, plan.cone)
     clock_col = np.full(n, plan.clock)
 
-    from bliss.io.atomic import OutputSet
+    # lazy: astropy and matplotlib, not paid by `bliss --help`
     from bliss.io.csvout import write_trajectory_csv, tdb_seconds_to_iso
     from bliss.io.oem import write_oem
     from bliss.io.summary import sail_summary, write_summary

@@ -15,6 +15,7 @@ import json
 import sys
 
 from bliss.cli import UsageError
+from bliss.io.atomic import OutputSet, check_writable
 from bliss.scenarios import golden as _golden
 from bliss.scenarios.model import ScenarioError, find, load, scenario_files
 
@@ -68,7 +69,7 @@ def run_show(args) -> int:
 
 
 def run_run(args) -> int:
-    from bliss.io.atomic import OutputSet, check_writable
+    # lazy: numba, scipy, astropy, matplotlib and ccsds_ndm, not paid by `bliss --help`
     from bliss.io.plan_products import write_products
     from bliss.scenarios.report import evaluate, text
 

@@ -65,6 +65,7 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 def build_request(args) -> dict:
     """Validate every option before any work: catalogue, filters, window, sail, output folder."""
+    # lazy: astropy and numba, not paid by `bliss --help`
     from bliss.survey.catalogue import load_catalogue, select
     from sim.sail import Sail
 
@@ -90,6 +91,7 @@ def build_request(args) -> dict:
 
 
 def run(args) -> int:
+    # lazy: numba, astropy and matplotlib, not paid by `bliss --help`
     from bliss.survey.products import write_products
     from bliss.survey.run import run_survey
 

@@ -13,7 +13,6 @@ from collections import Counter
 
 from bliss.io.atomic import OutputSet, check_writable
 from bliss.io.telemetry import TelemetryReader, export_run
-from bliss.plots.telemetry import plot_run
 
 DEFAULT_OUT = "bliss_out/telemetry"
 
@@ -63,6 +62,8 @@ def _export(args) -> int:
 
 
 def _plot(args) -> int:
+    from bliss.plots.telemetry import plot_run  # lazy: matplotlib, not paid by `bliss --help`
+
     check_writable(args.out)
     with TelemetryReader(args.run) as rd:
         cycles = rd.cycle_arrays()

@@ -38,6 +38,7 @@ def third_body_table(names: tuple[str, ...], t0: float, t1: float, ephem: str = 
     """Positions of ``names`` sampled every ``THIRD_BODY_STEP_S`` over [t0, t1] (TDB s past J2000) from
     ephemeris ``ephem`` (``--ephem``: "builtin" or "de421") as a ``sim.integrator.ThirdBodies``;
     UsageError if the span leaves the ephemeris range."""
+    # lazy: astropy and numba, not paid by `bliss --help`
     from sim.ephemeris import planet_table
     from sim.integrator import ThirdBodies
 

@@ -7,13 +7,12 @@ import math
 import numpy as np
 
 from bliss.cli import UsageError
+from bliss.cli.plan import parse_date  # one date grammar for every command
 from sim.constants import DAY
 
 
 def parse_window(window, max_dates: int) -> np.ndarray:
     """Departure dates (TDB s past J2000) from ``(START, END, STEP_DAYS)`` strings; UsageError if bad."""
-    from bliss.cli.plan import parse_date  # one date grammar for every command
-
     start, end, step = window
     t0, t1 = parse_date(start, "--window START"), parse_date(end, "--window END")
     try:

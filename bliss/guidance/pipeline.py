@@ -59,6 +59,7 @@ def departure_v_inf(t: float, v_inf) -> np.ndarray:
         return np.zeros(3)
     if len(v_inf) == 3:
         return np.asarray(v_inf, float) * 1e3
+    # lazy: astropy, not paid by `bliss --help` (bliss.cli.plan imports this module)
     from sim.ephemeris import body_state
 
     _, v = body_state("earth", float(t))
@@ -158,6 +159,7 @@ class _StageProgress:
 
 def fly_feedback(problem, progress=None):
     """G1's feedback planner (the warm start)."""
+    # lazy: numba, not paid by `bliss --help` (bliss.cli.plan imports this module)
     from bliss.guidance import feedback
 
     return feedback.fly_feedback(problem, progress=progress)
@@ -166,6 +168,7 @@ def fly_feedback(problem, progress=None):
 def minimise_time(problem, warm, n_segments=None, progress=None, tof_guess=None, extra_guesses=()):
     """G2's minimum-time optimiser: from ``warm``, or from its crude guess at ``tof_guess`` [s] when
     ``warm`` is None."""
+    # lazy: scipy, not paid by `bliss --help` (bliss.cli.plan imports this module)
     from bliss.guidance import optimise
 
     kw = {} if n_segments is None else {"n_segments": n_segments}
@@ -178,6 +181,7 @@ def departure_window(problem_factory, dates, progress=None, n_segments=None):
     """G2's window scan, with the feedback laws flown from every date too:
     [(t_depart, tof or nan, converged, feedback tof or nan, feedback converged, note)] per date; the note
     says which solver failed at that date ("" when none did), and the scan goes on."""
+    # lazy: scipy, not paid by `bliss --help` (bliss.cli.plan imports this module)
     from bliss.guidance import window
 
     kw = {} if n_segments is None else {"n_segments": n_segments}
@@ -206,6 +210,7 @@ def departure_window(problem_factory, dates, progress=None, n_segments=None):
 
 
 def make_problem(request: PlanRequest, t_depart: float):
+    # lazy: astropy and numba, not paid by `bliss --help` (bliss.cli.plan imports this module)
     from bliss.guidance.problem import TransferProblem, departure_state
 
     # request.ephem (--ephem): Earth's departure state from "builtin" (default) or "de421". A v_inf
@@ -241,6 +246,7 @@ def optimiser_starts(warm, feedback_failure: str | None, user_tof_guess: float |
 def replay(problem, schedule, step_s: float = OUTPUT_STEP_S):
     """Propagate ``schedule`` from the problem's departure state (with the problem's third bodies, if
     any): (t, y) on a grid holding every switch."""
+    # lazy: numba, not paid by `bliss --help` (bliss.cli.plan imports this module)
     from sim.integrator import propagate
 
     seg_t = np.asarray(schedule.t, float)
@@ -256,6 +262,7 @@ def plan(request: PlanRequest, n_segments=None, show_progress=True, log=print) -
     """Run the planning pipeline; returns everything the writers need (no files written)."""
     from tqdm import tqdm
 
+    # lazy: numba, not paid by `bliss --help` (bliss.cli.plan imports this module)
     from bliss.guidance.schedule import AttitudeSchedule
 
     timings = {}
@@ -273,6 +280,7 @@ def plan(request: PlanRequest, n_segments=None, show_progress=True, log=print) -
             timings["window_s"] = time.perf_counter() - t_w
             for row in window_rows:
                 if len(row) >= 6 and row[5]:
+                    # lazy: astropy, not paid by `bliss --help` (bliss.cli.plan imports this module)
                     from sim.timeconv import tdb_seconds_to_epoch
 
                     log(f"bliss plan: window: departure {tdb_seconds_to_epoch(row[0]).iso[:10]}: "

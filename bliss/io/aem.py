@@ -40,6 +40,7 @@ from ccsds_ndm.ndm_io import NdmIo
 
 from bliss.guidance.schedule import MODE_NAMES, AttitudeSchedule, matrix_to_quaternion, quaternion_to_matrix
 from sim.constants import DAY
+from sim.frames import ECLIPJ2000_TO_ICRS
 
 __all__ = ["write_aem", "read_aem", "AEM_REF_FRAME_A", "AEM_REF_FRAME_B"]
 
@@ -52,8 +53,6 @@ _EPOCH_FMT = "%Y-%m-%dT%H:%M:%S.%f"
 
 
 def _ecl_to_icrf() -> np.ndarray:
-    from sim.frames import ECLIPJ2000_TO_ICRS
-
     return np.asarray(ECLIPJ2000_TO_ICRS, dtype=float)
 
 

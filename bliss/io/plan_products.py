@@ -8,8 +8,19 @@ import math
 
 import numpy as np
 
-from bliss.guidance.pipeline import TOL_POS_M, TOL_VEL_M_S, PlanOutcome, PlanRequest
+from bliss.guidance.pipeline import SOLVER_ERRORS, TOL_POS_M, TOL_VEL_M_S, PlanOutcome, PlanRequest, replay
+from bliss.guidance.problem import departure_state
+from bliss.io.aem import write_aem
+from bliss.io.atomic import OutputSet
+from bliss.io.csvout import tdb_seconds_to_iso
+from bliss.io.oem import write_oem
+from bliss.io.schedule_csv import write_schedule_csv
+from bliss.io.summary import sail_summary, write_summary
+from bliss.plots import plan as plots
+from bliss.plots.plan import suspected_local_minima
+from bliss.plots.trajectory import sample_orbit
 from sim.constants import AU, DAY
+from sim.ephemeris import body_states
 
 
 def _history(h) -> dict:
@@ -32,10 +43,6 @@ def _attitude_check(att) -> dict:
 
 
 def build_summary(res: PlanOutcome, request: PlanRequest) -> dict:
-    from bliss.io.csvout import tdb_seconds_to_iso
-    from bliss.guidance.problem import departure_state
-    from bliss.io.summary import sail_summary
-
     ephem = request.ephem  # which ephemeris gave Earth's departure state
 
     prob, warm, best = res.problem, res.warm, res.best
@@ -88,8 +95,6 @@ def build_summary(res: PlanOutcome, request: PlanRequest) -> dict:
         "files": {},
     }
     if res.window is not None:
-        from bliss.plots.plan import suspected_local_minima
-
         rows = res.window
         local = suspected_local_minima([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
         out["window"] = [{"departure": iso(r[0]), "t_tdb_s": r[0], "tof_days": r[1] / DAY, "converged": r[2],
@@ -110,8 +115,6 @@ def _vectorised(state):
 def _feedback_path(problem, warm, best):
     """(t, y) of the feedback laws' transfer replayed from departure, for the trajectory plot; None when
     there is none, when it is the transfer written (the optimiser failed) or when its replay fails."""
-    from bliss.guidance.pipeline import SOLVER_ERRORS, replay
-
     if warm is None or warm is best:
         return None
     try:
@@ -122,15 +125,6 @@ def _feedback_path(problem, warm, best):
 
 def write_products(out_dir, res: PlanOutcome, request: PlanRequest) -> dict:
     """Write every product into ``out_dir`` atomically; return the summary dict."""
-    from bliss.io.aem import write_aem
-    from bliss.io.atomic import OutputSet
-    from bliss.io.oem import write_oem
-    from bliss.io.schedule_csv import write_schedule_csv
-    from bliss.io.summary import write_summary
-    from bliss.plots import plan as plots
-    from bliss.plots.trajectory import sample_orbit
-    from sim.ephemeris import body_states
-
     prob, att = res.problem, res.attitude
     t_s, y = res.t, res.y
     target = prob.target

@@ -28,6 +28,7 @@ import os
 import numpy as np
 
 from bliss.guidance.schedule import MODE_CODES, MODE_NAMES, MODE_INERTIAL, MODE_RTN, AttitudeSchedule
+from bliss.io.csvout import tdb_seconds_to_iso
 
 __all__ = ["SCHEDULE_COLUMNS", "write_schedule_csv", "read_schedule_csv"]
 
@@ -46,8 +47,6 @@ FRAME_NOTE = (
 
 def write_schedule_csv(path: str | os.PathLike, schedule: AttitudeSchedule) -> None:
     """Write ``schedule`` to ``path`` (columns :data:`SCHEDULE_COLUMNS`)."""
-    from bliss.io.csvout import tdb_seconds_to_iso
-
     n = len(schedule)
     e0 = tdb_seconds_to_iso(schedule.t_start) if n else []
     e1 = tdb_seconds_to_iso(schedule.t_end) if n else []

@@ -24,6 +24,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from sim.constants import AU, DAY, GM_SUN  # noqa: E402
+from sim.kepler import rv2coe  # noqa: E402
+from sim.timeconv import tdb_seconds_to_epoch  # noqa: E402
 
 __all__ = ["plot_plan_trajectory", "plot_attitude", "plot_elements", "plot_approach", "plot_window",
            "osculating_elements", "relative_to_target", "suspected_local_minima", "switch_turns_deg"]
@@ -33,8 +35,6 @@ StateFn = Callable[[float], tuple]
 
 def osculating_elements(y: np.ndarray, mu: float = GM_SUN) -> np.ndarray:
     """(n, 5) osculating [a m, e, i rad, raan rad, argp rad] of heliocentric states y (n, 6)."""
-    from sim.kepler import rv2coe
-
     y = np.ascontiguousarray(y, dtype=float)
     return np.array([rv2coe(mu, row[:3].copy(), row[3:].copy())[:5] for row in y]).reshape(-1, 5)
 
@@ -69,8 +69,6 @@ def plot_plan_trajectory(path: str | os.PathLike, t_s, y, orbits: Mapping[str, n
     (target position at arrival, (3,) m), calendar-date ticks (TDB) every ``DATE_TICK_DAYS`` along the
     path and, with ``feedback = (t_s, y)``, the feedback laws' transfer beside the optimum. The legend
     sits below the axes, so it covers neither the departure nor the path."""
-    from sim.timeconv import tdb_seconds_to_epoch
-
     t_s, y = np.asarray(t_s, float), np.asarray(y, float)
     fig, ax = plt.subplots(figsize=(6.8, 7.6), dpi=110)
     ax.plot(0.0, 0.0, marker="o", color="gold", markersize=14, markeredgecolor="orange",

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from sim.constants import AU, GM_SUN  # noqa: E402
+from sim.ephemeris import BENNU, body_states  # noqa: E402
 
 __all__ = ["plot_trajectory", "sample_orbit", "default_reference_orbits"]
 
@@ -52,8 +53,6 @@ def sample_orbit(states: Callable[[np.ndarray], tuple], t0_s: float, n: int = OR
 
 def default_reference_orbits(t0_s: float) -> dict[str, np.ndarray]:
     """Earth's and Bennu's orbits (one period each from ``t0_s``) as {label: positions (n, 3) m}."""
-    from sim.ephemeris import BENNU, body_states
-
     return {
         "Earth": sample_orbit(lambda t: body_states("earth", t), t0_s),
         "Bennu": sample_orbit(BENNU.states, t0_s),

@@ -167,6 +167,7 @@ class Scenario:
     path: Path | None = None
 
     def check(self, where):
+        # lazy: the stages import scipy and numba (the planner); bliss.cli.scenario imports this module at its top
         from bliss.scenarios.stages import STAGES, stage_unavailable
 
         if not self.stages:

@@ -23,6 +23,7 @@ import numpy as np
 
 from bliss.cli.plan import build_inputs  # the one validator of plan options (the scenario is fed through it)
 from bliss.guidance import optimise, pipeline
+from bliss.guidance.feedback import fly_feedback
 from bliss.guidance.schedule import AttitudeSchedule
 from sim.constants import DAY
 
@@ -156,8 +157,6 @@ def run_plan_stage(sc, ctx) -> dict:
 
 def run_feedback(sc, ctx) -> dict:
     """Fly the onboard executive's feedback laws (``bliss.guidance.feedback.fly_feedback``)."""
-    from bliss.guidance.feedback import fly_feedback
-
     problem = make_problem(sc, sail=ctx.get("sail"))
     r = fly_feedback(problem)
     h = r.history

@@ -16,6 +16,8 @@ import time
 
 import numpy as np
 
+from bliss.guidance import pipeline
+from bliss.guidance.problem import Limits, Target
 from sim.constants import DAY
 
 #: Segments of the optimised schedule. 20 is what the window scans use (bliss.guidance.window); at the
@@ -37,9 +39,6 @@ def optimise_rendezvous(sail, elements, t_depart: float, tof_guesses_s, n_segmen
     (``tof_s`` is nan when no start closed). Optimiser failures (RuntimeError, LinAlgError) count as
     not converged, never as a crash.
     """
-    from bliss.guidance import pipeline
-    from bliss.guidance.problem import Limits, Target
-
     guesses = [float(g) for g in tof_guesses_s]
     request = pipeline.PlanRequest(sail=sail, limits=limits if limits is not None else Limits(),
                                    target=Target(name="survey target", elements=np.asarray(elements, float)),

@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+from bliss.distributed import open_client
 from bliss.survey.catalogue import Catalogue
 from bliss.survey.refine import refine
 from bliss.survey.screen import screen, screen_per_date
@@ -22,8 +23,6 @@ def run_survey(cat: Catalogue, sail, dates, n_refine: int = 100, dates_per_targe
     """Returns a dict of per-row arrays (catalogue order) plus ``order`` (rows by screen time),
     ``refined`` (row indices refined) and ``timings`` [s]."""
     from tqdm import tqdm
-
-    from bliss.distributed import open_client
 
     dates = np.asarray(dates, float)
     timings = {}

@@ -33,6 +33,7 @@ import numpy as np
 from numba import njit
 
 from sim.constants import AU, GM_SUN
+from sim.ephemeris import body_states
 
 #: Sail efficiency (fraction of a_c delivered as useful Δv on average) and phasing-capacity factor.
 #: K_EFF = 0.30 was set a priori: a little below the along-track optimum 0.385 (cos²35.26° sin 35.26°,
@@ -105,8 +106,6 @@ def screen_kernel(el, t_dep, lon_earth, a_c, k_eff, k_ph, t_step, t_max, tof, be
 
 def earth_longitudes(t_dep) -> np.ndarray:
     """Earth's heliocentric ecliptic J2000 longitude [rad] at TDB seconds ``t_dep`` (built-in ephemeris)."""
-    from sim.ephemeris import body_states
-
     r, _ = body_states("earth", np.asarray(t_dep, float))
     r = np.asarray(r, float).reshape(-1, 3)
     return np.arctan2(r[:, 1], r[:, 0])

@@ -10,6 +10,7 @@ import numpy as np
 
 from bliss.guidance.problem import TransferProblem, TransferResult
 from sim.constants import DAY, GM_SUN
+from sim.integrator import propagate
 from sim.rtn import normal_to_cone_clock
 
 #: Crude-guess TOF when nothing better is known [s] (one year; continuation lengthens it if needed).
@@ -85,8 +86,6 @@ def crude_guess(problem: TransferProblem, tof: float, n_segments: int):
 
 def from_warm(problem: TransferProblem, warm: TransferResult, n_segments: int):
     """Resample a warm TransferResult on N equal segments: (tof, attitudes (N,2), states (N+1,6))."""
-    from sim.integrator import propagate
-
     tof = float(warm.tof)
     t = problem.t_depart + np.linspace(0.0, tof, n_segments + 1)
     sched = warm.schedule

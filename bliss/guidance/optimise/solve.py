@@ -17,6 +17,7 @@ from bliss.guidance.optimise.transcription import (INV_SCALE, TAU_MIN, TOF_MAX, 
                                                    orbit_invariants)
 from bliss.guidance.problem import TransferProblem, TransferResult
 from sim.constants import AU, DAY, GM_SUN
+from sim.integrator import Schedule, propagate, propagate_final
 
 #: Default closure tolerances on the replayed miss [m], [m/s] (brief: < 1000 km, < 1 m/s; we aim lower).
 TOL_POS = 10e3
@@ -42,8 +43,6 @@ FEAS_TOL = 1e-7
 # polish and result
 # ----------------------------------------------------------------------------------------------------
 def _schedule(problem, tof, att):
-    from sim.integrator import Schedule
-
     att = np.asarray(att, dtype=float)
     cones = att[:, 0].copy()
     clocks = att[:, 1].copy()
@@ -58,8 +57,6 @@ def _schedule(problem, tof, att):
 def _final_dop853(problem, tof, att):
     """Final state of the schedule flown with DOP853 in the problem's force model (Sun + sail, plus its
     third bodies if it has any: propagate_final has no third-body path, so then the full propagate)."""
-    from sim.integrator import propagate, propagate_final
-
     s = _schedule(problem, tof, att)
     if problem.third_bodies is not None:
         return propagate(problem.y_depart, s, problem.sail, rtol=REPLAY_RTOL,
@@ -135,8 +132,6 @@ def _polish(problem, tof, att, tr: Transcription, tol_pos, tol_vel, max_iter=8, 
 
 
 def _result(problem, tof, att, tr, method, history, tol_pos, tol_vel, optimal_ok):
-    from sim.integrator import propagate
-
     sched = _schedule(problem, tof, att)
     traj = propagate(problem.y_depart, sched, problem.sail, rtol=REPLAY_RTOL, third_bodies=problem.third_bodies)
     y = traj.y_final.copy()
@@ -261,8 +256,6 @@ def _solve_fixed_time(problem: TransferProblem, warm: TransferResult | None = No
 
 def _rescaled(warm: TransferResult, tof: float) -> TransferResult:
     """The warm schedule with its segment times stretched to a new TOF (attitudes kept)."""
-    from sim.integrator import Schedule
-
     s = warm.schedule
     t = s.t[0] + (s.t - s.t[0]) * (tof / (s.t[-1] - s.t[0]))
     return TransferResult(warm.problem, Schedule(t, s.mode.copy(), s.att.copy()), tof, warm.y_final,
