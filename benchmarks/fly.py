@@ -82,7 +82,7 @@ def closed_loop_rates(days: float = 0.02, period_s: float = 5.0) -> dict:
     (time_scale None: each period waits only for the board's replies)."""
     import shutil
 
-    from bliss.cli.fly import default_problem
+    from bliss.cli.fly_run import default_problem
     from bliss.sil.attitude_loop import AttitudeLoop, controller_config
     from bliss.sil.closed_loop import fly_closed_loop
     from bliss.sil.navigation import GroundOD

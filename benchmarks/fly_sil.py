@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from bliss.cli.fly import default_problem
+from bliss.cli.fly_run import default_problem
 from bliss.sil.attitude_loop import AttitudeLoop, controller_config
 from bliss.sil.closed_loop import fly_closed_loop
 from bliss.sil.navigation import GroundOD

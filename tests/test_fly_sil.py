@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from bliss.cli import main
-from bliss.cli.fly import default_problem
+from bliss.cli.fly_run import default_problem
 from bliss.io.faultplan import parse_inject
 from bliss.io.telemetry import TelemetryReader
 from bliss.sil.attitude_loop import AttitudeLoop, controller_config

@@ -175,7 +175,7 @@ def test_bennu_survey_tof_agrees_with_bliss_plan(tmp_path, cat):
 
 
 def test_window_dates_never_pass_end():
-    from bliss.cli.window_arg import parse_window
+    from bliss.cli.plan import parse_window
 
     d = parse_window(("2028-01-01", "2031-12-31", "30"), 400)
     assert d.size == 49 and d[-1] <= parse_window(("2031-12-31", "2031-12-31", "1"), 400)[0]

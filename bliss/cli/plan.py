@@ -162,6 +162,30 @@ def parse_date(text: str, what: str = "--date") -> float:
                          f"('2028-07-01 12:00 UTC'), or 'JD2461041.5'") from None
 
 
+#: Most departure dates a --window may scan.
+MAX_WINDOW_DATES = 400
+
+
+def parse_window(window, max_dates: int) -> np.ndarray:
+    """Departure dates (TDB s past J2000) from ``(START, END, STEP_DAYS)`` strings; UsageError if bad."""
+    start, end, step = window
+    t0, t1 = parse_date(start, "--window START"), parse_date(end, "--window END")
+    try:
+        step_d = float(step)
+    except ValueError:
+        raise UsageError(f"--window STEP_DAYS must be a number of days, got {step!r}") from None
+    if not (math.isfinite(step_d) and step_d > 0):
+        raise UsageError(f"--window STEP_DAYS must be positive, got {step!r}")
+    if t1 < t0:
+        raise UsageError("--window END must not be before START")
+    # every STEP_DAYS from START, none after END
+    n = int(math.floor((t1 - t0) / (step_d * DAY) + 1e-9)) + 1
+    dates = t0 + np.arange(n) * step_d * DAY
+    if dates.size > max_dates:
+        raise UsageError(f"--window would scan {dates.size} dates; use a larger STEP_DAYS (<= {max_dates} dates)")
+    return dates
+
+
 def parse_elements(text: str):
     """Target from '--elements "a_AU e i_deg raan_deg argp_deg M_deg epoch"'."""
     from bliss.guidance.problem import Target  # lazy: astropy and numba, not paid by `bliss --help`
@@ -329,19 +353,7 @@ def build_inputs(args) -> PlanRequest:
 
     window = None
     if args.window is not None:
-        start, end, step = args.window
-        t0, t1 = parse_date(start, "--window START"), parse_date(end, "--window END")
-        try:
-            step_d = float(step)
-        except ValueError:
-            raise UsageError(f"--window STEP_DAYS must be a number of days, got {step!r}") from None
-        if not (math.isfinite(step_d) and step_d > 0):
-            raise UsageError(f"--window STEP_DAYS must be positive, got {step!r}")
-        if t1 < t0:
-            raise UsageError("--window END must not be before START")
-        window = np.arange(t0, t1 + 0.5 * step_d * DAY, step_d * DAY)
-        if window.size > 400:
-            raise UsageError(f"--window would scan {window.size} dates; use a larger STEP_DAYS (<= 400 dates)")
+        window = parse_window(args.window, MAX_WINDOW_DATES)
         dates = window
     else:
         dates = np.array([parse_date(DEFAULT_DATE if args.date is None else args.date)])

@@ -13,7 +13,7 @@ import math
 import sys
 
 from bliss.cli import UsageError
-from bliss.cli.window_arg import parse_window
+from bliss.cli.plan import parse_window
 from bliss.io.atomic import check_writable
 from sim.constants import DAY
 
