@@ -189,3 +189,47 @@ def test_message_level_flight_software_holds_the_attitude():
     assert errs[1200:].max() < 0.5
     assert port.refused == 0 and np.all(np.abs(port.state().position_steps) <= DEFAULT_SOFT_LIMIT)
     assert ctl.budgets.n == 1500 and ctl.budgets.steps.sum() > 0
+
+
+def test_safe_mode_aims_at_the_sun_line_past_the_safe_cone_with_hysteresis():
+    from bliss.fsw.attitude.control import N_S, S_SAFE_N, guard_cone
+    cfg = controller_config(SpacecraftGeometry())
+    cp, cs = cfg.array(), np.zeros(N_S)
+    want = math.radians(60.0)
+    assert guard_cone(cp, cs, math.cos(math.radians(70.0)), want) == want
+    # past the safe cone (82 deg): the Sun line, one entry counted
+    assert guard_cone(cp, cs, math.cos(math.radians(85.0)), want) == 0.0 and cs[S_SAFE_N] == 1
+    # still safe on the way back until within the recover cone (20 deg)
+    assert guard_cone(cp, cs, math.cos(math.radians(40.0)), want) == 0.0
+    assert guard_cone(cp, cs, math.cos(math.radians(10.0)), want) == want and cs[S_SAFE_N] == 1
+    with pytest.raises(ValueError, match="recover_cone"):
+        controller_config(SpacecraftGeometry(), safe_cone=math.radians(10.0))
+
+
+def test_edge_on_command_is_held_at_the_feather_cone():
+    from bliss.fsw.attitude.control import command_target
+    cfg = controller_config(SpacecraftGeometry())
+    nav = NavStateEstimate(0.0, R0, V0)
+    cone, _ = command_target(AttitudeCommand(0.0, AttitudeMode.OFF), nav, cfg.cone_max, cfg.feather_cone)
+    assert cone == pytest.approx(math.radians(60.0)) and cfg.feather_cone < cfg.cone_max
+
+
+def test_slew_reference_waits_while_the_stroke_is_saturated():
+    """Anti-windup: a feedback that asks for more than the soft limit freezes the slew profile's clock."""
+    from bliss.fsw.attitude.control import N_S, S_SAT, S_TS, control_step
+    cfg = controller_config(SpacecraftGeometry(), theta_sat=math.radians(0.05))  # a very stiff loop
+    cp, cs = cfg.array(), np.zeros(N_S)
+    q_tgt = np.empty(4)
+    target_quaternion(R0, V0, 0.0, 0.0, q_tgt)
+    light_b = np.array([0.0, 0.0, 1.0])
+    inv_r2 = 1.0 / float(R0 @ R0)
+    steps, new, tau = np.zeros(3), np.zeros(3), np.zeros(3)
+    control_step(cp, cs, q_tgt, q_tgt, light_b, 1.0, inv_r2, steps, new, tau)  # init on target
+    assert cs[S_SAT] == 0.0
+    q = q_tgt.copy()
+    rotate_small(q, np.array([0.0, math.radians(10.0), 0.0]))
+    control_step(cp, cs, q, q_tgt, light_b, 1.0, inv_r2, steps, new, tau)
+    assert cs[S_SAT] == 1.0 and abs(new[0]) == DEFAULT_SOFT_LIMIT
+    ts = cs[S_TS]
+    control_step(cp, cs, q, q_tgt, light_b, 1.0, inv_r2, new.copy(), new, tau)
+    assert cs[S_TS] == ts  # the reference clock did not run
