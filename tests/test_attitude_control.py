@@ -233,3 +233,27 @@ def test_slew_reference_waits_while_the_stroke_is_saturated():
     ts = cs[S_TS]
     control_step(cp, cs, q, q_tgt, light_b, 1.0, inv_r2, new.copy(), new, tau)
     assert cs[S_TS] == ts  # the reference clock did not run
+
+
+def test_match_roll_leaves_a_pure_swing_of_the_normal():
+    """The target turned about its normal to the craft's roll: the error is a pure tilt (no roll part),
+    the normal's error unchanged, and the twist is held until the command changes."""
+    from bliss.fsw.attitude.control import N_S, match_roll
+    from sim.quaternion import error_angles, normal_angle
+    cs = np.zeros(N_S)
+    q_tgt = np.empty(4)
+    target_quaternion(R0, V0, 0.3, 1.0, q_tgt)
+    q = q_tgt.copy()
+    rotate_small(q, np.array([0.0, 0.0, math.radians(50.0)]))   # a roll ...
+    rotate_small(q, np.array([math.radians(10.0), 0.0, 0.0]))   # ... and a tilt
+    e = np.empty(3)
+    error_angles(q_tgt, q, e)
+    tilt = normal_angle(e)
+    assert abs(e[2]) > math.radians(30.0)
+    q2 = q_tgt.copy()
+    match_roll(cs, q, q2, 0.3, 1.0)
+    error_angles(q2, q, e)
+    assert abs(e[2]) < 1e-9 and normal_angle(e) == pytest.approx(tilt, abs=1e-9)
+    q3 = q_tgt.copy()
+    match_roll(cs, q_tgt, q3, 0.3, 1.0)     # same command: the same twist, whatever the estimate
+    assert np.allclose(q3, q2)

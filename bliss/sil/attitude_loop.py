@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 from bliss.fsw.attitude.control import (C_FEATHER, N_S, S_SAFE_N, ControllerConfig, control_step, guard_cone,
-                                        target_quaternion)
+                                        match_roll, target_quaternion)
 from bliss.fsw.attitude.mekf import mekf_propagate_covariance, mekf_update_attitude, mekf_update_vector
 from sim.attitude_dynamics import GP_L, GP_MP, GP_STEP, GP_VANE_STEP, plant_advance
 from sim.attitude_geometry import SpacecraftGeometry
@@ -119,6 +119,7 @@ def run_chunk(x, bias, axes, urand, mq, mb, mP, cs, steps_cmd, t0, n_periods, dt
         to_body(mq, light, light_b)
         cone = guard_cone(cp, cs, light_b[2], cone)
         target_quaternion(r, v, cone, clock, q_tgt)
+        match_roll(cs, mq, q_tgt, cone, clock)
         err_est = control_step(cp, cs, mq, q_tgt, light_b, math.cos(cone), inv_r2, steps_cmd, new, tau)
         for i in range(3):
             if new[i] != steps_cmd[i]:

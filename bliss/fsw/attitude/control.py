@@ -44,7 +44,7 @@ from scipy.signal import place_poles
 from bliss.fsw.messages import (N_AXES, ActuatorCommand, AttitudeCommand, AttitudeEstimate, AttitudeMode,
                                 NavStateEstimate)
 from sim.constants import AU, P_SRP_1AU
-from sim.quaternion import error_angles, matrix_to_quat, normal_angle, to_body
+from sim.quaternion import error_angles, matrix_to_quat, normal_angle, quat_mul, to_body
 from sim.rtn import normal_to_cone_clock
 
 # controller-parameter array layout (see ControllerConfig.array)
@@ -59,7 +59,9 @@ S_TH, S_W, S_AD, S_E0 = 0, 3, 6, 9
 S_TS, S_TT, S_TR = 12, 13, 14
 S_QP, S_ACMD, S_INIT = 15, 19, 22
 S_SAT, S_SAFE, S_SAFE_N = 23, 24, 25
-N_S = 26
+# roll-matched target: the twist quaternion about the target normal and the (cone, clock) it was set for
+S_TW, S_PC, S_PK = 26, 30, 31
+N_S = 32
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,31 @@ def guard_cone(cp, cs, c_now, cone):
     elif cs[S_SAFE] != 0.0 and c_now > math.cos(cp[C_RECOVER_CONE]):
         cs[S_SAFE] = 0.0
     return 0.0 if cs[S_SAFE] != 0.0 else cone
+
+
+@njit(cache=True)
+def match_roll(cs, q_est, q_tgt, cone, clock):
+    """Turn the target ``q_tgt`` (in place) about its own normal to the roll the craft already has: the
+    roll about the sail normal does not change the thrust, and a roll slew on the weak, light roll axis
+    (vanes, I_zz = I_tilt / 12) couples into the tilt loop, which acts in body axes. At every new
+    (cone, clock) the twist part of the rotation from target to estimate (swing-twist decomposition,
+    dq = twist (x) swing, twist about z) is kept in ``cs`` and applied until the next one, so the slew is
+    a pure swing of the normal along a great circle."""
+    if cs[S_TW + 3] == 0.0 or cone != cs[S_PC] or clock != cs[S_PK]:
+        c = np.empty(4)
+        c[0], c[1], c[2], c[3] = -q_tgt[0], -q_tgt[1], -q_tgt[2], q_tgt[3]
+        d = np.empty(4)
+        quat_mul(c, q_est, d)
+        n = math.sqrt(d[2] * d[2] + d[3] * d[3])
+        cs[S_TW], cs[S_TW + 1] = 0.0, 0.0
+        cs[S_TW + 2], cs[S_TW + 3] = (d[2] / n, d[3] / n) if n > 1e-12 else (0.0, 1.0)
+        if cs[S_TW + 3] == 0.0:
+            cs[S_TW + 3] = 1e-300  # a 180-deg twist: keep the "set" mark
+        cs[S_PC], cs[S_PK] = cone, clock
+    out = np.empty(4)
+    quat_mul(q_tgt, cs[S_TW:S_TW + 4], out)
+    for i in range(4):
+        q_tgt[i] = out[i]
 
 
 @njit(cache=True)
@@ -387,6 +414,7 @@ class AttitudeController:
         cone = guard_cone(self.cp, self.cs, float(light_b[2]), cone)
         q_tgt = np.empty(4)
         target_quaternion(nav.r, nav.v, cone, clock, q_tgt)
+        match_roll(self.cs, np.asarray(est.q, float), q_tgt, cone, clock)
         new = np.empty(3)
         err = control_step(self.cp, self.cs, np.asarray(est.q), q_tgt, light_b, math.cos(cone), 1.0 / r**2,
                            self.steps, new, self.tau)
