@@ -39,12 +39,14 @@ def main(argv=None) -> int:
                     help="executive's shortest time-shared fraction [s] (default its MIN_FRACTION_S, 300)")
     ap.add_argument("--no-break-slews", action="store_true",
                     help="fly slews over 90 deg directly (default: in two legs through the Sun line)")
+    ap.add_argument("--feather-deg", type=float, default=60.0,
+                    help="cone [deg] at which edge-on (OFF) commands are held (ControllerConfig.feather_cone)")
     ap.add_argument("--out", default="benchmarks/results/fly_sil.txt")
     a = ap.parse_args(argv)
     problem = default_problem()
     g = SpacecraftGeometry(cp_offset=(1e-3, 0.5e-3))
-    loop = AttitudeLoop(problem.t_depart, [0, 0, 0, 1], geometry=g, config=controller_config(g, period=a.period_s),
-                        seed=a.seed)
+    cfg = controller_config(g, period=a.period_s, feather_cone=math.radians(a.feather_deg))
+    loop = AttitudeLoop(problem.t_depart, [0, 0, 0, 1], geometry=g, config=cfg, seed=a.seed)
     lines = [f"benchmarks/fly_sil.py: whole Bennu transfer in SIL, period {a.period_s:g} s, seed {a.seed}, "
              f"shortest time-shared fraction {a.min_fraction_s:g} s, slews over 90 deg "
              f"{'direct' if a.no_break_slews else 'through the Sun line'}, edge-on feathered at "

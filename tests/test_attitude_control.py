@@ -257,3 +257,23 @@ def test_match_roll_leaves_a_pure_swing_of_the_normal():
     q3 = q_tgt.copy()
     match_roll(cs, q_tgt, q3, 0.3, 1.0)     # same command: the same twist, whatever the estimate
     assert np.allclose(q3, q2)
+
+
+def test_payload_command_stays_a_step_count_for_any_torque():
+    """A torque far beyond the stroke (1e30 N m) is clipped to the soft limit, not rounded to an int64
+    overflow, and a NaN torque holds the axes."""
+    from bliss.fsw.attitude.control import N_S, S_INIT, S_QP, S_SAT, control_step
+    cfg = controller_config(SpacecraftGeometry())
+    cp = cfg.array()
+    q_tgt = np.empty(4)
+    target_quaternion(R0, V0, 0.0, 0.0, q_tgt)
+    light_b = np.array([0.0, 0.0, 1.0])
+    for ad, expect in ((1e40, DEFAULT_SOFT_LIMIT), (math.nan, 7.0)):
+        cs = np.zeros(N_S)
+        cs[S_INIT] = 1.0
+        cs[S_QP:S_QP + 4] = q_tgt
+        cs[6:9] = ad  # the disturbance state drives the command
+        cur, new = np.full(3, 7.0), np.zeros(3)
+        control_step(cp, cs, q_tgt, q_tgt, light_b, 1.0, 1.0 / float(R0 @ R0), cur, new, np.zeros(3))
+        assert abs(new[0]) == expect and abs(new[1]) == expect
+        assert cs[S_SAT] == (1.0 if expect == DEFAULT_SOFT_LIMIT else 0.0)

@@ -314,10 +314,15 @@ def control_step(cp, cs, q_est, q_tgt, light_b, c_tgt, inv_r2, cur_steps, out_st
     d[1] = -out_tau[0] / (fn_now * cp[C_FRAC])
     cs[S_SAT] = 0.0
     for i in range(2):
-        s = round(d[i] / cp[C_STEP])
-        if abs(s) > lim:
+        x = d[i] / cp[C_STEP]
+        # clipped before rounding: round() of a value beyond int64 (or of a NaN) is not a step count
+        if x > lim or x < -lim:
             cs[S_SAT] = 1.0
-            s = min(max(s, -lim), lim)
+            s = lim if x > 0.0 else -lim
+        elif x == x:
+            s = float(round(x))
+        else:
+            s = cur_steps[i]  # no usable command (NaN): hold
         if abs(s - cur_steps[i]) >= cp[C_DEADBAND]:
             out_steps[i] = s
     vg = _vane_gain(cp, c, inv_r2)
