@@ -39,16 +39,20 @@ def main(argv=None) -> int:
                     help="executive's shortest time-shared fraction [s] (default its MIN_FRACTION_S, 300)")
     ap.add_argument("--no-break-slews", action="store_true",
                     help="fly slews over 90 deg directly (default: in two legs through the Sun line)")
+    ap.add_argument("--feather-deg", type=float, default=60.0,
+                    help="cone [deg] at which edge-on (OFF) commands are held (ControllerConfig.feather_cone)")
     ap.add_argument("--out", default="benchmarks/results/fly_sil.txt")
     a = ap.parse_args(argv)
-    lines = [f"benchmarks/fly_sil.py: whole Bennu transfer in SIL, period {a.period_s:g} s, seed {a.seed}, "
-             f"shortest time-shared fraction {a.min_fraction_s:g} s, slews over 90 deg "
-             f"{'direct' if a.no_break_slews else 'through the Sun line'}",
-             f"loadavg at start: {loadavg()}"]
     problem = default_problem()
     g = SpacecraftGeometry(cp_offset=(1e-3, 0.5e-3))
-    loop = AttitudeLoop(problem.t_depart, [0, 0, 0, 1], geometry=g, config=controller_config(g, period=a.period_s),
-                        seed=a.seed)
+    cfg = controller_config(g, period=a.period_s, feather_cone=math.radians(a.feather_deg))
+    loop = AttitudeLoop(problem.t_depart, [0, 0, 0, 1], geometry=g, config=cfg, seed=a.seed)
+    lines = [f"benchmarks/fly_sil.py: whole Bennu transfer in SIL, period {a.period_s:g} s, seed {a.seed}, "
+             f"shortest time-shared fraction {a.min_fraction_s:g} s, slews over 90 deg "
+             f"{'direct' if a.no_break_slews else 'through the Sun line'}, edge-on feathered at "
+             f"{math.degrees(loop.cfg.feather_cone):.0f} deg, safe mode past {math.degrees(loop.cfg.safe_cone):.0f} deg "
+             f"(back within {math.degrees(loop.cfg.recover_cone):.0f} deg)",
+             f"loadavg at start: {loadavg()}"]
     od = GroundOD(seed=a.seed)
     last = [time.perf_counter()]
 
@@ -74,6 +78,7 @@ def main(argv=None) -> int:
               f"deviation from the commanded flight {res.deviation_m[-1] / 1e3:.0f} km",
               f"pointing error rms {math.degrees(res.pointing_rms_rad):.3f} deg, max "
               f"{math.degrees(res.pointing_max_rad):.1f} deg; slews {res.n_slews}; OD uploads {res.n_od_updates}; "
+              f"attitude safe-mode entries {res.n_safe_mode}; "
               f"steps {'/'.join(f'{s:.0f}' for s in res.steps)}",
               f"executive events: {sum(1 for e in res.events if e.kind == 'executive')}",
               f"{res.n_cycles} control cycles: wall {wall:.1f} s, CPU {cpu:.1f} s, "

@@ -189,3 +189,91 @@ def test_message_level_flight_software_holds_the_attitude():
     assert errs[1200:].max() < 0.5
     assert port.refused == 0 and np.all(np.abs(port.state().position_steps) <= DEFAULT_SOFT_LIMIT)
     assert ctl.budgets.n == 1500 and ctl.budgets.steps.sum() > 0
+
+
+def test_safe_mode_aims_at_the_sun_line_past_the_safe_cone_with_hysteresis():
+    from bliss.fsw.attitude.control import N_S, S_SAFE_N, guard_cone
+    cfg = controller_config(SpacecraftGeometry())
+    cp, cs = cfg.array(), np.zeros(N_S)
+    want = math.radians(60.0)
+    assert guard_cone(cp, cs, math.cos(math.radians(70.0)), want) == want
+    # past the safe cone (82 deg): the Sun line, one entry counted
+    assert guard_cone(cp, cs, math.cos(math.radians(85.0)), want) == 0.0 and cs[S_SAFE_N] == 1
+    # still safe on the way back until within the recover cone (20 deg)
+    assert guard_cone(cp, cs, math.cos(math.radians(40.0)), want) == 0.0
+    assert guard_cone(cp, cs, math.cos(math.radians(10.0)), want) == want and cs[S_SAFE_N] == 1
+    with pytest.raises(ValueError, match="recover_cone"):
+        controller_config(SpacecraftGeometry(), safe_cone=math.radians(10.0))
+
+
+def test_edge_on_command_is_held_at_the_feather_cone():
+    from bliss.fsw.attitude.control import command_target
+    cfg = controller_config(SpacecraftGeometry())
+    nav = NavStateEstimate(0.0, R0, V0)
+    cone, _ = command_target(AttitudeCommand(0.0, AttitudeMode.OFF), nav, cfg.cone_max, cfg.feather_cone)
+    assert cone == pytest.approx(math.radians(60.0)) and cfg.feather_cone < cfg.cone_max
+
+
+def test_slew_reference_waits_while_the_stroke_is_saturated():
+    """Anti-windup: a feedback that asks for more than the soft limit freezes the slew profile's clock."""
+    from bliss.fsw.attitude.control import N_S, S_SAT, S_TS, control_step
+    cfg = controller_config(SpacecraftGeometry(), theta_sat=math.radians(0.05))  # a very stiff loop
+    cp, cs = cfg.array(), np.zeros(N_S)
+    q_tgt = np.empty(4)
+    target_quaternion(R0, V0, 0.0, 0.0, q_tgt)
+    light_b = np.array([0.0, 0.0, 1.0])
+    inv_r2 = 1.0 / float(R0 @ R0)
+    steps, new, tau = np.zeros(3), np.zeros(3), np.zeros(3)
+    control_step(cp, cs, q_tgt, q_tgt, light_b, 1.0, inv_r2, steps, new, tau)  # init on target
+    assert cs[S_SAT] == 0.0
+    q = q_tgt.copy()
+    rotate_small(q, np.array([0.0, math.radians(10.0), 0.0]))
+    control_step(cp, cs, q, q_tgt, light_b, 1.0, inv_r2, steps, new, tau)
+    assert cs[S_SAT] == 1.0 and abs(new[0]) == DEFAULT_SOFT_LIMIT
+    ts = cs[S_TS]
+    control_step(cp, cs, q, q_tgt, light_b, 1.0, inv_r2, new.copy(), new, tau)
+    assert cs[S_TS] == ts  # the reference clock did not run
+
+
+def test_match_roll_leaves_a_pure_swing_of_the_normal():
+    """The target turned about its normal to the craft's roll: the error is a pure tilt (no roll part),
+    the normal's error unchanged, and the twist is held until the command changes."""
+    from bliss.fsw.attitude.control import N_S, match_roll
+    from sim.quaternion import error_angles, normal_angle
+    cs = np.zeros(N_S)
+    q_tgt = np.empty(4)
+    target_quaternion(R0, V0, 0.3, 1.0, q_tgt)
+    q = q_tgt.copy()
+    rotate_small(q, np.array([0.0, 0.0, math.radians(50.0)]))   # a roll ...
+    rotate_small(q, np.array([math.radians(10.0), 0.0, 0.0]))   # ... and a tilt
+    e = np.empty(3)
+    error_angles(q_tgt, q, e)
+    tilt = normal_angle(e)
+    assert abs(e[2]) > math.radians(30.0)
+    q2 = q_tgt.copy()
+    match_roll(cs, q, q2, 0.3, 1.0)
+    error_angles(q2, q, e)
+    assert abs(e[2]) < 1e-9 and normal_angle(e) == pytest.approx(tilt, abs=1e-9)
+    q3 = q_tgt.copy()
+    match_roll(cs, q_tgt, q3, 0.3, 1.0)     # same command: the same twist, whatever the estimate
+    assert np.allclose(q3, q2)
+
+
+def test_payload_command_stays_a_step_count_for_any_torque():
+    """A torque far beyond the stroke (1e30 N m) is clipped to the soft limit, not rounded to an int64
+    overflow, and a NaN torque holds the axes."""
+    from bliss.fsw.attitude.control import N_S, S_INIT, S_QP, S_SAT, control_step
+    cfg = controller_config(SpacecraftGeometry())
+    cp = cfg.array()
+    q_tgt = np.empty(4)
+    target_quaternion(R0, V0, 0.0, 0.0, q_tgt)
+    light_b = np.array([0.0, 0.0, 1.0])
+    for ad, expect in ((1e40, DEFAULT_SOFT_LIMIT), (math.nan, 7.0)):
+        cs = np.zeros(N_S)
+        cs[S_INIT] = 1.0
+        cs[S_QP:S_QP + 4] = q_tgt
+        cs[6:9] = ad  # the disturbance state drives the command
+        cur, new = np.full(3, 7.0), np.zeros(3)
+        control_step(cp, cs, q_tgt, q_tgt, light_b, 1.0, 1.0 / float(R0 @ R0), cur, new, np.zeros(3))
+        assert abs(new[0]) == expect and abs(new[1]) == expect
+        assert cs[S_SAT] == (1.0 if expect == DEFAULT_SOFT_LIMIT else 0.0)

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from bliss.fsw.attitude.control import N_S, ControllerConfig, control_step, target_quaternion
+from bliss.fsw.attitude.control import (C_FEATHER, N_S, S_SAFE_N, ControllerConfig, control_step, guard_cone,
+                                        match_roll, target_quaternion)
 from bliss.fsw.attitude.mekf import mekf_propagate_covariance, mekf_update_attitude, mekf_update_vector
 from sim.attitude_dynamics import GP_L, GP_MP, GP_STEP, GP_VANE_STEP, plant_advance
 from sim.attitude_geometry import SpacecraftGeometry
@@ -112,11 +113,13 @@ def run_chunk(x, bias, axes, urand, mq, mb, mP, cs, steps_cmd, t0, n_periods, dt
         elif seg_mode[j] == 2:
             cone, clock = normal_to_cone_clock(r, v, seg_att[j])
         else:
-            cone, clock = cone_max, 0.0
+            cone, clock = cp[C_FEATHER], 0.0
         cone = min(cone, cone_max)
-        target_quaternion(r, v, cone, clock, q_tgt)
-        # flight software: controller on the current estimate
+        # flight software: safe-mode guard and controller on the current estimate
         to_body(mq, light, light_b)
+        cone = guard_cone(cp, cs, light_b[2], cone)
+        target_quaternion(r, v, cone, clock, q_tgt)
+        match_roll(cs, mq, q_tgt, cone, clock)
         err_est = control_step(cp, cs, mq, q_tgt, light_b, math.cos(cone), inv_r2, steps_cmd, new, tau)
         for i in range(3):
             if new[i] != steps_cmd[i]:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bliss.fsw.attitude.control import S_SAFE_N
 from bliss.fsw.executive import MIN_FRACTION_S, Executive, ExecutiveConfig
 from bliss.fsw.messages import AttitudeMode, GuidanceInputs, NavStateEstimate, Phase
 from bliss.io.telemetry import BenchEvent
@@ -79,6 +80,7 @@ class ClosedLoopResult:
     n_cycles: int = 0
     n_slews: int = 0
     n_od_updates: int = 0
+    n_safe_mode: int = 0                # attitude safe-mode entries (cone past ControllerConfig.safe_cone)
     miss_pos_m: float = math.nan
     miss_vel_m_s: float = math.nan
     wall_s: float = 0.0
@@ -97,11 +99,12 @@ class ClosedLoopResult:
         return np.linalg.norm(self.orbit[:, 1:4] - self.orbit[:, 7:10], axis=1)
 
 
-def _segments(commands, t, n_periods, dt, cone_max):
+def _segments(commands, t, n_periods, dt, cone_max, feather=None):
     """Segment table of the executive's commands from t, stretched/cut to n_periods control periods.
-    Edge-on (OFF) becomes what the attitude controller flies for it: cone ``cone_max``, clock 0 (at 90 deg
-    no torque is left to hold the sail, ``bliss.fsw.attitude.control.command_target``), so the dead
-    reckoning and the commanded flight count the thrust that is really there."""
+    Edge-on (OFF) becomes what the attitude controller flies for it: the feather cone ``feather`` (default
+    ``cone_max``), clock 0 (at 90 deg no torque is left to hold the sail,
+    ``bliss.fsw.attitude.control.command_target``), so the dead reckoning and the commanded flight count
+    the thrust that is really there."""
     seg_t, seg_mode, seg_att = [t], [], []
     tc = t
     for c in commands:
@@ -109,7 +112,7 @@ def _segments(commands, t, n_periods, dt, cone_max):
         seg_t.append(tc)
         if c.mode == AttitudeMode.OFF:
             seg_mode.append(int(AttitudeMode.RTN))
-            seg_att.append((cone_max, 0.0, 0.0))
+            seg_att.append((cone_max if feather is None else feather, 0.0, 0.0))
         else:
             seg_mode.append(int(c.mode))
             seg_att.append((min(c.cone, cone_max), c.clock, 0.0) if c.mode != AttitudeMode.INERTIAL
@@ -268,6 +271,7 @@ def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od
                    for f in faults.entries if f.kind == "sensor_dropout")
 
     dropping = [False]
+    n_safe = [int(loop.cs[S_SAFE_N])]
 
     cur = {}  # the step's segment table, and where the chunks have got to in it
 
@@ -283,6 +287,10 @@ def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od
             emit(Event(tc, "sensor_dropout" if silent else "sensor_restored",
                        "Sun sensor and star camera silent: MEKF on the gyro alone" if silent
                        else "Sun sensor and star camera back: MEKF updates resume"))
+        if loop.cs[S_SAFE_N] > n_safe[0]:
+            n_safe[0] = int(loop.cs[S_SAFE_N])
+            emit(Event(tc, "attitude_safe_mode", f"cone past {math.degrees(loop.cfg.safe_cone):.0f} deg: aiming at "
+                                                 f"the Sun line (entry {n_safe[0]})"))
         if actuators is not None:
             for ev in actuators.events:
                 emit(Event(ev.t, ev.kind, ev.detail, ev.axis))
@@ -322,7 +330,7 @@ def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od
             break
         total = sum(c.duration for c in out.commands if c.duration is not None) or step
         n = max(1, int(round(min(total, t_end - t) / dt)))
-        seg_t, seg_mode, seg_att = _segments(out.commands, t, n, dt, loop.cfg.cone_max)
+        seg_t, seg_mode, seg_att = _segments(out.commands, t, n, dt, loop.cfg.cone_max, loop.cfg.feather_cone)
         if break_slews:
             seg_t, seg_mode, seg_att = break_large_slews(seg_t, seg_mode, seg_att, prev_att)
         if prev_att is None and start_on_target:  # the flight starts on the first commanded attitude
@@ -345,7 +353,7 @@ def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od
                             orbit=orbit, events=events, steps=c[K_STEPS:K_STEPS + 3].copy(),
                             pointing_rms_rad=math.sqrt(c[K_ERR2] / max(c[K_N], 1)),
                             pointing_max_rad=float(c[K_ERRMAX]),
-                            n_cycles=n_cycles, n_slews=slews, n_od_updates=od.n_updates,
+                            n_cycles=n_cycles, n_slews=slews, n_od_updates=od.n_updates, n_safe_mode=n_safe[0],
                             miss_pos_m=float(np.linalg.norm(y[:3] - rt)),
                             miss_vel_m_s=float(np.linalg.norm(y[3:] - vt)), wall_s=time.perf_counter() - t_wall)
 

@@ -44,20 +44,24 @@ from scipy.signal import place_poles
 from bliss.fsw.messages import (N_AXES, ActuatorCommand, AttitudeCommand, AttitudeEstimate, AttitudeMode,
                                 NavStateEstimate)
 from sim.constants import AU, P_SRP_1AU
-from sim.quaternion import error_angles, matrix_to_quat, normal_angle, to_body
+from sim.quaternion import error_angles, matrix_to_quat, normal_angle, quat_mul, to_body
 from sim.rtn import normal_to_cone_clock
 
 # controller-parameter array layout (see ControllerConfig.array)
 (C_IXX, C_IYY, C_IZZ, C_FRAC, C_AREA, C_CN, C_VANE_A, C_VANE_R, C_STEP, C_VANE_STEP, C_SOFT, C_DT,
  C_SLEW_FRAC, C_THETA_SAT, C_ZETA, C_L1, C_L2, C_L3, C_DEADBAND, C_VANE_MAX, C_CONE_MAX,
- C_SLEW_TRIGGER) = range(22)
-N_C = 22
+ C_SLEW_TRIGGER, C_FEATHER, C_SAFE_CONE, C_RECOVER_CONE) = range(25)
+N_C = 25
 # controller-state array layout: observer (theta, omega, a_d) x 3 axes, slew start error, time since the
-# slew started, slew durations (tilt, roll), previous target quaternion, last commanded acceleration, init
+# slew started, slew durations (tilt, roll), previous target quaternion, last commanded acceleration, init,
+# tilt axes at their stroke limit last period (anti-windup), safe mode on, safe-mode entries
 S_TH, S_W, S_AD, S_E0 = 0, 3, 6, 9
 S_TS, S_TT, S_TR = 12, 13, 14
 S_QP, S_ACMD, S_INIT = 15, 19, 22
-N_S = 23
+S_SAT, S_SAFE, S_SAFE_N = 23, 24, 25
+# roll-matched target: the twist quaternion about the target normal and the (cone, clock) it was set for
+S_TW, S_PC, S_PK = 26, 30, 31
+N_S = 32
 
 
 @dataclass(frozen=True)
@@ -83,11 +87,23 @@ class ControllerConfig:
     deadband_steps: int = 3
     vane_max: float = math.radians(30.0)
     cone_max: float = math.radians(75.0)  # beyond it the torque (cos^2) is too small to use
+    # edge-on (OFF) is held feathered at this cone: cos^2 60 deg = 25 % of the Sun-facing torque, against
+    # 7 % at 75 deg where slews out of the hold tipped the sail past 90 deg (docs/fly.md)
+    feather_cone: float = math.radians(60.0)
+    # safe mode: when the estimated cone passes safe_cone the controller aims at the Sun line (cone 0, the
+    # most torque) until the estimated cone is back within recover_cone; past 90 deg the Sun lights the
+    # sail's back and the payload's torque changes sign, so the guard acts before that
+    safe_cone: float = math.radians(82.0)
+    recover_cone: float = math.radians(20.0)
     drive_hz: float = 1000.0  # inchworm drive rate of the commands [Hz]
 
     def __post_init__(self):
         if not (self.period > 0 and 0 < self.slew_fraction <= 1 and self.theta_sat > 0 and self.zeta > 0):
             raise ValueError("ControllerConfig: period, theta_sat and zeta must be > 0 and slew_fraction in (0, 1]")
+        if not (0 <= self.recover_cone < self.safe_cone < math.pi / 2 and 0 <= self.feather_cone <= self.cone_max
+                and self.cone_max < math.pi / 2):
+            raise ValueError("ControllerConfig: need 0 <= recover_cone < safe_cone < 90 deg and "
+                             "0 <= feather_cone <= cone_max < 90 deg")
 
     def array(self) -> np.ndarray:
         a = np.zeros(N_C)
@@ -99,6 +115,7 @@ class ControllerConfig:
         a[C_L1:C_L3 + 1] = observer_gains(self.period, self.observer_bandwidth)
         a[C_DEADBAND], a[C_VANE_MAX], a[C_CONE_MAX] = self.deadband_steps, self.vane_max, self.cone_max
         a[C_SLEW_TRIGGER] = self.slew_trigger
+        a[C_FEATHER], a[C_SAFE_CONE], a[C_RECOVER_CONE] = self.feather_cone, self.safe_cone, self.recover_cone
         return a
 
     def available(self, cos_cone: float, r_m: float):
@@ -179,6 +196,45 @@ def _bang_bang(t, T):
 
 
 @njit(cache=True)
+def guard_cone(cp, cs, c_now, cone):
+    """The cone [rad] to aim at: ``cone``, or 0 (the Sun line) in safe mode. Safe mode starts when the
+    estimated cone (``c_now``: its cosine, from the MEKF's Sun direction in body axes) passes
+    ``safe_cone`` and ends when it is back within ``recover_cone`` (hysteresis); ``cs`` counts the
+    entries."""
+    if cs[S_SAFE] == 0.0 and c_now < math.cos(cp[C_SAFE_CONE]):
+        cs[S_SAFE] = 1.0
+        cs[S_SAFE_N] += 1.0
+    elif cs[S_SAFE] != 0.0 and c_now > math.cos(cp[C_RECOVER_CONE]):
+        cs[S_SAFE] = 0.0
+    return 0.0 if cs[S_SAFE] != 0.0 else cone
+
+
+@njit(cache=True)
+def match_roll(cs, q_est, q_tgt, cone, clock):
+    """Turn the target ``q_tgt`` (in place) about its own normal to the roll the craft already has: the
+    roll about the sail normal does not change the thrust, and a roll slew on the weak, light roll axis
+    (vanes, I_zz = I_tilt / 12) couples into the tilt loop, which acts in body axes. At every new
+    (cone, clock) the twist part of the rotation from target to estimate (swing-twist decomposition,
+    dq = twist (x) swing, twist about z) is kept in ``cs`` and applied until the next one, so the slew is
+    a pure swing of the normal along a great circle."""
+    if cs[S_TW + 3] == 0.0 or cone != cs[S_PC] or clock != cs[S_PK]:
+        c = np.empty(4)
+        c[0], c[1], c[2], c[3] = -q_tgt[0], -q_tgt[1], -q_tgt[2], q_tgt[3]
+        d = np.empty(4)
+        quat_mul(c, q_est, d)
+        n = math.sqrt(d[2] * d[2] + d[3] * d[3])
+        cs[S_TW], cs[S_TW + 1] = 0.0, 0.0
+        cs[S_TW + 2], cs[S_TW + 3] = (d[2] / n, d[3] / n) if n > 1e-12 else (0.0, 1.0)
+        if cs[S_TW + 3] == 0.0:
+            cs[S_TW + 3] = 1e-300  # a 180-deg twist: keep the "set" mark
+        cs[S_PC], cs[S_PK] = cone, clock
+    out = np.empty(4)
+    quat_mul(q_tgt, cs[S_TW:S_TW + 4], out)
+    for i in range(4):
+        q_tgt[i] = out[i]
+
+
+@njit(cache=True)
 def control_step(cp, cs, q_est, q_tgt, light_b, c_tgt, inv_r2, cur_steps, out_steps, out_tau):
     """One control period (see the module docstring): new axis targets (whole steps) into ``out_steps``
     and the commanded torque [N m] into ``out_tau``; ``cs`` (``N_S``) is the controller's state (in place).
@@ -222,7 +278,8 @@ def control_step(cp, cs, q_est, q_tgt, light_b, c_tgt, inv_r2, cur_steps, out_st
             cs[S_W + i] += cp[C_L2] * nu
             cs[S_AD + i] = (ad + cp[C_L3] * nu) / fn_now
         new_slew = math.sqrt(shift) > cp[C_SLEW_TRIGGER]
-        cs[S_TS] += dt
+        if cs[S_SAT] == 0.0:  # anti-windup: the slew reference waits while the stroke is saturated
+            cs[S_TS] += dt
     for i in range(4):
         cs[S_QP + i] = q_tgt[i]
     if new_slew:
@@ -255,8 +312,17 @@ def control_step(cp, cs, q_est, q_tgt, light_b, c_tgt, inv_r2, cur_steps, out_st
     d = np.empty(2)
     d[0] = out_tau[1] / (fn_now * cp[C_FRAC])
     d[1] = -out_tau[0] / (fn_now * cp[C_FRAC])
+    cs[S_SAT] = 0.0
     for i in range(2):
-        s = min(max(round(d[i] / cp[C_STEP]), -lim), lim)
+        x = d[i] / cp[C_STEP]
+        # clipped before rounding: round() of a value beyond int64 (or of a NaN) is not a step count
+        if x > lim or x < -lim:
+            cs[S_SAT] = 1.0
+            s = lim if x > 0.0 else -lim
+        elif x == x:
+            s = float(round(x))
+        else:
+            s = cur_steps[i]  # no usable command (NaN): hold
         if abs(s - cur_steps[i]) >= cp[C_DEADBAND]:
             out_steps[i] = s
     vg = _vane_gain(cp, c, inv_r2)
@@ -301,16 +367,16 @@ def bang_bang_time(angle_rad: float, accel: float) -> float:
     return 2.0 * math.sqrt(abs(angle_rad) / accel)
 
 
-def command_target(cmd: AttitudeCommand, nav: NavStateEstimate, cone_max: float):
+def command_target(cmd: AttitudeCommand, nav: NavStateEstimate, cone_max: float, feather: float | None = None):
     """(cone, clock) [rad] the controller aims at for a command: RTN as given, INERTIAL converted in the
-    orbit frame of the navigation state, OFF as far from the Sun as the controller can still steer
-    (``cone_max``: at 90 deg no torque is left to hold it). Cones beyond ``cone_max`` are clipped."""
+    orbit frame of the navigation state, OFF feathered at ``feather`` (default ``cone_max``: at 90 deg no
+    torque is left to hold it). Cones beyond ``cone_max`` are clipped."""
     if cmd.mode == AttitudeMode.RTN:
         cone, clock = cmd.cone, cmd.clock
     elif cmd.mode == AttitudeMode.INERTIAL:
         cone, clock = normal_to_cone_clock(nav.r, nav.v, np.asarray(cmd.normal))
     else:
-        cone, clock = cone_max, 0.0
+        cone, clock = (cone_max if feather is None else feather), 0.0
     return min(float(cone), cone_max), float(clock)
 
 
@@ -346,12 +412,14 @@ class AttitudeController:
         self.last_error = float("nan")
 
     def step(self, est: AttitudeEstimate, cmd: AttitudeCommand, nav: NavStateEstimate) -> ActuatorCommand:
-        cone, clock = command_target(cmd, nav, self.cfg.cone_max)
-        q_tgt = np.empty(4)
-        target_quaternion(nav.r, nav.v, cone, clock, q_tgt)
+        cone, clock = command_target(cmd, nav, self.cfg.cone_max, self.cfg.feather_cone)
         r = float(np.linalg.norm(nav.r))
         light_b = np.empty(3)
         to_body(np.asarray(est.q), nav.r / r, light_b)
+        cone = guard_cone(self.cp, self.cs, float(light_b[2]), cone)
+        q_tgt = np.empty(4)
+        target_quaternion(nav.r, nav.v, cone, clock, q_tgt)
+        match_roll(self.cs, np.asarray(est.q, float), q_tgt, cone, clock)
         new = np.empty(3)
         err = control_step(self.cp, self.cs, np.asarray(est.q), q_tgt, light_b, math.cos(cone), 1.0 / r**2,
                            self.steps, new, self.tau)
