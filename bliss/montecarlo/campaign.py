@@ -140,9 +140,12 @@ def run_campaign(client, problem, errors, scenario: str, n: int, seed: int, mode
     log(f"montecarlo: {len(done_idx)} runs already done, {len(todo)} to run")
     rows, counter, last = [], [0], time.monotonic()
     if todo:
-        # scatter the shared inputs once (not pickled into every task)
-        prob_f, err_f = client.scatter([problem, errors], broadcast=True)
-        nom_f = client.scatter(nominal, broadcast=True) if nominal is not None else None
+        # scatter the shared inputs once (not pickled into every task). hash=False: unique keys per call.
+        # With content-hash keys a second campaign on the same client got the first one's keys, and the
+        # first call's late release of them cancelled its tasks ("lost dependencies", seen once in the
+        # suite's resume test).
+        prob_f, err_f = client.scatter([problem, errors], broadcast=True, hash=False)
+        nom_f = client.scatter(nominal, broadcast=True, hash=False) if nominal is not None else None
         token = uuid.uuid4().hex[:8]  # keys unique per submission: a resumed campaign never meets a stale key
         futures = [client.submit(run_one, prob_f, err_f, seed, i, mode, nom_f, fail_index, pure=False,
                                  key=f"mc-{scenario}-{mode}-s{seed}-r{i}-{token}") for i in todo]
