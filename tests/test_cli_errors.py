@@ -208,3 +208,12 @@ def test_propagate_empty_out_is_refused(empty_cwd, capsys):
     rc = main(["propagate", "--duration-days", "5", "--out", ""])
     _assert_one_line(capsys, rc, 2, "--out is empty")
     assert os.listdir(empty_cwd) == []
+
+
+def test_optics_choices_are_the_sail_models():
+    """Every command's --optics names (written out in the CLI so --help stays light) are exactly the
+    optical models sim.sail knows."""
+    from bliss.cli.propagate import OPTICS_CHOICES
+    from sim.sail import OPTICS
+
+    assert tuple(OPTICS_CHOICES) == tuple(OPTICS)

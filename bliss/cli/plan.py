@@ -28,6 +28,7 @@ import numpy as np
 
 from bliss.cli import UsageError
 from bliss.cli import ephem as _ephem
+from bliss.cli.propagate import OPTICS_CHOICES
 from bliss.cli.third_bodies import HELP as THIRD_BODY_HELP
 from bliss.cli.third_bodies import THIRD_BODY_STEP_S, one_line, parse_third_bodies, third_body_table
 from bliss.guidance.pipeline import TOL_POS_M, TOL_VEL_M_S, PlanFailed, PlanRequest, departure_v_inf, plan
@@ -50,7 +51,6 @@ MAX_SEGMENTS = 500
 #: transfers are bound orbits. The BLISS sail has 0.153.
 MAX_LIGHTNESS = 1.0
 
-OPTICS_CHOICES = ("ideal", "mcinnes", "nea-scout")
 
 HELP_EPILOG = """\
 exit codes:

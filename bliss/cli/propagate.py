@@ -59,6 +59,8 @@ DEFAULT_MIN_SUN_DISTANCE_AU = _MIN_SAFE_SUN_DISTANCE / _AU_M
 #: nominal value) = 0.00465 AU.
 MIN_SUN_DISTANCE_FLOOR_AU = 695_700e3 / _AU_M
 
+#: The --optics names of every command: the keys of sim.sail.OPTICS, written out so that building the
+#: parsers (and `bliss --help`) does not import numba; tests/test_cli_errors.py checks they agree.
 OPTICS_CHOICES = ("ideal", "mcinnes", "nea-scout")
 OUTPUT_FILES = ("trajectory.oem", "trajectory.csv", "trajectory.png", "summary.json")
 
