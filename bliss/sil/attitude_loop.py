@@ -270,6 +270,7 @@ class AttitudeLoop:
         self.mP = np.diag([sensors.star_sigma**2] * 3 + [sensors.gyro_bias0**2] * 3)
         self.cs = np.zeros(N_S)
         self.steps_cmd = np.zeros(3)
+        self.drive_hz = DEFAULT_DRIVE_HZ  # the axes' drive rate in flight time [Hz]; a board loop sets its own
         self.counters = np.zeros(N_K)
         self.counters[K_COV_T] = self.t
         self.mwork = np.zeros((1, 3))  # integrated corrected rate since the last covariance propagation
@@ -296,7 +297,7 @@ class AttitudeLoop:
                          self.steps_cmd, self.t, n, self.dt, self.n_sub, orb,
                          np.ascontiguousarray(seg_t, float), np.ascontiguousarray(seg_mode, np.int64),
                          np.ascontiguousarray(seg_att, float).reshape(-1, 3), self.cfg.cone_max, self.fixed,
-                         self.gp, self.tp, self.sens, self.cp, DEFAULT_DRIVE_HZ, bin_n, normals, rec_every,
+                         self.gp, self.tp, self.sens, self.cp, self.drive_hz, bin_n, normals, rec_every,
                          rec, 0, self.counters, self.settle_rad, self.mwork)
         self.t += n * self.dt
         return rec[:n_rec], normals

@@ -11,6 +11,14 @@ pty, the Cortex-M build under QEMU, or real hardware), paced against the wall cl
 4. the board's reported positions (``ActuatorState``) overwrite the axes' true and reported positions:
    what the board really did is what the plant flies from the next period on.
 
+Within a period the plant's axes move as the model predicts the board moves them: at the board's pace in
+flight time (its drive rate, clamped to the boards' 20 kHz maximum, divided by ``time_scale``: at most
+the flight's 1 kHz). An axis the board holds short of the target it was sent (not moving: a stuck or
+failed axis, a fault, the watchdog, a soft limit) is held in the plant too (the model's stuck flag) until
+the board moves it again; while the link is down every axis is held. Without this the model would move
+the plant's axes to their targets within milliseconds of each period whatever the board did, and a
+stuck or slow board would not show in the flight.
+
 Pacing: one mission second is ``1 / time_scale`` wall seconds. The inchworms move in real time at their
 drive rate, so the rate sent to the board is the flight rate times ``time_scale`` (clamped by the board to
 its 20 kHz maximum, ``bliss.protocol.messages.RATE_MAX``): a board then makes in one wall period the steps
@@ -30,8 +38,9 @@ import numpy as np
 
 from bliss.fsw.messages import ActuatorCommand
 from bliss.io.telemetry import BenchEvent
+from bliss.protocol.messages import RATE_MAX
 from sim.constants import GM_SUN
-from sim.inchworm import A_REPORTED, A_TARGET, A_TRUE, DEFAULT_DRIVE_HZ
+from sim.inchworm import A_REPORTED, A_STUCK, A_TARGET, A_TRUE, DEFAULT_DRIVE_HZ
 
 
 class PortActuators:
@@ -47,6 +56,8 @@ class PortActuators:
             raise ValueError(f"time_scale must be > 0 mission seconds per wall second, got {time_scale!r}")
         self.loop, self.port, self.time_scale = loop, port, time_scale
         self.rate = rate_hz * (time_scale or 1.0)
+        if time_scale is not None:  # the board's pace in flight time (unpaced: no pace to predict)
+            loop.drive_hz = min(self.rate, RATE_MAX) / time_scale
         self.poll, self.t0, self.clock, self.sleep = poll, t0, clock, sleep
         self.sent = None
         self.deadline = None
@@ -97,6 +108,7 @@ class PortActuators:
             # the board is out of reach: its watchdog holds the axes (protocol.md), so the plant's axes hold
             # where they were; targets are sent again once the port answers
             loop.axes[:, A_TARGET] = loop.axes[:, A_TRUE]
+            loop.axes[:, A_STUCK] = 1.0
             self.sent = None
             if not self.holding:
                 self.events.append(BenchEvent(loop.t, "link_hold", None, f"actuators held: {exc}"))
@@ -110,6 +122,8 @@ class PortActuators:
         self.max_lag_steps = max(self.max_lag_steps, int(np.max(np.abs(loop.axes[:, A_TRUE] - pos))))
         loop.axes[:, A_TRUE] = pos
         loop.axes[:, A_REPORTED] = pos
+        # held by the board short of its target: the plant holds it too until the board moves it again
+        loop.axes[:, A_STUCK] = [float(not st.moving[i] and pos[i] != targets[i]) for i in range(len(pos))]
         self.cycles += 1
 
     def _pace(self):
