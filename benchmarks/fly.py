@@ -1,8 +1,9 @@
-"""Fly benchmark, first part: the closed-loop rate a board sustains through the bench's actuator port,
-on the C emulated board and on the Python fake board, side by side in one run.
+"""Fly benchmark: the closed-loop rate a board sustains through the bench's actuator port (the C emulated
+board, the Cortex-M3 build under QEMU if installed, the Python fake board, side by side), then the whole
+closed loop's control cycles per second with each actuator backend (sim, emulated, qemu), in one run.
 
     PYTHONPATH=. python benchmarks/fly.py [--n 2000]
-    PYTHONPATH=. python benchmarks/fly.py --closed-loop   # the whole closed loop per actuator backend
+    PYTHONPATH=. python benchmarks/fly.py --closed-loop   # only the whole closed loop per actuator backend
 
 One control cycle = ``BoardPort.send(ActuatorCommand)`` + ``BoardPort.state()`` (hil.board_port over
 hil.driver.Board on a pty). Three cases per board:
@@ -11,13 +12,14 @@ hil.driver.Board on a pty). Three cases per board:
 - ``slew+tel``: as ``slew``, plus one telemetry row per cycle (bliss.io.telemetry, WAL, batches of 100).
 Reported: cycles per second over N back-to-back cycles, the cycle time's p50/p99/max, and the share of
 cycles longer than 10 ms (the period of a 100 Hz loop; target: the emulated board sustains 100 Hz).
-Both boards run on this machine: the numbers measure host + pty + board software, not a USB or UART
+The boards run on this machine: the numbers measure host + pty + board software, not a USB or UART
 link (at 115 200 baud 8N1 the 4 request frames and 4 replies of a slew cycle take ~12 ms on the wire).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -30,11 +32,28 @@ from bliss.io.telemetry import TelemetryWriter, actuator_columns  # noqa: E402
 from hil.board_port import BoardPort  # noqa: E402
 from hil.driver import Board  # noqa: E402
 from hil.emulated import EmulatedBoard  # noqa: E402
+from firmware_host.build import start_cortexm_qemu  # noqa: E402
 
 #: Period of a 100 Hz control loop, s (the issue's target rate).
 PERIOD_100HZ_S = 0.010
 CASES = ("slew", "hold", "slew+tel")
+
+
+class QemuBoard:
+    """The Cortex-M3 firmware under qemu-system-arm, with the start()/close() of EmulatedBoard."""
+
+    def start(self) -> str:
+        self.proc, pty = start_cortexm_qemu()
+        return pty
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
 BOARDS = {"C emulator": EmulatedBoard, "Python fake": FakeBoard}
+if shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc"):
+    BOARDS = {"C emulator": EmulatedBoard, "QEMU Cortex-M3": QemuBoard, "Python fake": FakeBoard}
 
 
 def _loadavg() -> str:
@@ -80,14 +99,11 @@ def closed_loop_rates(days: float = 0.02, period_s: float = 5.0) -> dict:
     ``days`` from the default departure with each actuator backend: sim (compiled kinematic axes), the C
     emulated board and the Cortex-M build under QEMU (if qemu-system-arm is installed), boards unpaced
     (time_scale None: each period waits only for the board's replies)."""
-    import shutil
-
     from bliss.cli.fly_run import default_problem
     from bliss.sil.attitude_loop import AttitudeLoop, controller_config
     from bliss.sil.closed_loop import fly_closed_loop
     from bliss.sil.navigation import GroundOD
     from bliss.sil.port_loop import PortActuators
-    from firmware_host.build import start_cortexm_qemu
     from sim.constants import DAY
 
     problem = default_problem()
@@ -132,6 +148,14 @@ def closed_loop_rates(days: float = 0.02, period_s: float = 5.0) -> dict:
     return out
 
 
+def _print_closed_loop() -> None:
+    rates = closed_loop_rates()
+    print("\nclosed loop (executive + attitude loop + orbit) at a 5 s control period, 0.02 days (sim also 2 days),"
+          " boards unpaced:")
+    for k, v in rates.items():
+        print(f"  {k:<12} " + (f"{v:10.0f} control cycles per wall second" if isinstance(v, float) else v))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=2000, help="cycles per measurement (default 2000)")
@@ -140,11 +164,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.closed_loop:
         print(f"# /proc/loadavg before: {_loadavg()}")
-        rates = closed_loop_rates()
-        print("closed loop (executive + attitude loop + orbit) at a 5 s control period, 0.02 days (sim also 2 days),"
-              " boards unpaced:")
-        for k, v in rates.items():
-            print(f"  {k:<12} " + (f"{v:10.0f} control cycles per wall second" if isinstance(v, float) else v))
+        _print_closed_loop()
         print(f"# /proc/loadavg after: {_loadavg()}")
         return 0
     if args.n < 100:
@@ -155,16 +175,17 @@ def main(argv=None) -> int:
         for board in BOARDS:
             for case in CASES:
                 b = BOARDS[board]()
-                path, stop = b.start(), (b.close if isinstance(b, EmulatedBoard) else b.stop)
+                path, stop = b.start(), (b.stop if isinstance(b, FakeBoard) else b.close)
                 print(f"{board}, {case} ...", file=sys.stderr)
                 try:
                     results[(board, case)] = measure(path, args.n, case, tmp)
                 finally:
                     stop()
-    cols = [(b, c) for b in ("C emulator", "Python fake") for c in CASES]
+    cols = [(b, c) for b in BOARDS for c in CASES]
     print(f"\nfly benchmark (board port cycle = send ActuatorCommand + state), N = {args.n} cycles per column,"
           f" {os.cpu_count()} CPUs (shared)")
-    print(f"{'metric':<14}" + "".join(f"{(b[:6] + ' ' + c):>17}" for b, c in cols) + f"{'C/Py slew':>11}")
+    short = {"C emulator": "C emu", "QEMU Cortex-M3": "QEMU", "Python fake": "Py fake"}
+    print(f"{'metric':<14}" + "".join(f"{(short[b] + ' ' + c):>17}" for b, c in cols) + f"{'C/Py slew':>11}")
     for key in results[cols[0]]:
         fmt = "{:>17.0f}" if key in ("cycles/s", "port events") else "{:>17.2f}"
         cells = "".join(fmt.format(results[c][key]) for c in cols)
@@ -173,6 +194,10 @@ def main(argv=None) -> int:
     slew = results[("C emulator", "slew")]["cycles/s"]
     print(f"\nC emulator, worst case (slew): {slew:.0f} cycles/s, {'meets' if slew >= 100 else 'MISSES'} the "
           f"100 Hz target ({slew / 100:.1f}x)")
+    if "QEMU Cortex-M3" not in BOARDS:
+        print("QEMU Cortex-M3: skipped (qemu-system-arm or arm-none-eabi-gcc not installed)")
+    print(f"# /proc/loadavg between: {_loadavg()}")
+    _print_closed_loop()
     print(f"# /proc/loadavg after: {_loadavg()}")
     return 0
 
