@@ -1,16 +1,37 @@
-"""``bliss fly`` with the C firmware in the loop (the emulated board on a pty, hil.emulated), against the
-software-in-the-loop run of the same span with the same seed.
+"""``bliss fly`` with the C firmware in the loop (the emulated board on a pty, hil.emulated; the Cortex-M3
+build under QEMU), against the software-in-the-loop run of the same span with the same seed, and a fault
+plan flown with the emulated board.
 
-Bounds: with the board's drive rate scaled by --time-scale (here 100 x 1 kHz, clamped by the board to
-20 kHz) the board makes the steps the flight axes make unless a move is longer than the wall period
-allows; the plant then follows the board. Pointing error rms within 20 % (relative) + 0.2 deg of the SIL
-run, trajectory deviation from the commanded flight within 50 % + 2 km: loose enough for a loaded machine
-(overruns), tight enough that a board which did not move (stuck axis) fails them.
+The span: days 250-252.1 of the default transfer, 10 s control period. The executive's rendezvous law
+time-shares attitudes there: 13 slews (the report's ``slews``, attitude changes over 1 deg that the loop
+was commanded; measured on seeds 1-6, 13 for each), 18,144 control cycles, a pointing error of 14.8 deg
+rms (the slew transients, up to 100 deg) and 131 km of deviation from the commanded flight.
+
+Bounds (measured, not chosen): six SIL runs of this span with seeds 1-6 (`bliss fly --seed`, which draws
+the OD errors and the sensor noise) differ pairwise by at most 0.096 deg in pointing error rms (standard
+deviation 0.037 deg) and 7.2 km in final position (rms 2.5 km about their mean). A board run must differ
+from the SIL run of the same seed by no more than that: the board may change the flight no more than
+another draw of the flight's random inputs does. The trajectory is compared as the distance between the
+two flights' final positions; the deviation from the commanded flight is held to the same 7.2 km (with
+the same seed both runs command the same flight, so the two deviations differ by at most that distance;
+across seeds the commanded flight moves with the true one, so the deviation's own seed spread, 2.1 km,
+is not the yardstick for a same-seed comparison).
+What the board does (measured, emulated board, seed 1, load 13-24): at --time-scale 1000 (the test's)
+0.028 deg in pointing rms and 2.8 km in final position and deviation; at 2000, 4.5 km in one run and
+7.3 km in another (over the bound: too fast). The board's drive rate is then 20 kHz / time scale = 20 (10)
+steps per flight second against the flight's 1,000, and the plant flies that pace (bliss.sil.port_loop;
+the largest model-board difference at an exchange was 642 (982) steps). That is more than the sensor
+noise alone moves the flight (seeds 1-6 with the OD errors of seed 1: 0.017 deg, 1.3 km) and less than
+the seed spread above. The emulated run takes 190 s of wall time (18,144 periods of 10 ms at least); a
+board keeping the flight's pace needs --time-scale <= 20: 2.5 h for this span. The plant flies what the
+board reports, so a board that does not make the steps changes the flight (tests/test_port_loop.py: the
+plant feels a stuck axis).
 """
 import json
 import math
 import shutil
 
+import numpy as np
 import pytest
 
 from bliss.cli import main
@@ -20,36 +41,104 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None,
                                  reason="no C compiler for the emulated board")]
 
-SPAN = ["--start-day", "0", "--days", "0.04", "--period-s", "5", "--seed", "2", "--no-progress",
-        "--telemetry-every", "1"]
+SLEW_SPAN = ["--start-day", "250", "--days", "2.1", "--period-s", "10", "--seed", "1", "--no-progress",
+             "--telemetry-every", "1"]
+#: Mission seconds per wall second with a board on the slew span (see the module doc for what it costs).
+SLEW_TIME_SCALE = "1000"
+#: Largest pairwise difference between SIL runs of SLEW_SPAN with seeds 1-6 (module doc).
+BOUND_POINTING_RMS_DEG = 0.096
+BOUND_POSITION_KM = 7.2
+
+FAULT_SPAN = ["--start-day", "0", "--days", "0.04", "--period-s", "5", "--seed", "2", "--no-progress",
+              "--telemetry-every", "1"]
+
+_QEMU_MISSING = [t for t in ("qemu-system-arm", "arm-none-eabi-gcc") if shutil.which(t) is None]
 
 
-def _run(tmp_path, name, extra, capsys):
+def _run(tmp_path, name, span, extra, capsys):
     out = tmp_path / name
-    rc = main(["fly", *SPAN, *extra, "--out", str(out)])
+    rc = main(["fly", *span, *extra, "--out", str(out)])
     assert rc == 0, capsys.readouterr().err
     return out, json.loads((out / "report.json").read_text())
 
 
-def test_emulated_board_flies_like_sil_and_survives_a_fault_plan(tmp_path, capsys):
-    _, sil = _run(tmp_path, "sil", [], capsys)
-    out, emu = _run(tmp_path, "emu", ["--actuators", "emulated", "--time-scale", "100"], capsys)
-    assert emu["control_cycles"] == sil["control_cycles"] == round(0.04 * 86400 / 5)
-    assert emu["board"]["exchanges"] == emu["control_cycles"]
-    assert emu["pointing_error_rms_deg"] == pytest.approx(sil["pointing_error_rms_deg"], rel=0.2, abs=0.2)
-    assert emu["trajectory_deviation_final_km"] == pytest.approx(sil["trajectory_deviation_final_km"],
-                                                                 rel=0.5, abs=2.0)
-    # a fault plan: reset mid-flight, a stuck payload axis for 10 min, the link dropped for 200 s (2 s wall)
+def _final_position_m(out):
+    with TelemetryReader(out / "run.sqlite") as rd:
+        a = rd.cycle_arrays()
+    ok = ~np.isnan(a["r_true_x_m"])
+    return np.array([a[f"r_true_{c}_m"][ok][-1] for c in "xyz"])
+
+
+@pytest.fixture(scope="module")
+def sil_slews(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sil")
+    assert main(["fly", *SLEW_SPAN, "--out", str(out / "run")]) == 0
+    return out / "run", json.loads((out / "run" / "report.json").read_text())
+
+
+def _flies_like_sil(sil_slews, tmp_path, capsys, backend):
+    sil_out, sil = sil_slews
+    out, board = _run(tmp_path, backend, SLEW_SPAN, ["--actuators", backend, "--time-scale", SLEW_TIME_SCALE],
+                      capsys)
+    assert sil["slews"] >= 10 and board["slews"] >= 10
+    assert board["control_cycles"] == sil["control_cycles"] == round(2.1 * 86400 / 10)
+    assert board["board"]["exchanges"] == board["control_cycles"]
+    assert abs(board["pointing_error_rms_deg"] - sil["pointing_error_rms_deg"]) <= BOUND_POINTING_RMS_DEG
+    assert abs(board["trajectory_deviation_final_km"] - sil["trajectory_deviation_final_km"]) <= BOUND_POSITION_KM
+    assert np.linalg.norm(_final_position_m(out) - _final_position_m(sil_out)) / 1e3 <= BOUND_POSITION_KM
+
+
+def test_emulated_board_flies_ten_slews_like_sil(sil_slews, tmp_path, capsys):
+    _flies_like_sil(sil_slews, tmp_path, capsys, "emulated")
+
+
+@pytest.mark.long
+@pytest.mark.skipif(bool(_QEMU_MISSING), reason=f"{' and '.join(_QEMU_MISSING)} not installed (apt-get install "
+                                                 "qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi)")
+def test_qemu_board_flies_ten_slews_like_sil(sil_slews, tmp_path, capsys):
+    """The same with the Cortex-M3 build under QEMU. FAILS on this shared machine (2026-12-01, load 20-24):
+    at --time-scale 2000 (the test's 1000 not measured; it asks the same 20 kHz) the QEMU board made about
+    20 steps per 13.5-ms wall period (~1.5 kHz per axis) against the 20 kHz it was sent (its README: the
+    Cortex-M3 build sustains 20 kHz on one axis, 1 kHz on three together), 11,485 of 18,144 periods
+    overran, and the plant, flying what the board did, lost the sail (pointing error 93.6 deg rms, 38
+    safe-mode entries). A faithful flight needs the board's real
+    rate >= min(1 kHz x time scale, 20 kHz): about --time-scale 1 with three axes moving, i.e. real time.
+    Marked ``long`` (outside the default run) until the bench caps the rate it sends at what a board
+    sustains, or QEMU keeps the pace."""
+    _flies_like_sil(sil_slews, tmp_path, capsys, "qemu")
+
+
+def test_emulated_board_survives_a_fault_plan(tmp_path, capsys):
+    """Every fault kind of bliss.io.faultplan in one flight: the board reset, a stuck payload axis for
+    10 min, garbage on the line, a 10-min sensor dropout, the link dropped for 200 s (2 s wall). Each
+    fault's response is in the telemetry file's events and no control cycle is missing from it."""
     plan = tmp_path / "faults.toml"
-    plan.write_text('description = "reset, stall, link drop"\n'
+    plan.write_text('description = "reset, stall, garbage, sensor dropout, link drop"\n'
                     '[[fault]]\nat_s = 600.0\nkind = "board_reset"\n'
                     '[[fault]]\nat_s = 1200.0\nkind = "axis_stall"\naxis = 0\nduration_s = 600.0\n'
+                    '[[fault]]\nat_s = 1500.0\nkind = "garbage"\nbytes = 200\n'
+                    '[[fault]]\nat_s = 1800.0\nkind = "sensor_dropout"\nduration_s = 600.0\n'
                     '[[fault]]\nat_s = 2400.0\nkind = "link_drop"\nduration_s = 200.0\n')
-    out, flt = _run(tmp_path, "faults", ["--actuators", "emulated", "--time-scale", "100", "--faults", str(plan)],
-                    capsys)
-    ev = flt["events"]
-    assert ev.get("fault_start", 0) == 3 and ev.get("board_reset", 0) >= 1 and ev.get("axis_failed", 0) >= 1
+    out, flt = _run(tmp_path, "faults", FAULT_SPAN,
+                    ["--actuators", "emulated", "--time-scale", "100", "--faults", str(plan)], capsys)
+    assert flt["control_cycles"] == round(0.04 * 86400 / 5)
     with TelemetryReader(out / "run.sqlite") as rd:
-        n_att = sum(1 for c in rd.cycles() if c.get("pointing_err_rad") is not None)
-    assert n_att == flt["control_cycles"]  # every control cycle in telemetry, none lost to the faults
+        events = list(rd.events())
+        t_att = np.array([c["t"] for c in rd.cycles() if c.get("pointing_err_rad") is not None])
+    kinds = [e.kind for e in events]
+    starts = [e.detail.split(":")[0] for e in events if e.kind == "fault_start"]
+    assert starts == ["board_reset", "axis_stall", "garbage", "link_drop"], kinds  # the board-side faults
+    # the responses: re-home after the reset, the stuck axis failed, the noise absorbed, the MEKF on the
+    # gyro alone for the dropout and back after it, the link lost and restored
+    for kind in ("board_reset", "rehome", "axis_failed", "line_noise", "sensor_dropout", "sensor_restored",
+                 "link_lost", "link_restored"):
+        assert kind in kinds, (kind, kinds)
+    t0 = t_att[0] - 5.0
+    drop = next(e.t for e in events if e.kind == "sensor_dropout") - t0
+    back = next(e.t for e in events if e.kind == "sensor_restored") - t0
+    assert 1800.0 <= drop <= back <= 3000.0
+    assert next(e.axis for e in events if e.kind == "axis_failed") == 0
+    # every control cycle in telemetry, one per period, none lost to the faults
+    assert t_att.size == flt["control_cycles"]
+    np.testing.assert_allclose(np.diff(t_att), 5.0, atol=1e-6)
     assert math.isfinite(flt["pointing_error_rms_deg"])

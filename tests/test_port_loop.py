@@ -50,7 +50,7 @@ def test_a_stuck_board_axis_stays_stuck_in_the_plant():
     # is the model's prediction, as every period is until the board reports)
     assert np.all(rec[1:, 5] == 0.0), rec[:5, 5]
     assert np.any(rec[:, 6] != 0.0)  # axis 1 moved, board and plant together
-    free_loop, _, free = _slew(_Board())
+    _, _, free = _slew(_Board())
     assert np.any(free[1:, 5] != 0.0)  # the same slew with a working axis 0 moves it
     assert np.max(np.abs(rec[:, 1] - free[:, 1])) > 0.0  # and the stuck axis changed the flight
 
