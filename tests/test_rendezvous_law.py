@@ -130,23 +130,55 @@ def _plan_lps(n=8):
     return F1.shape[1], out
 
 
-def test_plan_lp_solved_from_scratch_is_scipy_linprog():
-    """PlanLP (one highspy model, refilled) gives scipy.optimize.linprog(method="highs")'s solution bit for
-    bit when solved from scratch, the flight software's default (same options, same matrix)."""
+def _linprog_solutions(J, lps, n_seg=12):
     from scipy.optimize import linprog
 
-    J, lps = _plan_lps()
-    lp = R.PlanLP(12, J, warm=False)
-    nv = 12 * J
+    nv = n_seg * J
+    A_ub = np.zeros((n_seg, nv + 12))
+    for k in range(n_seg):
+        A_ub[k, k * J:(k + 1) * J] = 1.0
+    out = []
     for A, b, cw, cs in lps:
-        A_ub = np.zeros((12, nv + 12))
-        for k in range(12):
-            A_ub[k, k * J:(k + 1) * J] = 1.0
-        ref = linprog(np.concatenate([np.full(nv, cw), cs, cs]), A_ub=A_ub, b_ub=np.ones(12),
+        ref = linprog(np.concatenate([np.full(nv, cw), cs, cs]), A_ub=A_ub, b_ub=np.ones(n_seg),
                       A_eq=np.hstack([A, -np.eye(6), np.eye(6)]), b_eq=b,
                       bounds=[(0.0, 1.0)] * nv + [(0.0, None)] * 12, method="highs")
         assert ref.status == 0
-        np.testing.assert_array_equal(lp.solve(A, b, cw, cs), ref.x)
+        out.append(ref.x)
+    return out
+
+
+def test_plan_lp_solved_from_scratch_is_scipy_linprog():
+    """PlanLP (one highspy model, refilled; dual simplex without presolve) gives the solution of
+    scipy.optimize.linprog(method="highs") (dual simplex after presolve) to rounding (1e-12 on fractions
+    of O(1) and slacks on O(1) scaled rows)."""
+    J, lps = _plan_lps()
+    lp = R.PlanLP(12, J, warm=False)
+    for (A, b, cw, cs), ref in zip(lps, _linprog_solutions(J, lps)):
+        np.testing.assert_allclose(lp.solve(A, b, cw, cs), ref, rtol=0.0, atol=1e-12)
+
+
+def test_plan_lp_solves_again_with_presolve_when_the_fast_solve_is_not_optimal():
+    """When the solve without presolve does not end optimal, PlanLP solves again the way scipy's linprog
+    does (presolve on): bit for bit its solution."""
+    import highspy
+
+    class FirstSolveFails:
+        def __init__(self, h):
+            self.h, self.statuses = h, 0
+
+        def __getattr__(self, name):
+            return getattr(self.h, name)
+
+        def getModelStatus(self):
+            self.statuses += 1
+            return highspy.HighsModelStatus.kUnknown if self.statuses == 1 else self.h.getModelStatus()
+
+    J, lps = _plan_lps(2)
+    lp = R.PlanLP(12, J, warm=False)
+    lp.h = FirstSolveFails(lp.h)
+    A, b, cw, cs = lps[1]
+    np.testing.assert_array_equal(lp.solve(A, b, cw, cs), _linprog_solutions(J, lps[1:])[0])
+    assert lp.h.statuses == 2
 
 
 def test_warm_started_plan_lp_reaches_the_same_optimum():
