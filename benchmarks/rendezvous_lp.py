@@ -16,7 +16,6 @@ segment, the part that is flown).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ from scipy.optimize import linprog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _report import Report, loadavg  # noqa: E402  (benchmarks/, the script's folder)
 from bliss.cli import main as bliss_main  # noqa: E402
 from bliss.fsw import rendezvous as R  # noqa: E402
 
@@ -76,27 +76,13 @@ def run(lps, how):
     return time.perf_counter() - t0, out
 
 
-def loadavg() -> str:
-    try:
-        return Path("/proc/loadavg").read_text().strip()
-    except OSError:
-        return "n/a"
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3, help="timed rounds (best is kept)")
     ap.add_argument("--save", action="store_true", help=f"also write the table to {RESULTS}")
     args = ap.parse_args(argv)
-    lines = []
-
-    def say(line=""):
-        print(line, flush=True)
-        lines.append(line)
-
-    say(f"BLISS rendezvous LP benchmark ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-        f"{os.cpu_count()} CPUs)")
-    say(f"/proc/loadavg at start: {loadavg()}")
+    report = Report("BLISS rendezvous LP benchmark")
+    say = report.say
     lps = record_default_plan_lps()
     hows = ("scipy linprog", "PlanLP", "PlanLP warm")
     walls = {h: [] for h in hows}
@@ -119,8 +105,7 @@ def main(argv=None) -> int:
     say("('first segment': the fractions flown now; 'LPs differing': first segment off by more than 1e-9)")
     say(f"/proc/loadavg at end: {loadavg()}")
     if args.save:
-        RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        print(f"saved {RESULTS}")
+        report.save(RESULTS)
     return 0
 
 
