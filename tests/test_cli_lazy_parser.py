@@ -2,10 +2,16 @@
 lists the others by the summary in ``SUBCOMMANDS``, which must be each module's own help text, and a command
 parses the same with the lazy parser as with the full one."""
 import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from bliss.cli import SUBCOMMANDS, build_parser
+from bliss.cli import FAST_EXIT, SUBCOMMANDS, build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _choices(parser):
@@ -35,22 +41,14 @@ def test_lazy_parser_parses_a_command_as_the_full_one(argv):
 def test_fast_exit_of_a_propagation_keeps_its_output_and_exit_code(tmp_path):
     """``python -m bliss propagate`` (a FAST_EXIT command: no interpreter teardown) prints its summary line and
     leaves complete files; bad input still exits 2 with a one-line error."""
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from bliss.cli import FAST_EXIT
-
     assert "propagate" in FAST_EXIT
-    root = Path(__file__).resolve().parents[1]
     out = tmp_path / "prop"
     proc = subprocess.run([sys.executable, "-m", "bliss", "propagate", "--duration-days", "2", "--out", str(out)],
-                          capture_output=True, text=True, cwd=root, timeout=600)
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "bliss propagate" in proc.stdout
     summary = json.loads((out / "summary.json").read_text())
     assert summary and (out / "trajectory.csv").read_text().endswith("\n")
     bad = subprocess.run([sys.executable, "-m", "bliss", "propagate", "--duration-days", "-1", "--out",
-                          str(tmp_path / "bad")], capture_output=True, text=True, cwd=root, timeout=600)
+                          str(tmp_path / "bad")], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "error" in bad.stderr
