@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _report import Report, loadavg  # benchmarks/, the script's folder
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "startup.txt"
 
@@ -51,13 +53,6 @@ IMPORTS = ("import time; t = time.perf_counter(); "
            "import sim.integrator, sim.ephemeris, sim.timeconv, bliss.io.oem, bliss.io.csvout; "
            "print(time.perf_counter() - t)")
 PLAN = ["plan", "--no-progress"]
-
-
-def loadavg() -> str:
-    try:
-        return Path("/proc/loadavg").read_text().strip()
-    except OSError:
-        return "n/a"
 
 
 class Tree:
@@ -115,15 +110,8 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline", metavar="REF", help="also measure git commit REF, interleaved")
     ap.add_argument("--save", action="store_true", help=f"also write the table to {RESULTS}")
     args = ap.parse_args(argv)
-    lines = []
-
-    def say(line=""):
-        print(line, flush=True)
-        lines.append(line)
-
-    say(f"BLISS start-up benchmark ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-        f"{os.cpu_count()} CPUs, python {sys.version.split()[0]})")
-    say(f"/proc/loadavg at start: {loadavg()}")
+    report = Report("BLISS start-up benchmark", f", python {sys.version.split()[0]}")
+    say = report.say
     trees = {"this tree": None}
     if args.baseline:
         trees[f"baseline {args.baseline}"] = args.baseline
@@ -173,10 +161,7 @@ def main(argv=None) -> int:
         f" warm figures best of {reps}; first-run figures on an empty numba cache.")
     say(f"/proc/loadavg at end: {loadavg()}")
     if args.save:
-        path = RESULTS.with_name("startup-no-plan.txt") if args.no_plan else RESULTS
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        print(f"saved {path}")
+        report.save(RESULTS.with_name("startup-no-plan.txt") if args.no_plan else RESULTS)
     return 0
 
 

@@ -1,5 +1,3 @@
-import sys
+from bliss.cli import console
 
-from bliss.cli import main
-
-sys.exit(main())
+console()

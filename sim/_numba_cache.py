@@ -100,12 +100,57 @@ def source_hash(root: Path = _ROOT) -> str:
     return h.hexdigest()[:16]
 
 
+def _stat_fingerprint(root: Path) -> str:
+    """A digest of every source file's path, size and modification time, and numba's and Python's versions:
+    no file is read (a few ms against ~50 ms for :func:`source_hash`), and any edit changes it."""
+    h = hashlib.sha256(_numba_version())
+    h.update(sys.version.encode())
+    todo = [root / pkg for pkg in _PACKAGES]
+    while todo:
+        try:
+            entries = sorted(os.scandir(todo.pop()), key=lambda e: e.name)
+        except OSError:
+            continue
+        for e in entries:
+            if e.is_dir(follow_symlinks=False) and e.name != "__pycache__":
+                todo.append(Path(e.path))
+            elif e.name.endswith(".py"):
+                st = e.stat()
+                h.update(f"{e.path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def _memo_source_hash(root: Path, base: Path) -> str:
+    """:func:`source_hash`, remembered in ``base`` against :func:`_stat_fingerprint` (every command starts by
+    naming the cache directory: reading all sources each time cost 30-50 ms of ``bliss --help``)."""
+    memo = base / f"source-hash-{hashlib.sha256(str(root).encode()).hexdigest()[:12]}"
+    fingerprint = _stat_fingerprint(root)
+    try:
+        stored_fp, stored_hash = memo.read_text(encoding="ascii").split()
+        if stored_fp == fingerprint:
+            return stored_hash
+    except (OSError, ValueError):
+        pass
+    key = source_hash(root)
+    try:
+        tmp = memo.with_name(f"{memo.name}.{os.getpid()}.tmp")
+        tmp.write_text(f"{fingerprint} {key}\n", encoding="ascii")
+        os.replace(tmp, memo)  # atomic: a concurrent start reads the old or the new line, never half
+    except OSError:
+        pass
+    return key
+
+
 def configure(root: Path = _ROOT) -> str | None:
     """Point numba's cache at the per-source-hash directory; return it (None if the user chose one)."""
     if os.environ.get("NUMBA_CACHE_DIR"):
         return None
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bliss" / "numba"
-    target = base / source_hash(root)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # unwritable home: numba falls back to its defaults
+    target = base / _memo_source_hash(root, base)
     try:
         target.mkdir(parents=True, exist_ok=True)
         os.utime(target)  # "recently used", for _prune
@@ -125,7 +170,7 @@ def _prune(base: Path, keep: Path, n_keep: int = 4) -> None:
     import shutil
 
     try:
-        others = sorted((d for d in base.iterdir() if d.is_dir() and d != keep),
+        others = sorted((d for d in base.iterdir() if d.is_dir() and d != keep),  # (memo files are not dirs)
                         key=lambda d: d.stat().st_mtime, reverse=True)
         for d in others[n_keep - 1:]:
             shutil.rmtree(d, ignore_errors=True)

@@ -93,6 +93,32 @@ def test_cache_directory_is_kept_when_a_cli_file_changes(tmp_path, monkeypatch):
     assert _numba_cache.configure(root) != first
 
 
+def test_remembered_source_hash_is_reused_until_any_source_file_changes(tmp_path, monkeypatch):
+    """configure() reads the sources only when a file's size or modification time changed (a memo beside the
+    caches); an edit of the same size (one letter of a kernel) still gives a new directory."""
+    from sim import _numba_cache
+
+    root = _tree_copy(tmp_path / "tree")
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    from numba.core import config
+
+    monkeypatch.setattr(config, "CACHE_DIR", config.CACHE_DIR)
+    calls = []
+    real = _numba_cache.source_hash
+    monkeypatch.setattr(_numba_cache, "source_hash", lambda r: calls.append(r) or real(r))
+    first = _numba_cache.configure(root)
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    assert _numba_cache.configure(root) == first and len(calls) == 1  # the memo, no source read
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    dop = root / "sim" / "dop853.py"
+    text = dop.read_text(encoding="utf-8")
+    i = text.index("def ") + 4
+    dop.write_text(text[:i] + ("Z" if text[i] != "Z" else "Y") + text[i + 1:], encoding="utf-8")
+    os.utime(dop, ns=(dop.stat().st_atime_ns, dop.stat().st_mtime_ns + 1_000_000))
+    assert _numba_cache.configure(root) != first and len(calls) == 2
+
+
 # --- compile once -------------------------------------------------------------------------------------
 COMPILE_COUNT = """
 import sys, json, tempfile

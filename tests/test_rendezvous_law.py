@@ -103,3 +103,95 @@ def test_plan_with_a_few_days_to_go_solves_its_linear_programme():
     assert 0.0 <= miss <= ballistic and ballistic > 1e-5
     assert miss < 1e-7  # reachable: this flight closed on this arrival epoch after the fix
     assert np.all((w0 >= 0.0) & (w0 <= 1.0)) and w0.sum() <= 1.0 + 1e-9 and w0.sum() > 0.0
+
+
+def _plan_lps(n=8):
+    """The rows, right-hand sides and costs of n successive plans along a coasting arc towards a target
+    reached by a known thrust arc (as ``plan`` scales them)."""
+    p = Sail().kernel_params()
+    atts, F1 = R.candidate_attitudes(math.radians(70.0), p)
+    r, v = coe2rv(GM_SUN, 1.0 * AU, 0.02, 0.0, 0.0, 0.0, 0.0)
+    y0 = np.concatenate([r, v])
+    tgo = 60.0 * DAY
+    att = np.array([[atts[13, 0], atts[13, 1], 0.0], [0.0, 0.0, 0.0], [atts[30, 0], atts[30, 1], 0.0]])
+    yf = integrate_final(y0, np.array([0.0, 20 * DAY, 40 * DAY, tgo]), np.array([1, 0, 1], dtype=np.int64),
+                         att, p, 1e-12)
+    out = []
+    for i in range(n):
+        dt = i * DAY
+        y = integrate_final(y0, np.array([0.0, dt + 1.0]), np.array([0], dtype=np.int64), np.zeros((1, 3)), p,
+                            1e-12)
+        mf, G = R._sensitivity(y, tgo - dt, 12, F1, R._FD_STEP)
+        d = _mee(yf) - mf
+        d[5] = math.remainder(d[5], 2 * math.pi)
+        WG, Wd = R.MISS_WEIGHTS[:, None] * G, R.MISS_WEIGHTS * d
+        s = np.max(np.abs(WG), axis=1)
+        out.append((WG / s[:, None], Wd / s, R.SAIL_TIME_WEIGHT / s.max(), s / s.max()))
+    return F1.shape[1], out
+
+
+def _linprog_solutions(J, lps, n_seg=12):
+    from scipy.optimize import linprog
+
+    nv = n_seg * J
+    A_ub = np.zeros((n_seg, nv + 12))
+    for k in range(n_seg):
+        A_ub[k, k * J:(k + 1) * J] = 1.0
+    out = []
+    for A, b, cw, cs in lps:
+        ref = linprog(np.concatenate([np.full(nv, cw), cs, cs]), A_ub=A_ub, b_ub=np.ones(n_seg),
+                      A_eq=np.hstack([A, -np.eye(6), np.eye(6)]), b_eq=b,
+                      bounds=[(0.0, 1.0)] * nv + [(0.0, None)] * 12, method="highs")
+        assert ref.status == 0
+        out.append(ref.x)
+    return out
+
+
+def test_plan_lp_solved_from_scratch_is_scipy_linprog():
+    """PlanLP (one highspy model, refilled; dual simplex without presolve) gives the solution of
+    scipy.optimize.linprog(method="highs") (dual simplex after presolve) to rounding (1e-12 on fractions
+    of O(1) and slacks on O(1) scaled rows)."""
+    J, lps = _plan_lps()
+    lp = R.PlanLP(12, J, warm=False)
+    for (A, b, cw, cs), ref in zip(lps, _linprog_solutions(J, lps)):
+        np.testing.assert_allclose(lp.solve(A, b, cw, cs), ref, rtol=0.0, atol=1e-12)
+
+
+def test_plan_lp_solves_again_with_presolve_when_the_fast_solve_is_not_optimal():
+    """When the solve without presolve does not end optimal, PlanLP solves again the way scipy's linprog
+    does (presolve on): bit for bit its solution."""
+    import highspy
+
+    class FirstSolveFails:
+        def __init__(self, h):
+            self.h, self.statuses = h, 0
+
+        def __getattr__(self, name):
+            return getattr(self.h, name)
+
+        def getModelStatus(self):
+            self.statuses += 1
+            return highspy.HighsModelStatus.kUnknown if self.statuses == 1 else self.h.getModelStatus()
+
+    J, lps = _plan_lps(2)
+    lp = R.PlanLP(12, J, warm=False)
+    lp.h = FirstSolveFails(lp.h)
+    A, b, cw, cs = lps[1]
+    np.testing.assert_array_equal(lp.solve(A, b, cw, cs), _linprog_solutions(J, lps[1:])[0])
+    assert lp.h.statuses == 2
+
+
+def test_warm_started_plan_lp_reaches_the_same_optimum():
+    """Warm-started from the previous plan's basis, each LP reaches the optimal objective of the solve
+    from scratch (to 1e-9 of its scale: HiGHS's tolerances are 1e-7 on the O(1) scaled rows); the
+    solution may be another vertex of the degenerate optimum, and it satisfies the constraints."""
+    J, lps = _plan_lps()
+    cold, warm = R.PlanLP(12, J, warm=False), R.PlanLP(12, J, warm=True)
+    nv = 12 * J
+    for A, b, cw, cs in lps:
+        c = np.concatenate([np.full(nv, cw), cs, cs])
+        xc, xw = cold.solve(A, b, cw, cs), warm.solve(A, b, cw, cs)
+        assert c @ xw == pytest.approx(c @ xc, rel=1e-6, abs=1e-9)
+        assert np.all(xw >= -1e-9) and np.all(xw[:nv] <= 1.0 + 1e-9)
+        assert np.all(xw[:nv].reshape(12, J).sum(axis=1) <= 1.0 + 1e-7)
+        np.testing.assert_allclose(A @ xw[:nv] - xw[nv:nv + 6] + xw[nv + 6:], b, atol=1e-7)
