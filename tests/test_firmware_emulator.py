@@ -261,13 +261,12 @@ def test_stuck_axis_is_detected_after_stall_cycles():
         link = b.link
         assert link.command(INJECT, inject(1, 0)) == (ACK, bytes([INJECT]))
         assert link.command(MOVE, move(0, 500, 1000))[0] == ACK
-        t0 = time.monotonic()
         ev = link.wait_event(EVT_FAULT, timeout=2.0)
         assert ev == (EVT_FAULT, 0, F_MISSED)  # first cycle without travel
         ev = link.wait_event(EVT_FAULT, timeout=2.0)
-        dt = time.monotonic() - t0
         assert ev == (EVT_FAULT, 0, F_STALL | F_STUCK | F_MISSED)
-        assert dt >= 0.045, "STALL_CYCLES = 50 cycles at 1000 Hz take 50 ms"
+        # STALL_CYCLES = 50: counted by the firmware's own cycle counter below ("cycles 55" = 50 stalled + 5),
+        # not by a host clock (a wall-time lower bound failed under load: the ACK's delivery is delayed)
         a = link.status()["axes"][0]
         assert (a["position"], a["state"]) == (0, HOLDING)
         assert link.command(MOVE, move(0, 5)) == (NACK, bytes([MOVE, AXIS_FAULT]))
