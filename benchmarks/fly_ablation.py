@@ -28,9 +28,9 @@ from sim.constants import DAY
 from sim.dop853 import integrate_final
 
 
-def segments(commands, t, t_stop, feather):
+def segments(commands, t, t_stop, feather, feather_clock=0.0):
     """The executive's commands as a segment table from t to t_stop; OFF truly edge-on (feather None) or
-    at cone ``feather`` [rad], clock 0."""
+    at cone ``feather`` [rad], clock ``feather_clock`` [rad]."""
     st, sm, sa = [t], [], []
     for c in commands:
         st.append(st[-1] + c.duration)
@@ -39,7 +39,7 @@ def segments(commands, t, t_stop, feather):
             sa.append((c.cone, c.clock, 0.0))
         else:
             sm.append(0 if feather is None else 1)
-            sa.append((0.0 if feather is None else feather, 0.0, 0.0))
+            sa.append((0.0, 0.0, 0.0) if feather is None else (feather, feather_clock, 0.0))
     st[-1] = t_stop
     return np.array(st), np.array(sm, np.int64), np.array(sa, float)
 
@@ -47,6 +47,8 @@ def segments(commands, t, t_stop, feather):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--feather", type=float, default=None, help="cone [deg] OFF is flown at (default: edge-on)")
+    ap.add_argument("--feather-clock", type=float, default=0.0,
+                    help="clock [deg] of the feathered hold (the attitude controller holds 0)")
     ap.add_argument("--count-feather", action="store_true", help="the executive's plan counts the held thrust")
     ap.add_argument("--od", action="store_true", help="ground OD uploads and dead reckoning (default: perfect nav)")
     ap.add_argument("--days", type=float, default=730.0)
@@ -57,7 +59,8 @@ def main(argv=None) -> int:
     t0, p = pr.t_depart, pr.sail.kernel_params()
     t_end = t0 + a.days * DAY
     feather = None if a.feather is None else math.radians(a.feather)
-    exe = Executive(executive_config(pr, DAY, t_end, 1.0e6, 1.0, off_attitude=(feather, 0.0)
+    k_f = math.radians(a.feather_clock)
+    exe = Executive(executive_config(pr, DAY, t_end, 1.0e6, 1.0, off_attitude=(feather, k_f)
                                      if a.count_feather and feather is not None else None))
     od = GroundOD(seed=a.seed) if a.od else None
     y, t = pr.y_depart.astype(float).copy(), float(t0)
@@ -75,7 +78,7 @@ def main(argv=None) -> int:
             reason = out.reason or reason
             break
         total = sum(c.duration for c in out.commands)
-        st, sm, sa = segments(out.commands, t, min(t + total, t_end), feather)
+        st, sm, sa = segments(out.commands, t, min(t + total, t_end), feather, k_f)
         y = integrate_final(y, st, sm, sa, p, 1e-9)
         if od is not None:
             nav.fly(st, sm, sa)
@@ -85,7 +88,7 @@ def main(argv=None) -> int:
         if rng < best[0]:
             best = (rng, float(np.linalg.norm(y[3:] - vt)), (t - t0) / DAY)
     rt, vt = pr.target.state(t)
-    line = (f"edge-on {'truly (no thrust)' if feather is None else f'feathered at {a.feather:g} deg'}"
+    line = (f"edge-on {'truly (no thrust)' if feather is None else f'feathered at {a.feather:g} deg (clock {a.feather_clock:g} deg)'}"
             f"{', counted by the plan' if a.count_feather and feather is not None else ''}, "
             f"{'OD every 7 d (seed %d)' % a.seed if od is not None else 'perfect navigation'}: {reason} at day "
             f"{(t - t0) / DAY:.2f}, {np.linalg.norm(y[:3] - rt) / 1e3:.1f} km and {np.linalg.norm(y[3:] - vt):.3f} m/s "
