@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from bliss.fsw import rendezvous as R
+from bliss.fsw.executive import Executive, ExecutiveConfig
 from sim.constants import AU, DAY, GM_SUN
 from sim.dop853 import integrate_final
 from sim.kepler import coe2rv
@@ -132,3 +133,7 @@ def test_plan_counts_the_thrust_of_the_feathered_edge_on_hold():
     assert abs(rk4[0] - kepler[0]) / kepler[0] < 1e-10 and np.allclose(rk4[1:], kepler[1:], atol=1e-10)
     law = R.RendezvousLaw(math.radians(70.0), p, 10, 10 * DAY, 600 * DAY, 2 * DAY, off_attitude=hold)
     assert np.allclose(law.F_off, F_off)
+    # the executive hands the hold to its law; without one (fly_feedback) edge-on stays no thrust
+    exe = Executive(ExecutiveConfig(sail_params=p, max_cone=math.radians(70.0), off_attitude=hold))
+    assert np.allclose(exe.law.F_off, F_off)
+    assert Executive(ExecutiveConfig(sail_params=p, max_cone=math.radians(70.0))).law.F_off is None
