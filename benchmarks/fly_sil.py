@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from bliss.cli.fly_run import default_problem
 from bliss.sil.attitude_loop import AttitudeLoop, controller_config
 from bliss.sil.closed_loop import fly_closed_loop
@@ -41,6 +43,9 @@ def main(argv=None) -> int:
                     help="fly slews over 90 deg directly (default: in two legs through the Sun line)")
     ap.add_argument("--feather-deg", type=float, default=60.0,
                     help="cone [deg] at which edge-on (OFF) commands are held (ControllerConfig.feather_cone)")
+    ap.add_argument("--no-count-feather", action="store_true",
+                    help="the executive plans edge-on as no thrust (the behaviour before; default: its "
+                         "rendezvous plan counts the feathered hold's thrust)")
     ap.add_argument("--out", default="benchmarks/results/fly_sil.txt")
     a = ap.parse_args(argv)
     problem = default_problem()
@@ -51,7 +56,8 @@ def main(argv=None) -> int:
              f"shortest time-shared fraction {a.min_fraction_s:g} s, slews over 90 deg "
              f"{'direct' if a.no_break_slews else 'through the Sun line'}, edge-on feathered at "
              f"{math.degrees(loop.cfg.feather_cone):.0f} deg, safe mode past {math.degrees(loop.cfg.safe_cone):.0f} deg "
-             f"(back within {math.degrees(loop.cfg.recover_cone):.0f} deg)",
+             f"(back within {math.degrees(loop.cfg.recover_cone):.0f} deg), the executive's plan "
+             f"{'treats edge-on as no thrust' if a.no_count_feather else 'counts the feathered hold thrust'}",
              f"loadavg at start: {loadavg()}"]
     od = GroundOD(seed=a.seed)
     last = [time.perf_counter()]
@@ -64,9 +70,15 @@ def main(argv=None) -> int:
     w0, c0 = time.perf_counter(), time.process_time()
     res = fly_closed_loop(problem, problem.y_depart, problem.t_depart, problem.t_depart + a.days * DAY, loop, od,
                           progress=progress, rec_every=int(round(600 / a.period_s)), min_fraction_s=a.min_fraction_s,
-                          break_slews=not a.no_break_slews)
+                          break_slews=not a.no_break_slews, count_feather=not a.no_count_feather)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
     tof = (res.t_end - problem.t_depart) / DAY
+    close = (math.inf, math.nan, math.nan)
+    for row in res.orbit[::24]:  # 1-h chunks: once a day
+        rt, vt = problem.target.state(row[0])
+        rng = float(np.linalg.norm(row[1:4] - rt))
+        if rng < close[0]:
+            close = (rng, float(np.linalg.norm(row[4:7] - vt)), (row[0] - problem.t_depart) / DAY)
     ok = res.converged and res.miss_pos_m < 1e6 and res.miss_vel_m_s < 1.0
     lines += [f"result: {res.reason}; converged {res.converged}",
               f"time of flight {tof:.2f} d: plan (optimiser) {PLAN_TOF_D} d -> +{tof - PLAN_TOF_D:.2f} d "
@@ -74,6 +86,7 @@ def main(argv=None) -> int:
               f"{tof - FEEDBACK_TOF_D:+.2f} d",
               f"true arrival miss {res.miss_pos_m / 1e3:.1f} km, {res.miss_vel_m_s:.3f} m/s "
               f"(bound 1000 km, 1 m/s: {'met' if ok else 'NOT met'})",
+              f"closest approach (chunk ends, daily) {close[0] / 1e3:.0f} km, {close[1]:.1f} m/s on day {close[2]:.1f}",
               f"onboard navigation error at the end {res.nav_error_m[-1] / 1e3:.1f} km; "
               f"deviation from the commanded flight {res.deviation_m[-1] / 1e3:.0f} km",
               f"pointing error rms {math.degrees(res.pointing_rms_rad):.3f} deg, max "

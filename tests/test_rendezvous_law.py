@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from bliss.fsw import rendezvous as R
+from bliss.fsw.executive import Executive, ExecutiveConfig
 from sim.constants import AU, DAY, GM_SUN
 from sim.dop853 import integrate_final
 from sim.kepler import coe2rv
@@ -195,3 +196,36 @@ def test_warm_started_plan_lp_reaches_the_same_optimum():
         assert np.all(xw >= -1e-9) and np.all(xw[:nv] <= 1.0 + 1e-9)
         assert np.all(xw[:nv].reshape(12, J).sum(axis=1) <= 1.0 + 1e-7)
         np.testing.assert_allclose(A @ xw[:nv] - xw[nv:nv + 6] + xw[nv + 6:], b, atol=1e-7)
+
+
+def test_plan_counts_the_thrust_of_the_feathered_edge_on_hold():
+    """The SIL flies edge-on (OFF) feathered at the attitude controller's 60-deg hold (cos^2 60 = 25 % of
+    the Sun-facing thrust). Told the hold's force (``F_off``), the plan propagates the all-edge-on arc
+    (RK4 on the MEE, ``_rest_arc_mee``): a target made by flying that hold for 30 or 5 days with the
+    compiled DOP853 integrator is where its edge-on prediction lands (weighted miss < 1e-10, about 15 m;
+    measured 1e-13), so the plan closes without sail time. Taking edge-on for no thrust (the executive's
+    laws before, which did not arrive in the closed loop, docs/fly.md) mispredicts it by > 1e-3 and
+    its plan does not close. With no force the RK4 arc is the Kepler flow (to 1e-10 in each element)."""
+    p = Sail().kernel_params()
+    atts, F1 = R.candidate_attitudes(math.radians(70.0), p)
+    r, v = coe2rv(GM_SUN, 1.1 * AU, 0.1, math.radians(3.0), 0.2, 0.5, 1.0)
+    y0 = np.concatenate([r, v])
+    hold = (math.radians(60.0), 0.0)
+    F_off = R.rtn_force_1au(*hold, p)
+    assert math.isclose(np.linalg.norm(F_off), 0.25 * np.linalg.norm(F1[:, 0]), rel_tol=0.05)  # ~cos^2 60
+    for tgo in (30.0 * DAY, 5.0 * DAY):
+        yf = integrate_final(y0, np.array([0.0, tgo]), np.array([1], dtype=np.int64),
+                             np.array([[hold[0], hold[1], 0.0]]), p, 1e-12)
+        w0, _, miss_counted, edge_on_counted = R.plan(y0, tgo, yf, F1, 10, F_off)
+        _, _, miss_as_nothing, edge_on_as_nothing = R.plan(y0, tgo, yf, F1, 10)
+        assert edge_on_counted < 1e-10 and miss_counted <= R.PLAN_CLOSED and np.sum(w0) < 1e-6
+        assert edge_on_as_nothing > 1e-3 and miss_as_nothing > R.PLAN_CLOSED
+    kepler = R._kepler_mee(_mee(y0), 100.0 * DAY)
+    rk4 = R._rest_arc_mee(y0, 100.0 * DAY, np.zeros(3), R.REST_ARC_STEP_S)
+    assert abs(rk4[0] - kepler[0]) / kepler[0] < 1e-10 and np.allclose(rk4[1:], kepler[1:], atol=1e-10)
+    law = R.RendezvousLaw(math.radians(70.0), p, 10, 10 * DAY, 600 * DAY, 2 * DAY, off_attitude=hold)
+    assert np.allclose(law.F_off, F_off)
+    # the executive hands the hold to its law; without one (fly_feedback) edge-on stays no thrust
+    exe = Executive(ExecutiveConfig(sail_params=p, max_cone=math.radians(70.0), off_attitude=hold))
+    assert np.allclose(exe.law.F_off, F_off)
+    assert Executive(ExecutiveConfig(sail_params=p, max_cone=math.radians(70.0))).law.F_off is None

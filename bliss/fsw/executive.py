@@ -59,6 +59,10 @@ class ExecutiveConfig:
     ``tgo_min``, ``tgo_max``, ``tgo_step``, ``tgo_floor`` [s], ``n_rdv_seg``, ``slew_limited``. Guards:
     ``min_sun_distance`` [m], ``perihelion_floor``. ``min_fraction_s`` [s]: shortest time-shared fraction
     flown (default ``MIN_FRACTION_S``; a craft whose slews take longer needs a longer one).
+    ``off_attitude``: (cone, clock) [rad, RTN] at which the attitude software really holds an edge-on (OFF)
+    command, None when it is truly edge-on (no thrust). A sail held feathered short of 90 deg (the
+    attitude controller's ``feather_cone``, 60 deg: cos^2 60 = 25 % of the Sun-facing thrust) still
+    thrusts; the rendezvous law counts that thrust in its plan (``bliss.fsw.rendezvous.plan``'s ``F_off``).
     """
 
     sail_params: np.ndarray
@@ -86,6 +90,7 @@ class ExecutiveConfig:
     min_sun_distance: float = MIN_SAFE_SUN_DISTANCE
     perihelion_floor: float = PERIHELION_FLOOR
     min_fraction_s: float = MIN_FRACTION_S
+    off_attitude: tuple[float, float] | None = None
 
     def __post_init__(self):
         if not (math.isfinite(self.step) and self.step > 0):
@@ -110,8 +115,8 @@ class Executive:
         """Start over in MATCH with ``config`` (all state and counters cleared)."""
         c = self.config = config
         self.phase = Phase.MATCH
-        self.law = (RendezvousLaw(c.max_cone, c.sail_params, c.n_rdv_seg, c.tgo_step, c.tgo_max, c.tgo_floor)
-                    if c.rendezvous else None)
+        self.law = (RendezvousLaw(c.max_cone, c.sail_params, c.n_rdv_seg, c.tgo_step, c.tgo_max, c.tgo_floor,
+                                  off_attitude=c.off_attitude) if c.rendezvous else None)
         self.matching = OrbitMatching(c.sail_params, c.max_cone, c.weights, c.eta_cut, c.rendezvous, c.k_phase,
                                       c.max_phase_offset, c.v_phase_gate, c.phasing_a_weight)
         self.limiter = SlewLimiter(c.max_slew_deg_per_day) if c.slew_limited else None

@@ -24,6 +24,10 @@ Plan. The time to go is cut into ``n_seg`` equal segments; in segment k the sail
 w_kj at candidate attitude j (sum_j w_kj <= 1, the rest edge-on). A linear programme (HiGHS)
 minimises the weighted L1 miss of the six final elements and, with a small weight, the sail-on time;
 the weights are 1/AU on p and 1 on f, g, h, k, L (each about a position error over the orbit radius).
+"Edge-on" is no thrust unless the law is told what the sail really flies for it (``off_attitude``: the
+attitude controller's feather hold, 60 deg cone, still gives cos^2 60 = 25 % of the thrust); then the arc
+flown all at that attitude is propagated (RK4 on the MEE) in place of the Kepler arc, and each candidate
+counts by its force minus the held one.
 The first segment's fractions are what is flown now. The LP is one HiGHS model (``highspy``, :class:`PlanLP`) kept
 between plans, refilled with the coefficients that change; by default each plan is solved from scratch
 without presolve: the solution of ``scipy.optimize.linprog(method="highs")`` to rounding in 1/3 of its time. A plan whose predicted miss is not zero means the
@@ -143,6 +147,49 @@ def _gauss(m):
     return B
 
 
+#: Step of the onboard propagation of the edge-on (feathered) arc [s]: RK4 on the MEE, whose only fast
+#: variable is L (2 pi a year); 6 h steps keep it within 1e-12 of the Kepler flow with no force
+#: (tests/test_rendezvous_law.py).
+REST_ARC_STEP_S = 21600.0
+
+
+@njit(cache=True)
+def _mee_rate(m, F_off, out):
+    """d(MEE)/dt of the Sun's gravity plus a constant RTN acceleration ``F_off`` at 1 AU (scaled (AU/r)^2)."""
+    B = _gauss(m)
+    w = 1.0 + m[1] * math.cos(m[5]) + m[2] * math.sin(m[5])
+    r = m[0] / w
+    s = (AU / r) ** 2
+    for i in range(6):
+        out[i] = s * (B[i, 0] * F_off[0] + B[i, 1] * F_off[1] + B[i, 2] * F_off[2])
+    out[5] += math.sqrt(GM_SUN * m[0]) * (w / m[0]) ** 2
+
+
+@njit(cache=True)
+def _rest_arc_mee(y, tgo, F_off, step):
+    """Final MEE (L continuous) after ``tgo`` [s] from state ``y`` flying the constant RTN acceleration
+    ``F_off`` (at 1 AU): the edge-on hold's arc, RK4 on the equinoctial elements."""
+    m = np.empty(6)
+    cart_to_mee(y, m)
+    n = max(8, int(math.ceil(tgo / step)))
+    h = tgo / n
+    k1, k2, k3, k4, tmp = np.empty(6), np.empty(6), np.empty(6), np.empty(6), np.empty(6)
+    for _ in range(n):
+        _mee_rate(m, F_off, k1)
+        for i in range(6):
+            tmp[i] = m[i] + 0.5 * h * k1[i]
+        _mee_rate(tmp, F_off, k2)
+        for i in range(6):
+            tmp[i] = m[i] + 0.5 * h * k2[i]
+        _mee_rate(tmp, F_off, k3)
+        for i in range(6):
+            tmp[i] = m[i] + h * k3[i]
+        _mee_rate(tmp, F_off, k4)
+        for i in range(6):
+            m[i] += h * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]) / 6.0
+    return m
+
+
 @njit(cache=True)
 def _sensitivity(y, tgo, n_seg, F1, step):
     """(Kepler-predicted final MEE (6,), G (6, n_seg * J)): effect on the final MEE of flying each
@@ -164,20 +211,37 @@ def _sensitivity(y, tgo, n_seg, F1, step):
     return mf, G
 
 
-def plan(y, tgo: float, y_target_f, F1, n_seg: int = DEFAULT_N_SEG, lp: PlanLP | None = None):
+def plan(y, tgo: float, y_target_f, F1, n_seg: int = DEFAULT_N_SEG, F_off=None, lp: PlanLP | None = None):
     """Plan the rest of the rendezvous. Returns (first-segment fractions (J,), segment length [s],
     predicted weighted miss (0 when the plan closes), weighted miss if the sail stays edge-on); both misses
     are inf when the linear model cannot be built from ``y`` (non-finite, e.g. a sun-grazing orbit).
+
+    ``F_off`` (3,): RTN acceleration at 1 AU [m/s^2] of what the sail really flies for "edge-on" (the rest
+    of each segment), None for none. A sail held feathered short of 90 deg still thrusts (cos^2 60 deg =
+    25 % at the attitude controller's 60-deg hold, ``bliss.fsw.attitude.control``): the plan then counts
+    it, each candidate's column becoming its force minus the held one's and the held force flown over the
+    whole time to go moving the Kepler prediction.
     ``lp``: the :class:`PlanLP` to solve it with (kept between plans); None solves a new one from scratch."""
     y = np.ascontiguousarray(y, dtype=float)
-    mf, G = _sensitivity(y, float(tgo), int(n_seg), np.ascontiguousarray(F1), _FD_STEP)
+    J = F1.shape[1]
+    Fs = F1 if F_off is None else np.hstack([F1, np.reshape(F_off, (3, 1))])
+    mf, G = _sensitivity(y, float(tgo), int(n_seg), np.ascontiguousarray(Fs, dtype=float), _FD_STEP)
     if not (np.all(np.isfinite(G)) and np.all(np.isfinite(mf))):
         # no usable model from this state (e.g. a near-parabolic sun-grazing orbit): the plan does not close
-        return np.zeros(F1.shape[1]), tgo / n_seg, math.inf, math.inf
+        return np.zeros(J), tgo / n_seg, math.inf, math.inf
     mt = np.empty(6)
     cart_to_mee(np.ascontiguousarray(y_target_f, dtype=float), mt)
     d = mt - mf
     d[5] = _wrap(d[5])
+    if F_off is not None:
+        # the arc with the hold all the way is propagated, not linearised: a 25 % sail flown for weeks is far
+        # from the Kepler arc, and a linearised hold left a second-order miss the plan could not remove
+        # (the fractions can only swap the hold for a candidate); fractions w_kj then move the final
+        # elements by w_kj (G_kj - G_k,off)
+        d = mt - _rest_arc_mee(y, float(tgo), np.ascontiguousarray(F_off, dtype=float), REST_ARC_STEP_S)
+        d[5] = _wrap(d[5])
+        G = G.reshape(6, n_seg, J + 1)
+        G = (G[:, :, :J] - G[:, :, J:]).reshape(6, n_seg * J)
     WG, Wd = MISS_WEIGHTS[:, None] * G, MISS_WEIGHTS * d
     # Each miss row scaled to O(1) (its slacks in units of s): unscaled, a short time to go makes every
     # coefficient and right-hand side ~1e-4..1e-8, at HiGHS's absolute feasibility tolerance (1e-7), and
@@ -186,9 +250,8 @@ def plan(y, tgo: float, y_target_f, F1, n_seg: int = DEFAULT_N_SEG, lp: PlanLP |
     s = np.max(np.abs(WG), axis=1)
     s = np.where(s > 0.0, s, 1.0)
     if lp is None:
-        lp = PlanLP(n_seg, F1.shape[1], warm=False)
+        lp = PlanLP(n_seg, J, warm=False)
     x = lp.solve(WG / s[:, None], Wd / s, SAIL_TIME_WEIGHT / s.max(), s / s.max())
-    J = F1.shape[1]
     w0 = np.clip(x[:J], 0.0, 1.0)
     return w0, tgo / n_seg, float(np.tile(s, 2) @ x[n_seg * J:]), float(np.sum(np.abs(Wd)))
 
@@ -273,8 +336,10 @@ class RendezvousLaw:
     """
 
     def __init__(self, max_cone: float, sail_params, n_seg: int, tgo_step: float, tgo_max: float,
-                 tgo_floor: float, warm_lp: bool = False):
+                 tgo_floor: float, warm_lp: bool = False, off_attitude=None):
         self.atts, self.F1 = candidate_attitudes(max_cone, sail_params)
+        # what "edge-on" really flies: (cone, clock) [rad] of the held attitude, or None for no thrust
+        self.F_off = None if off_attitude is None else rtn_force_1au(*off_attitude, sail_params)
         self.n_seg, self.tgo_step, self.tgo_max, self.tgo_floor = n_seg, tgo_step, tgo_max, tgo_floor
         self.max_cone, self.sail_params = max_cone, sail_params
         self.fine = self.F_fine = None  # single-attitude grid, built on first use (slew-limited flights)
@@ -288,7 +353,7 @@ class RendezvousLaw:
         self.n_plans += 1
         if self.lp is None:
             self.lp = PlanLP(self.n_seg, self.F1.shape[1], warm=self.warm_lp)
-        return plan(y, t_f - t, np.concatenate([rt, vt]), self.F1, self.n_seg, self.lp)
+        return plan(y, t_f - t, np.concatenate([rt, vt]), self.F1, self.n_seg, self.F_off, self.lp)
 
     def first_arrival(self, t, y, tgo_min, target: TargetPrediction):
         """Earliest arrival epoch (on the ``tgo_step`` grid from ``tgo_min``) the linear plan closes, or None."""

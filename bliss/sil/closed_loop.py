@@ -205,14 +205,15 @@ def fly_span(loop: AttitudeLoop, y, t, n_periods, seg_t, seg_mode, seg_att, sail
 
 
 def executive_config(problem, step: float, t_end: float, pos_tol: float, vel_tol: float,
-                     min_fraction_s: float = MIN_FRACTION_S) -> ExecutiveConfig:
+                     min_fraction_s: float = MIN_FRACTION_S, off_attitude=None) -> ExecutiveConfig:
     """The executive as ``fly_feedback`` configures it by default (time-shared rendezvous law), with the
-    shortest time-shared fraction ``min_fraction_s`` [s]."""
+    shortest time-shared fraction ``min_fraction_s`` [s] and ``off_attitude`` (cone, clock) [rad], the
+    attitude an edge-on command is really held at (None: truly edge-on)."""
     return ExecutiveConfig(sail_params=problem.sail.kernel_params(),
                            max_cone=math.radians(problem.limits.max_cone_deg),
                            max_slew_deg_per_day=problem.limits.max_slew_deg_per_day,
                            rendezvous=problem.rendezvous, step=step, t_end=t_end, pos_tol=pos_tol,
-                           vel_tol=vel_tol, min_fraction_s=min_fraction_s)
+                           vel_tol=vel_tol, min_fraction_s=min_fraction_s, off_attitude=off_attitude)
 
 
 def _slew_count(prev, seg_mode, seg_att, min_rad=math.radians(1.0)):
@@ -232,7 +233,8 @@ def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od
                     faults=None, progress=None, step: float = DAY, pos_tol: float = 1.0e6,
                     vel_tol: float = 1.0, bin_s: float = 600.0, chunk_s: float = 3600.0, rec_every: int = 30,
                     rtol: float = 1e-10, start_on_target: bool = True, actuators=None,
-                    min_fraction_s: float = MIN_FRACTION_S, break_slews: bool = True) -> ClosedLoopResult:
+                    min_fraction_s: float = MIN_FRACTION_S, break_slews: bool = True,
+                    count_feather: bool = True) -> ClosedLoopResult:
     """Fly from state ``y0`` at ``t0`` until TERMINAL, SAFE or ``t_end`` (see the module docstring).
     ``faults``: a ``bliss.io.faultplan.FaultPlan`` (only ``sensor_dropout`` acts in software in the loop;
     the board faults need a board). ``progress(t)`` after every chunk. ``start_on_target``: the plant and
@@ -240,13 +242,18 @@ def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od
     ``actuators``: a ``bliss.sil.port_loop.PortActuators`` (a board in the loop; its events are logged) or
     None (the kinematic inchworm model, compiled). ``min_fraction_s``: the executive's shortest time-shared
     attitude fraction [s]. ``break_slews``: fly slews over ``MAX_SLEW_RAD`` through the Sun line
-    (``break_large_slews``)."""
+    (``break_large_slews``). ``count_feather``: the executive's rendezvous plan counts the thrust of the
+    feathered edge-on hold (``ExecutiveConfig.off_attitude``; False: plans edge-on as no thrust, the
+    behaviour before, which does not arrive, docs/fly.md)."""
     t_wall = time.perf_counter()
     dt = loop.dt
     bin_n = max(1, int(round(bin_s / dt)))
     chunk_bins = max(1, int(round(chunk_s / (bin_n * dt))))
     p = problem.sail.kernel_params()
-    exe = Executive(executive_config(problem, step, t_end, pos_tol, vel_tol, min_fraction_s))
+    # the executive plans with the thrust its edge-on commands really give: the controller holds them at
+    # feather_cone, clock 0 (``_segments``)
+    exe = Executive(executive_config(problem, step, t_end, pos_tol, vel_tol, min_fraction_s,
+                                     (loop.cfg.feather_cone, 0.0) if count_feather else None))
     target = problem.target
     prediction = target.prediction(t0)
     y = np.asarray(y0, float).copy()
