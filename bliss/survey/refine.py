@@ -87,8 +87,10 @@ def refine_target(sail, elements, dates, screen_tofs, limits=None) -> dict:
     return best
 
 
-def refine(client, sail, elements, dates_per_target, screen_tofs_per_target, limits=None, progress=None):
-    """Run :func:`refine_target` for every candidate as Dask tasks on ``client``; results in input order."""
+def refine(client, sail, elements, dates_per_target, screen_tofs_per_target, limits=None, progress=None,
+           on_result=None):
+    """Run :func:`refine_target` for every candidate as Dask tasks on ``client``; results in input order.
+    ``on_result(k, result)`` is called as each candidate ``k`` finishes (e.g. to stream it to a log)."""
     from distributed import as_completed
 
     futures = [client.submit(refine_target, sail, np.asarray(el, float), list(d), list(s), limits, pure=False)
@@ -96,7 +98,10 @@ def refine(client, sail, elements, dates_per_target, screen_tofs_per_target, lim
     index = {f.key: k for k, f in enumerate(futures)}
     out = [None] * len(futures)
     for fut in as_completed(futures):
-        out[index[fut.key]] = fut.result()
+        k = index[fut.key]
+        out[k] = fut.result()
+        if on_result is not None:
+            on_result(k, out[k])
         if progress is not None:
             progress.update(1)
     return out
