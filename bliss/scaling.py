@@ -60,8 +60,9 @@ def min_tof_to_bennu(a_c: float, t_depart: float, elements) -> dict:
     ``t_depart`` [TDB s] with zero excess speed, for the 1 m^2 ideal sail of ``a_c``: the optimiser from
     three crude starts (the guess above, 1.6 and 2.5 times it: at low a_c the transfer is thrust-limited
     and takes longer than the a_c^-1/2 guess; the optimiser bounds each start's TOF at 1.6 times the
-    start). Returns the adapter's dict plus ``a_c``."""
+    start), and, if none closes, from the feedback laws' transfer (``bliss plan``'s warm start). Returns the
+    adapter's dict plus ``a_c``."""
     g = tof_guess_days(a_c) * DAY
-    r = optimise_rendezvous(sail_for(a_c), elements, t_depart, [g, 1.6 * g, 2.5 * g])
+    r = optimise_rendezvous(sail_for(a_c), elements, t_depart, [g, 1.6 * g, 2.5 * g], feedback_fallback=True)
     r["a_c"] = float(a_c)
     return r

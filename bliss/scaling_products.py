@@ -92,7 +92,7 @@ def write_products(out_dir, points: list[dict], date: str) -> list[str]:
                        [{"a_c_mm_s2": p["a_c"] * 1e3, "sail_mass_g": sail_for(p["a_c"]).mass * 1e3,
                          "departure_TDB": date, "tof_days": p["tof_s"] / DAY, "converged": p["converged"],
                          "miss_pos_m": p["miss_pos_m"], "miss_vel_m_s": p["miss_vel_m_s"],
-                         "optimiser_s": p["seconds"]} for p in points])
+                         "optimiser_s": p["seconds"], "start": p.get("start", "")} for p in points])
             fig3.savefig(out.path("min_tof_bennu.png"), dpi=120, bbox_inches="tight", format="png")
         names = out.names
     for f in (fig, fig2, fig3):

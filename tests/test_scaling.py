@@ -91,3 +91,25 @@ def test_min_tof_to_bennu_falls_with_characteristic_acceleration():
     assert all(r["converged"] for r in tofs)
     days = [r["tof_s"] / 86400 for r in tofs]
     assert days[0] > days[1] > days[2] > 30, days
+
+
+def test_cli_points_log_resumes_without_recomputing(tmp_path, capsys):
+    """A point already in --points-log (same a_c and date) is reused, not recomputed: the product holds
+    its numbers. A line the command did not write is bad input: exit 2, no files."""
+    import json
+
+    t = float(epoch_to_tdb_seconds("2030-11-21T00:00:00 TDB"))
+    log = tmp_path / "points.jsonl"
+    log.write_text(json.dumps({"a_c": 0.5e-3, "t_depart": t, "tof_s": 400.0 * 86400, "converged": True,
+                               "miss_pos_m": 12.0, "miss_vel_m_s": 1e-5, "seconds": 99.0, "start": "crude"}) + "\n")
+    out = tmp_path / "s"
+    assert main(["scaling", "--a-c", "0.5", "--points-log", str(log), "--out", str(out)]) == 0
+    rows = list(csv.DictReader(open(out / "min_tof_bennu.csv")))
+    assert len(rows) == 1 and float(rows[0]["tof_days"]) == pytest.approx(400.0)
+    assert float(rows[0]["sail_mass_g"]) == pytest.approx(2 * P_SRP_1AU / 0.5e-3 * 1e3)
+    assert "from the log" in capsys.readouterr().err
+    log.write_text("not json\n")
+    out2 = tmp_path / "s2"
+    assert main(["scaling", "--a-c", "0.5", "--points-log", str(log), "--out", str(out2)]) == 2
+    err = capsys.readouterr().err
+    assert "line 1" in err and err.count("\n") == 1 and not out2.exists()

@@ -10,8 +10,10 @@ Exit codes: 0 done; 2 bad input (one line on stderr, no files).
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
+from pathlib import Path
 
 from bliss.cli import UsageError
 from bliss.cli.plan import parse_date
@@ -33,6 +35,9 @@ def register(subparsers) -> argparse.ArgumentParser:
                         f"(default {DEFAULT_A_C_MM}); 'none' skips the optimiser")
     p.add_argument("--date", default=DEFAULT_DATE, metavar="DATE",
                    help=f"departure date of the Bennu transfers (TDB; default {DEFAULT_DATE})")
+    p.add_argument("--points-log", default=None, metavar="JSONL",
+                   help="append each optimiser point to this file as it finishes (flushed); points already in it "
+                        "(same a_c and date) are reused, so a stopped run resumes where it was")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="FOLDER", help=f"output folder (default {DEFAULT_OUT})")
     p.set_defaults(func=run)
     return p
@@ -54,6 +59,26 @@ def parse_a_c(text: str) -> list[float]:
     return sorted(out)
 
 
+def _read_points(path, t_dep: float) -> dict:
+    """Points of an earlier run at departure ``t_dep`` from a --points-log file, keyed by a_c [mm/s^2]."""
+    out = {}
+    if not Path(path).exists():
+        return out
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                r = json.loads(line)
+                if r["t_depart"] == t_dep:
+                    r["tof_s"] = math.nan if r["tof_s"] is None else float(r["tof_s"])
+                    out[round(float(r["a_c"]) * 1e3, 9)] = r
+            except (ValueError, KeyError, TypeError):
+                raise UsageError(f"--points-log {path}: line {n} is not a point this command wrote; "
+                                 f"remove it or give another file") from None
+    return out
+
+
 def run(args) -> int:
     # lazy: numba, scipy and matplotlib, not paid by `bliss --help`
     from bliss.scaling import min_tof_to_bennu
@@ -63,14 +88,25 @@ def run(args) -> int:
     a_cs = parse_a_c(args.a_c)
     t_dep = parse_date(args.date)
     check_writable(args.out)
+    done = {}
+    if args.points_log is not None:
+        check_writable(Path(args.points_log).parent)
+        done = _read_points(args.points_log, t_dep)
     bennu = [BENNU.a, BENNU.e, BENNU.i, BENNU.raan, BENNU.argp, BENNU.M0, BENNU.epoch]
-    points = []
-    for a_c in a_cs:
-        r = min_tof_to_bennu(a_c, t_dep, bennu)
-        points.append(r)
+    points = {}
+    for a_c in sorted(a_cs, reverse=True):  # the quick (high a_c) points first
+        key = round(a_c * 1e3, 9)
+        r = done.get(key)
+        if r is None:
+            r = min_tof_to_bennu(a_c, t_dep, bennu)
+            if args.points_log is not None:
+                with open(args.points_log, "a", encoding="utf-8") as f:
+                    rec = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
+                    f.write(json.dumps({**rec, "t_depart": t_dep}) + "\n")
+        points[key] = r
         print(f"a_c {a_c * 1e3:5.2f} mm/s^2: min TOF to Bennu "
               + (f"{r['tof_s'] / 86400.0:7.1f} d" if r["converged"] else "not converged")
-              + f" ({r['seconds']:.0f} s)", file=sys.stderr, flush=True)
-    names = write_products(args.out, points, args.date)
+              + f" ({r['seconds']:.0f} s{', from the log' if key in done else ''})", file=sys.stderr, flush=True)
+    names = write_products(args.out, [points[k] for k in sorted(points)], args.date)
     print(f"bliss scaling: wrote {', '.join(names)} to {args.out}")
     return 0
