@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import NullFormatter, ScalarFormatter  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bliss.io.atomic import OutputSet  # noqa: E402
@@ -79,6 +80,11 @@ def write_products(out_dir, points: list[dict], date: str) -> list[str]:
         ax3.axvline(0.908, color="grey", lw=0.6, label="BLISS 0.908 mm/s²")
         ax3.set(xscale="log", yscale="log", xlabel="characteristic acceleration a_c [mm/s²]",
                 ylabel="minimum time to Bennu [days]", title=f"Earth → Bennu rendezvous, departure {date}")
+        ax3.set_xticks([0.2, 0.3, 0.5, 1, 2, 3])
+        ax3.set_yticks([100, 150, 200, 300, 500, 700, 1000, 1500])
+        for axis in (ax3.xaxis, ax3.yaxis):  # plain numbers, no minor labels over each other
+            axis.set_major_formatter(ScalarFormatter())
+            axis.set_minor_formatter(NullFormatter())
         ax3.legend(fontsize=7)
         ax3.grid(True, which="both", lw=0.3)
 
