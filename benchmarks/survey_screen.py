@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from bliss.survey.catalogue import load_catalogue
-from bliss.survey.screen import K_EFF, K_PHASE, T_MAX_DAYS, T_STEP_DAYS, earth_longitudes, screen, screen_kernel
+from bliss.survey.screen import K_ECC, K_EFF, K_PHASE, PERI_THRUST, T_MAX_DAYS, T_STEP_DAYS, earth_longitudes, screen, screen_kernel
 from sim.constants import DAY
 from sim.sail import Sail
 from sim.timeconv import epoch_to_tdb_seconds
@@ -44,7 +44,8 @@ def main():
     bj = np.empty(sub.shape[0], np.int64)
     dv = np.empty(sub.shape[0])
     t0 = time.perf_counter()
-    screen_kernel.py_func(sub, dates, lon, a_c, K_EFF, K_PHASE, T_STEP_DAYS * DAY, T_MAX_DAYS * DAY, out, bj, dv)
+    screen_kernel.py_func(sub, dates, lon, a_c, K_EFF, K_PHASE, K_ECC, PERI_THRUST, T_STEP_DAYS * DAY, T_MAX_DAYS * DAY,
+                          out, bj, dv)
     t_py = (time.perf_counter() - t0) / sub.shape[0] * n
     print(f"catalogue load (pyarrow.csv + validation): {t_load:.2f} s for {n} rows")
     print(f"screen, numba kernel: {n} objects x {dates.size} dates in {t_numba:.2f} s "

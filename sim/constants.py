@@ -57,5 +57,6 @@ CONE_MAX_ALONG_TRACK = math.atan(1.0 / math.sqrt(2.0))
 #: temperature DuPont's Kapton HN polyimide data sheet quotes for film use); at 0.15 AU the NEA Scout film
 #: would reach 755 K. 0.2 AU is the closest round distance both models survive (the ideal optics absorb
 #: nothing; the limit is kept the same for them). Used by ``bliss propagate`` (default
-#: --min-sun-distance-au) and the feedback planner (a flight that comes closer is stopped).
+#: --min-sun-distance-au) and the feedback planner (a flight that comes closer is stopped). The formula's one
+#: definition is sim.thermal.film_temperature (tests/test_scaling.py checks these numbers with it).
 MIN_SAFE_SUN_DISTANCE = 0.2 * AU

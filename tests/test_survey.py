@@ -181,3 +181,24 @@ def test_window_dates_never_pass_end():
     assert d.size == 49 and d[-1] <= parse_window(("2031-12-31", "2031-12-31", "1"), 400)[0]
     assert np.allclose(np.diff(d), 30 * DAY)
     assert parse_window(("2030-11-21", "2030-11-21", "30"), 400).size == 1
+
+
+def test_refine_reports_each_object_as_it_finishes(monkeypatch):
+    """`refine(on_result=...)` (what --refine-log writes from) sees every candidate once, with its own
+    result, in whatever order they finish; the returned list stays in input order."""
+    from distributed import Client
+
+    from bliss.survey import refine as refine_mod
+
+    def fake_target(sail, el, dates, screen_tofs, limits):
+        return {"tof_s": float(el[0]) * DAY, "t_depart": dates[0], "converged": True}
+
+    monkeypatch.setattr(refine_mod, "refine_target", fake_target)
+    seen = {}
+    els = np.array([[3.0], [1.0], [2.0]])
+    with Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
+        out = refine_mod.refine(client, None, els, [[10.0], [20.0], [30.0]], [[0.0]] * 3,
+                                on_result=lambda k, r: seen.setdefault(k, r))
+    assert sorted(seen) == [0, 1, 2]
+    assert all(seen[k]["tof_s"] == els[k, 0] * DAY and out[k] is seen[k] for k in range(3))
+    assert [r["t_depart"] for r in out] == [10.0, 20.0, 30.0]

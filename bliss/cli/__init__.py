@@ -25,6 +25,8 @@ SUBCOMMANDS = {
     "scenario": "list, show and run the mission scenarios in scenarios/",
     "montecarlo": "Monte Carlo of a scenario with dispersions, on Dask",
     "survey": "rank near-Earth asteroids by minimum sail rendezvous time (screen + optimiser)",
+    "scaling": "scaling limits of small sails: a_c against area, time to Bennu against a_c, "
+               "perihelion limit from film temperature",
     "board": "actuator board: info/ping/status/move/stop, or run the emulator",
     "telemetry": "info, export (CSV/Parquet) and plot of a bench run's telemetry",
 }

@@ -9,8 +9,10 @@ Exit codes: 0 done; 2 bad input (one line on stderr, no files).
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
+from pathlib import Path
 
 from bliss.cli import UsageError
 from bliss.cli.plan import parse_window
@@ -52,6 +54,9 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help="Dask scheduler address for the refine (default: a local cluster, one worker per core)")
     p.add_argument("--workers", type=int, default=None, metavar="N", help="local-cluster workers (default: cores)")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="FOLDER", help=f"output folder (default {DEFAULT_OUT})")
+    p.add_argument("--refine-log", default=None, metavar="JSONL",
+                   help="append one JSON line per refined object to this file as it finishes (flushed), so a "
+                        "long refine interrupted before the products are written keeps what finished")
     p.add_argument("--no-progress", action="store_true", help="do not show progress bars")
     p.set_defaults(func=run)
 
@@ -80,6 +85,8 @@ def build_request(args) -> dict:
         raise UsageError("--workers must be at least 1 and applies to the local cluster only (not with --scheduler)")
     dates = parse_window(args.window, MAX_DATES)
     check_writable(args.out)
+    if args.refine_log is not None:
+        check_writable(Path(args.refine_log).parent)
     cat = load_catalogue(args.catalogue)
     classes = [c for c in args.classes.split(",") if c.strip()] if args.classes else None
     names = [n for n in args.names.split(",") if n.strip()] if args.names else None
@@ -97,8 +104,23 @@ def run(args) -> int:
 
     req = build_request(args)
     cat, sail = req["catalogue"], req["sail"]
-    res = run_survey(cat, sail, req["dates"], n_refine=args.refine, dates_per_target=args.dates_per_target,
-                     scheduler=args.scheduler, n_workers=args.workers, show_progress=not args.no_progress)
+    log = open(args.refine_log, "a", encoding="utf-8") if args.refine_log is not None else None
+
+    def log_refined(row, r):
+        rec = {"designation": str(cat.designation[row]), "t_depart_tdb_s": r["t_depart"],
+               "tof_days": r["tof_s"] / DAY, "converged": r["converged"], "miss_pos_m": r["miss_pos_m"],
+               "miss_vel_m_s": r["miss_vel_m_s"], "seconds": r["seconds"], "n_dates": r["n_dates"]}
+        rec = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in rec.items()}
+        log.write(json.dumps(rec) + "\n")
+        log.flush()
+
+    try:
+        res = run_survey(cat, sail, req["dates"], n_refine=args.refine, dates_per_target=args.dates_per_target,
+                         scheduler=args.scheduler, n_workers=args.workers, show_progress=not args.no_progress,
+                         on_refined=None if log is None else log_refined)
+    finally:
+        if log is not None:
+            log.close()
     meta = {"n_objects": len(cat), "n_dates": int(req["dates"].size), "window": list(args.window),
             "refined": int(len(res["refined"])), "sail_mass_kg": sail.mass, "sail_area_m2": sail.area,
             "characteristic_acceleration_m_s2": sail.characteristic_acceleration, "timings_s": res["timings"]}

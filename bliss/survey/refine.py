@@ -29,15 +29,17 @@ REFINE_SEGMENTS = 20
 
 
 def optimise_rendezvous(sail, elements, t_depart: float, tof_guesses_s, n_segments: int = REFINE_SEGMENTS,
-                        limits=None) -> dict:
+                        limits=None, feedback_fallback: bool = False) -> dict:
     """THE adapter to the planner: minimum-time rendezvous with the two-body orbit ``elements``
     (``[a m, e, i rad, raan rad, argp rad, M0 rad, epoch TDB s]``) departing Earth at ``t_depart``
     (TDB s past J2000) with zero excess speed.
 
     ``tof_guesses_s``: crude-guess times of flight [s] to start from (multi-start; the shortest converged
-    transfer wins). Returns ``{"tof_s", "converged", "miss_pos_m", "miss_vel_m_s", "seconds"}``
-    (``tof_s`` is nan when no start closed). Optimiser failures (RuntimeError, LinAlgError) count as
-    not converged, never as a crash.
+    transfer wins). ``feedback_fallback``: when no crude start closes, fly the feedback laws (``bliss
+    plan``'s warm start) and optimise from their transfer (long many-revolution transfers, where a crude
+    guess is too far off). Returns ``{"tof_s", "converged", "miss_pos_m", "miss_vel_m_s", "seconds",
+    "start"}`` (``tof_s`` nan when no start closed; ``start``: "crude" or "feedback", the last tried).
+    Optimiser failures (RuntimeError, LinAlgError) count as not converged, never as a crash.
     """
     guesses = [float(g) for g in tof_guesses_s]
     request = pipeline.PlanRequest(sail=sail, limits=limits if limits is not None else Limits(),
@@ -45,14 +47,22 @@ def optimise_rendezvous(sail, elements, t_depart: float, tof_guesses_s, n_segmen
                                    dates=np.array([float(t_depart)]))
     t0 = time.perf_counter()
     problem = pipeline.make_problem(request, float(t_depart))
-    try:
-        r = pipeline.minimise_time(problem, None, n_segments=n_segments, tof_guess=guesses[0],
-                                   extra_guesses=tuple(guesses[1:]))
-        out = {"tof_s": float(r.tof) if r.converged else math.nan, "converged": bool(r.converged),
-               "miss_pos_m": float(r.miss_pos), "miss_vel_m_s": float(r.miss_vel)}
-    except (RuntimeError, FloatingPointError, ValueError, np.linalg.LinAlgError) as exc:
-        out = {"tof_s": math.nan, "converged": False, "miss_pos_m": math.nan, "miss_vel_m_s": math.nan,
-               "error": str(exc)}
+    starts = [("crude", lambda: pipeline.minimise_time(problem, None, n_segments=n_segments, tof_guess=guesses[0],
+                                                        extra_guesses=tuple(guesses[1:])))]
+    if feedback_fallback:
+        starts.append(("feedback", lambda: pipeline.minimise_time(problem, pipeline.fly_feedback(problem),
+                                                                   n_segments=n_segments)))
+    out = {}
+    for name, solve in starts:
+        try:
+            r = solve()
+            out = {"tof_s": float(r.tof) if r.converged else math.nan, "converged": bool(r.converged),
+                   "miss_pos_m": float(r.miss_pos), "miss_vel_m_s": float(r.miss_vel), "start": name}
+        except (RuntimeError, FloatingPointError, ValueError, np.linalg.LinAlgError) as exc:
+            out = {"tof_s": math.nan, "converged": False, "miss_pos_m": math.nan, "miss_vel_m_s": math.nan,
+                   "start": name, "error": str(exc)}
+        if out["converged"]:
+            break
     out["seconds"] = time.perf_counter() - t0
     return out
 
@@ -87,8 +97,10 @@ def refine_target(sail, elements, dates, screen_tofs, limits=None) -> dict:
     return best
 
 
-def refine(client, sail, elements, dates_per_target, screen_tofs_per_target, limits=None, progress=None):
-    """Run :func:`refine_target` for every candidate as Dask tasks on ``client``; results in input order."""
+def refine(client, sail, elements, dates_per_target, screen_tofs_per_target, limits=None, progress=None,
+           on_result=None):
+    """Run :func:`refine_target` for every candidate as Dask tasks on ``client``; results in input order.
+    ``on_result(k, result)`` is called as each candidate ``k`` finishes (e.g. to stream it to a log)."""
     from distributed import as_completed
 
     futures = [client.submit(refine_target, sail, np.asarray(el, float), list(d), list(s), limits, pure=False)
@@ -96,7 +108,10 @@ def refine(client, sail, elements, dates_per_target, screen_tofs_per_target, lim
     index = {f.key: k for k, f in enumerate(futures)}
     out = [None] * len(futures)
     for fut in as_completed(futures):
-        out[index[fut.key]] = fut.result()
+        k = index[fut.key]
+        out[k] = fut.result()
+        if on_result is not None:
+            on_result(k, out[k])
         if progress is not None:
             progress.update(1)
     return out

@@ -19,9 +19,10 @@ from bliss.survey.screen import screen, screen_per_date
 
 
 def run_survey(cat: Catalogue, sail, dates, n_refine: int = 100, dates_per_target: int = 2, scheduler=None,
-               n_workers=None, limits=None, show_progress: bool = True) -> dict:
+               n_workers=None, limits=None, show_progress: bool = True, on_refined=None) -> dict:
     """Returns a dict of per-row arrays (catalogue order) plus ``order`` (rows by screen time),
-    ``refined`` (row indices refined) and ``timings`` [s]."""
+    ``refined`` (row indices refined) and ``timings`` [s]. ``on_refined(row, result)`` is called as each
+    refined object finishes (catalogue row index, :func:`bliss.survey.refine.refine_target`'s dict)."""
     from tqdm import tqdm
 
     dates = np.asarray(dates, float)
@@ -46,7 +47,8 @@ def run_survey(cat: Catalogue, sail, dates, n_refine: int = 100, dates_per_targe
                 tqdm(total=n_ref, desc="refine (optimiser)", unit="NEA", disable=not show_progress,
                      file=sys.stderr) as bar:
             res = refine(client, sail, cat.elements[rows], [dates[p] for p in pick],
-                         [per_date[i, p] for i, p in enumerate(pick)], limits=limits, progress=bar)
+                         [per_date[i, p] for i, p in enumerate(pick)], limits=limits, progress=bar,
+                         on_result=None if on_refined is None else lambda k, r: on_refined(int(rows[k]), r))
         timings["refine_s"] = time.perf_counter() - t1
         for r_idx, r in zip(rows, res):
             opt_tof[r_idx] = r["tof_s"]
