@@ -11,7 +11,8 @@ import importlib
 import sys
 
 #: Subcommand modules, in the order they appear in ``bliss --help``.
-SUBCOMMANDS = ("plan", "propagate", "attitude", "fly", "scenario", "montecarlo", "survey", "board", "telemetry")
+SUBCOMMANDS = ("plan", "propagate", "attitude", "fly", "scenario", "montecarlo", "survey", "missions", "board",
+               "telemetry")
 
 EXIT_USAGE = 2
 
