@@ -36,6 +36,7 @@ from sim.constants import AU, DAY, GM_SUN, MIN_SAFE_SUN_DISTANCE
 from sim.dynamics import MODE_RTN
 from sim.integrator import Schedule, propagate, propagate_final
 from sim.kepler import elements_state, kepler_propagate
+from sim.timeconv import epoch_to_tdb_seconds
 
 #: Discovery dates (UTC; a day's precision is all a lead time needs): 1I by Pan-STARRS1 on
 #: 2017-10-19 (MPEC 2017-U181; Meech et al. 2017, Nature 552, 378), 2I by G. Borisov on 2019-08-30
@@ -235,9 +236,6 @@ def rendezvous_numbers(sail, elements, v_rel_m_s: float | None = None) -> dict:
 def departure_date(designation: str, t_perihelion: float, lead_days=None, response_days: float = 0.0):
     """(departure TDB s, discovery date text) for one object: discovery + response, or ``lead_days``
     before perihelion when given. ValueError for an object without a known discovery date."""
-    # lazy: astropy, only to read the discovery date
-    from sim.timeconv import epoch_to_tdb_seconds
-
     key = short_name(designation)
     disc = DISCOVERY.get(key)
     if lead_days is not None:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bliss.distributed import open_client
 from bliss.guidance import pipeline
 from bliss.guidance.problem import Limits, Target, TransferProblem, departure_state
 from bliss.survey.screen import K_EFF, screen
@@ -260,10 +261,8 @@ def run_jfc(bodies, sail, t_window, n_optimise: int = 10, names=None, stay_days:
     Dask tasks (``bliss.distributed.open_client``: a local cluster, or ``scheduler``). Returns the
     screen arrays, the rows optimised and one :func:`plan_sample_return` result per row (None when the
     comet has no perihelion passage that suits the window)."""
-    # lazy: dask, only when the optimiser runs
+    # lazy: dask's client library, only when the optimiser runs
     from distributed import as_completed
-
-    from bliss.distributed import open_client
 
     t0, t1 = float(t_window[0]), float(t_window[1])
     dates = np.arange(t0, t1 + 1.0, 30.0 * DAY)
