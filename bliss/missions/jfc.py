@@ -139,18 +139,20 @@ class Leg:
         return self.t_depart + self.tof
 
 
-def solve_leg(sail, t_depart, y_depart, target, tof_guess_s, limits=None, n_segments=LEG_SEGMENTS) -> Leg:
+def solve_leg(sail, t_depart, y_depart, target, tof_guess_s, limits=None, n_segments=LEG_SEGMENTS,
+              feedback: bool = True) -> Leg:
     """Minimum-time rendezvous from ``y_depart`` at ``t_depart`` with ``target`` (a ``Target``), planned as
     ``bliss plan`` plans (``bliss.guidance.pipeline``): the feedback laws' transfer as the warm start, the
     optimiser from it, with its crude guesses (``pipeline.optimiser_starts``, plus one at ``tof_guess_s``)
     when the warm start is missing or does not close; then the replay (``pipeline.replay``, rtol 1e-10),
-    judged at 1,000 km / 1 m/s."""
+    judged at 1,000 km / 1 m/s. ``feedback=False`` skips the feedback laws (minutes of CPU for a comet
+    leg) and starts from the crude guesses only."""
     t0 = time.perf_counter()
     problem = TransferProblem(sail=sail, t_depart=float(t_depart), y_depart=np.asarray(y_depart, float),
                               target=target, limits=limits if limits is not None else Limits())
-    warm, failure = None, None
+    warm, failure = None, None if feedback else "skipped"
     try:
-        warm = pipeline.fly_feedback(problem)
+        warm = pipeline.fly_feedback(problem) if feedback else None
     except pipeline.SOLVER_ERRORS as exc:
         failure = pipeline.first_line(exc)
     best, notes = None, []
@@ -209,7 +211,7 @@ def phased_departure(elements, t_perihelion: float, leg_est_s: float) -> float:
 
 
 def plan_sample_return(sail, elements, name: str, t_perihelion: float, leg1_est_s: float, leg2_est_s: float,
-                       stay_days: float = MIN_STAY_DAYS, limits=None) -> dict:
+                       stay_days: float = MIN_STAY_DAYS, limits=None, feedback: bool = True) -> dict:
     """The whole chain for one comet and one perihelion passage (module docstring). Returns a dict of
     plain values (Dask-friendly): the two legs' dates, times, replayed misses and a ``status``."""
     if stay_days < MIN_STAY_DAYS:
@@ -218,7 +220,7 @@ def plan_sample_return(sail, elements, name: str, t_perihelion: float, leg1_est_
     comet = Target(name=name, elements=el)
     earth = Target(name="Earth", state_fn=earth_state)
     t_dep = phased_departure(el, t_perihelion, leg1_est_s)
-    leg1 = solve_leg(sail, t_dep, departure_state(t_dep), comet, t_perihelion - t_dep, limits)
+    leg1 = solve_leg(sail, t_dep, departure_state(t_dep), comet, t_perihelion - t_dep, limits, feedback=feedback)
     out = {"name": name, "t_perihelion": float(t_perihelion), "stay_days": float(stay_days),
            "leg1": leg_summary(leg1), "leg2": None, "status": ""}
     if not leg1.converged:
@@ -226,7 +228,7 @@ def plan_sample_return(sail, elements, name: str, t_perihelion: float, leg1_est_
         return out
     t2 = leg1.t_arrive + stay_days * DAY
     r2, v2 = comet_state(el, t2)
-    leg2 = solve_leg(sail, t2, np.concatenate([r2, v2]), earth, leg2_est_s, limits)
+    leg2 = solve_leg(sail, t2, np.concatenate([r2, v2]), earth, leg2_est_s, limits, feedback=feedback)
     out["leg2"] = leg_summary(leg2)
     out["status"] = "closed" if leg2.converged else f"leg 2 not closed ({leg2.note})"
     if leg2.converged:
