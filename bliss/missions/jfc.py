@@ -258,7 +258,7 @@ def candidate_passages(bodies, scr: dict, rows, t_window) -> list[tuple[int, flo
 
 
 def run_jfc(bodies, sail, t_window, n_optimise: int = 10, names=None, stay_days: float = MIN_STAY_DAYS,
-            scheduler=None, n_workers=None, limits=None, progress=None) -> dict:
+            scheduler=None, n_workers=None, limits=None, progress=None, feedback: bool = True) -> dict:
     """Screen every comet, then plan the sample return of the ``n_optimise`` best (or of ``names``) as
     Dask tasks (``bliss.distributed.open_client``: a local cluster, or ``scheduler``). Returns the
     screen arrays, the rows optimised and one :func:`plan_sample_return` result per row (None when the
@@ -282,7 +282,7 @@ def run_jfc(bodies, sail, t_window, n_optimise: int = 10, names=None, stay_days:
     if cands:
         with open_client(scheduler, n_workers) as client:
             futs = {client.submit(plan_sample_return, sail, bodies.elements[k], str(bodies.designation[k]), tp,
-                                  float(scr["leg_s"][k]), float(scr["leg_s"][k]), stay_days, limits, pure=False): k
+                                  float(scr["leg_s"][k]), float(scr["leg_s"][k]), stay_days, limits, feedback, pure=False): k
                     for k, tp in cands}
             for fut in as_completed(list(futs)):
                 results[futs[fut]] = fut.result()
