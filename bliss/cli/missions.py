@@ -108,7 +108,7 @@ def run_jfc(args, sail) -> int:
     meta = {"n_comets": len(bodies), "window": list(args.window), "stay_days": args.stay_days,
             "sail_mass_kg": sail.mass, "sail_area_m2": sail.area,
             "characteristic_acceleration_m_s2": sail.characteristic_acceleration,
-            "earth_arrival_v_inf_limit_m_s": jfc.V_INF_ENTRY_MAX, "max_mission_days": jfc.MAX_MISSION_DAYS / DAY,
+            "earth_arrival_v_inf_limit_m_s": jfc.V_INF_ENTRY_MAX, "max_mission_days": jfc.MAX_MISSION_DAYS,
             "near_perihelion_days": jfc.NEAR_PERIHELION_DAYS, "feedback_warm_start": not args.no_feedback, "replay_tolerance": "1,000 km and 1 m/s",
             "timings_s": res["timings"]}
     files = write_jfc(args.out, bodies, sail, res, meta)

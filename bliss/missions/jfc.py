@@ -49,7 +49,7 @@ MIN_STAY_DAYS = 30.0
 #: speed 11.07 km/s at the 125 km entry interface (sqrt(2 GM_E / 6,503 km)) that is
 #: v_inf = sqrt(12.9^2 - 11.07^2) = 6.6 km/s. 6 km/s keeps a margin below a flown capsule.
 V_INF_ENTRY_MAX = 6.0e3
-#: Longest whole mission listed as "reachable" [days]: 6 years, a little below Stardust's 7-year
+#: Longest whole mission listed as "reachable" [days] (a number of days, not seconds): 6 years, a little below Stardust's 7-year
 #: (1999-2006) comet sample return.
 MAX_MISSION_DAYS = 6.0 * 365.25
 #: Departure window (issue 14): 2028-2040.

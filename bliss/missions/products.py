@@ -94,7 +94,7 @@ def within_limits(res: dict) -> bool:
         return False
     l1, l2 = res["leg1"], res["leg2"]
     return bool(abs(l1["t_arrive"] - res["t_perihelion"]) <= jfc.NEAR_PERIHELION_DAYS * DAY
-                and l2["miss_vel_m_s"] <= jfc.V_INF_ENTRY_MAX and res["total_days"] <= jfc.MAX_MISSION_DAYS / DAY)
+                and l2["miss_vel_m_s"] <= jfc.V_INF_ENTRY_MAX and res["total_days"] <= jfc.MAX_MISSION_DAYS)
 
 
 def _orbit_xy(elements, n=400):
