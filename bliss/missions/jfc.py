@@ -140,7 +140,7 @@ class Leg:
 
 
 def solve_leg(sail, t_depart, y_depart, target, tof_guess_s, limits=None, n_segments=LEG_SEGMENTS,
-              feedback: bool = True) -> Leg:
+              feedback: bool = True, more_guesses_s=()) -> Leg:
     """Minimum-time rendezvous from ``y_depart`` at ``t_depart`` with ``target`` (a ``Target``), planned as
     ``bliss plan`` plans (``bliss.guidance.pipeline``): the feedback laws' transfer as the warm start, the
     optimiser from it, with its crude guesses (``pipeline.optimiser_starts``, plus one at ``tof_guess_s``)
@@ -159,7 +159,8 @@ def solve_leg(sail, t_depart, y_depart, target, tof_guess_s, limits=None, n_segm
     for st, tg, note in pipeline.optimiser_starts(warm, failure, None):
         try:
             r = pipeline.minimise_time(problem, st, n_segments=n_segments, tof_guess=tg,
-                                       extra_guesses=(float(tof_guess_s),) + pipeline.EXTRA_TOF_GUESSES_S)
+                                       extra_guesses=(float(tof_guess_s), *map(float, more_guesses_s))
+                                       + pipeline.EXTRA_TOF_GUESSES_S)
         except pipeline.SOLVER_ERRORS as exc:
             notes.append(f"optimiser failed from the {note}: {pipeline.first_line(exc)}")
             continue
@@ -210,6 +211,10 @@ def phased_departure(elements, t_perihelion: float, leg_est_s: float) -> float:
     return best
 
 
+#: Further crude starts of leg 2, as multiples of the screen's leg time.
+LEG2_GUESS_FACTORS = (1.6, 2.2)
+
+
 def plan_sample_return(sail, elements, name: str, t_perihelion: float, leg1_est_s: float, leg2_est_s: float,
                        stay_days: float = MIN_STAY_DAYS, limits=None, feedback: bool = True) -> dict:
     """The whole chain for one comet and one perihelion passage (module docstring). Returns a dict of
@@ -228,7 +233,10 @@ def plan_sample_return(sail, elements, name: str, t_perihelion: float, leg1_est_
         return out
     t2 = leg1.t_arrive + stay_days * DAY
     r2, v2 = comet_state(el, t2)
-    leg2 = solve_leg(sail, t2, np.concatenate([r2, v2]), earth, leg2_est_s, limits, feedback=feedback)
+    # the return must also phase with the Earth: longer crude starts too (one leg-2 solve from the
+    # estimate alone did not close for 218P, docs/missions.md)
+    leg2 = solve_leg(sail, t2, np.concatenate([r2, v2]), earth, leg2_est_s, limits, feedback=feedback,
+                     more_guesses_s=tuple(f * leg2_est_s for f in LEG2_GUESS_FACTORS))
     out["leg2"] = leg_summary(leg2)
     out["status"] = "closed" if leg2.converged else f"leg 2 not closed ({leg2.note})"
     if leg2.converged:
