@@ -153,6 +153,13 @@ def kepler_propagate(mu, r0, v0, dt):
     sqmu = math.sqrt(mu)
     if alpha > 1e-12 / rn0:
         chi = sqmu * dt * alpha
+    elif alpha < -1e-12 / rn0 and dt != 0.0:
+        # hyperbola: Vallado's start (Fundamentals of Astrodynamics, 4th ed., Algorithm 8). The
+        # parabolic start below made Newton diverge for hyperbolas over years (1I after ~2,000 days).
+        a = 1.0 / alpha
+        s = 1.0 if dt > 0.0 else -1.0
+        chi = s * math.sqrt(-a) * math.log(-2.0 * mu * alpha * dt
+                                           / (rv0 * sqmu + s * math.sqrt(-mu * a) * (1.0 - rn0 * alpha)))
     else:
         chi = sqmu * dt / rn0
     for _ in range(100):
@@ -180,7 +187,12 @@ def elements_state(mu, a, e, i, raan, argp, M0, t0, t):
 
     The one two-body ephemeris of the project: ``sim.ephemeris.SmallBody``, ``bliss.guidance.problem.Target``
     (elements) and the flight software's target prediction all call it, so they agree to the last bit.
-    The mean anomaly is reduced modulo 2 pi (exact, ``fmod``) before Kepler's equation."""
+    Ellipses (e < 1): the mean anomaly is reduced modulo 2 pi (exact, ``fmod``) before Kepler's equation.
+    Hyperbolas (e > 1, a < 0, e.g. interstellar objects): the hyperbolic mean anomaly
+    M = e sinh F - F = n (t - t_perihelion), n = sqrt(mu / |a|^3), grows without bound and is not
+    reduced (reducing it, as an earlier version did, put a hyperbolic body back near perihelion
+    every 2 pi / n). The parabola e = 1 is not handled."""
     n = math.sqrt(mu / abs(a) ** 3)
-    nu = mean_to_true(np.fmod(M0 + n * (t - t0), _TWO_PI), e)
+    M = M0 + n * (t - t0)
+    nu = mean_to_true(np.fmod(M, _TWO_PI) if e < 1.0 else M, e)
     return coe2rv(mu, a, e, i, raan, argp, nu)

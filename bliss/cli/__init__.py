@@ -27,6 +27,7 @@ SUBCOMMANDS = {
     "survey": "rank near-Earth asteroids by minimum sail rendezvous time (screen + optimiser)",
     "scaling": "scaling limits of small sails: a_c against area, time to Bennu against a_c, "
                "perihelion limit from film temperature",
+    "missions": "comet sample return and interstellar-object flybys (docs/missions.md)",
     "board": "actuator board: info/ping/status/move/stop, or run the emulator",
     "telemetry": "info, export (CSV/Parquet) and plot of a bench run's telemetry",
 }

@@ -1,0 +1,190 @@
+"""``bliss missions``: comet and interstellar tables, flyby targeting and replay, the JFC leg chain."""
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bliss.cli import main
+from bliss.missions import interstellar as iso
+from bliss.missions import jfc
+from bliss.missions.catalogue import CatalogueError, default_path, load_comets, load_interstellar
+from sim.constants import AU, DAY, GM_SUN
+from sim.sail import Sail
+from sim.timeconv import epoch_to_tdb_seconds
+
+SAIL = Sail(mass=0.01, area=1.0)
+#: The comet of the end-to-end chain test (one that `bliss missions jfc` closed, docs/missions.md).
+CHAIN_COMET = "218P"
+
+
+def _rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _plant(tmp_path, which, line, column, value):
+    """Copy the packaged table with one cell replaced (``line``: file line, header = 1)."""
+    src = default_path(which)
+    text = src.read_text().splitlines(keepends=True)
+    header = text[0].rstrip("\n").split(",")
+    cells = next(csv.reader([text[line - 1]]))
+    cells[header.index(column)] = value
+    out = []
+    w = csv.writer(_Sink(out), lineterminator="\n")
+    w.writerow(cells)
+    text[line - 1] = out[0]
+    bad = tmp_path / f"bad_{which}.csv"
+    bad.write_text("".join(text))
+    return bad, cells[0]
+
+
+class _Sink:
+    def __init__(self, out):
+        self.out = out
+
+    def write(self, s):
+        self.out.append(s)
+
+
+def test_packaged_tables_load():
+    c = load_comets()
+    assert len(c) == 583 and c.swapped.sum() == 6
+    rows = _rows(default_path("jfc"))
+    k = c.index("157P-B")
+    # the MPC row has omega and Omega swapped (SOURCES.md: JPL gives omega 153.98, Omega 287.10): swapped back
+    assert math.degrees(c.elements[k, 3]) == pytest.approx(float(rows[k]["omega_deg_eclJ2000"]))
+    assert math.degrees(c.elements[k, 4]) == pytest.approx(float(rows[k]["Omega_deg_eclJ2000"]))
+    k = c.index("67P")
+    assert math.degrees(c.elements[k, 3]) == pytest.approx(float(rows[k]["Omega_deg_eclJ2000"]))
+    # q and a as in the file; a two-body state at perihelion is at distance q
+    assert c.a_au[k] == pytest.approx(float(rows[k]["a_AU"]), rel=1e-5)
+    r, _ = jfc.comet_state(c.elements[k], c.elements[k, 6])
+    assert np.linalg.norm(r) / AU == pytest.approx(float(rows[k]["q_AU"]), rel=1e-12)
+    i = load_interstellar()
+    assert len(i) == 4 and (i.e > 1).all() and (i.elements[:, 0] < 0).all()
+
+
+@pytest.mark.parametrize("which,line,column,value,why", [
+    ("jfc", 17, "e", "1.3", "eccentricity e must satisfy 0 <= e < 1"),
+    ("jfc", 40, "q_AU", "abc", "q_AU is 'abc', not a number"),
+    ("jfc", 200, "i_deg_eclJ2000", "190", "inclination must lie in [0, 180] deg"),
+    ("interstellar", 3, "e", "0.7", "eccentricity e must be > 1"),
+])
+def test_bad_row_clear_one_line_error_and_nothing_written(tmp_path, capsys, which, line, column, value, why):
+    bad, name = _plant(tmp_path, which, line, column, value)
+    with pytest.raises(CatalogueError) as err:
+        (load_comets if which == "jfc" else load_interstellar)(bad)
+    assert f"line {line} ({name})" in str(err.value) and why in str(err.value)
+    out = tmp_path / "out"
+    args = ["missions", which, "--catalogue", str(bad), "--out", str(out)]
+    rc = main(args + (["--optimise", "0"] if which == "jfc" else []))
+    msg = capsys.readouterr().err
+    assert rc == 2
+    assert msg.count("\n") == 1 and f"line {line} ({name})" in msg and "Traceback" not in msg
+    assert not out.exists()
+
+
+def test_jfc_screen_only_products(tmp_path, capsys):
+    out = tmp_path / "jfc"
+    assert main(["missions", "jfc", "--optimise", "0", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["jfc_missions.csv", "jfc_screen.png", "summary.json"]
+    rows = _rows(out / "jfc_missions.csv")
+    assert len(rows) == 583
+    # screen order; the comets inside the 0.2 AU safe distance are unreachable (blank total, a note)
+    tot = [float(r["screen_total_days"]) for r in rows if r["screen_total_days"]]
+    assert tot == sorted(tot)
+    inside = [r for r in rows if float(r["q_AU"]) < 0.2]
+    assert inside and all(r["screen_total_days"] == "" and "safe distance" in r["screen_note"] for r in inside)
+
+
+def test_perihelion_leg_estimate_against_hand_numbers():
+    """Coplanar comet with q = 1 AU: no Edelbaum term, only the perihelion speed excess
+    v_p - v_c = 29.78 (sqrt(2 - 1/a) - 1) km/s over f = K_EFF a_c."""
+    from types import SimpleNamespace
+
+    a, q = 3.0, 1.0
+    body = SimpleNamespace(q_au=np.array([q]), i_deg=np.array([0.0]), elements=np.array([[a * AU, 1 - q / a, 0, 0, 0, 0, 0]]))
+    v0 = math.sqrt(GM_SUN / AU)
+    want = v0 * (math.sqrt(2 - 1 / a) - 1) / (jfc.K_EFF * SAIL.characteristic_acceleration)
+    assert jfc.perihelion_leg_estimate(body, SAIL.characteristic_acceleration)[0] == pytest.approx(want, rel=1e-12)
+
+
+def test_rendezvous_numbers_from_the_table():
+    """v_inf = sqrt(GM/|a|) equals the table's two-body column; the sail's yearly capacity is a_c x 1 yr."""
+    b = load_interstellar()
+    rows = _rows(default_path("interstellar"))
+    for k in range(len(b)):
+        rn = iso.rendezvous_numbers(SAIL, b.elements[k])
+        assert rn["v_inf_m_s"] / 1e3 == pytest.approx(float(rows[k]["v_inf_km_s_2body"]), abs=0.002)
+        assert rn["dv_per_year_radial_m_s"] == pytest.approx(SAIL.characteristic_acceleration * 365.25 * DAY)
+        # the velocity to cancel exceeds what the sail gains in a year at 1 AU, and the object is far by then
+        assert rn["dv_match_1au_m_s"] > rn["dv_per_year_along_track_m_s"]
+        assert rn["object_r_after_au"] > 5.0
+        assert rn["chase_dv_m_s"] < rn["dv_match_1au_m_s"]
+
+
+def test_flyby_targeting_replays_within_tolerance():
+    """A reachable point by construction (the end of a random 150-day attitude schedule): the solver
+    finds a schedule to it, and the replay (propagate, rtol 1e-10) ends within the flyby tolerance."""
+    from bliss.guidance.problem import departure_state
+    from sim.integrator import propagate_final
+
+    t0 = 0.0
+    y0 = departure_state(t0)
+    t1 = t0 + 150 * DAY
+    rng = np.random.default_rng(14)
+    x = np.column_stack([rng.uniform(0.0, 1.2, iso.N_SEGMENTS), rng.uniform(-3, 3, iso.N_SEGMENTS)]).ravel()
+    seg_t, mode, att = iso._schedule(t0, t1, x, iso.N_SEGMENTS)
+    r_goal = np.asarray(propagate_final(y0, seg_t, mode, att, SAIL.kernel_params(), 1e-11))[:3]
+    xs, miss = iso.solve_flyby(SAIL, y0, t0, t1, r_goal)
+    assert miss < 0.1 * iso.FLYBY_TOL_M
+    # replay against a fixed point: reuse replay_flyby's propagation with an object standing at r_goal
+    from sim.integrator import Schedule, propagate
+
+    traj = propagate(y0, Schedule(*iso._schedule(t0, t1, xs, iso.N_SEGMENTS)), SAIL, rtol=iso.REPLAY_RTOL)
+    assert np.linalg.norm(traj.y[-1, :3] - r_goal) < iso.FLYBY_TOL_M
+    assert np.degrees(xs[0::2]).max() <= 70.0 + 1e-9
+
+
+@pytest.mark.slow
+def test_interstellar_flyby_planned_and_replayed():
+    """3I/ATLAS from Earth's orbit 365 days before perihelion: an earliest flyby is found, and its replay
+    against the universal-variable ephemeris of the object ends within 1,000 km."""
+    b = load_interstellar()
+    k = b.index("3I")
+    res = iso.earliest_flyby(SAIL, b.elements[k], b.elements[k, 6] - 365 * DAY, max_days=720)
+    assert res["closed"], res["note"]
+    assert res["miss_m"] <= iso.FLYBY_TOL_M
+    assert res["v_rel_m_s"] > 20e3  # a fast pass: the object is hyperbolic at 58 km/s
+
+
+@pytest.mark.slow
+@pytest.mark.long
+def test_jfc_leg_chain_consistency():
+    """One sample-return chain planned end to end (about 10 minutes): leg 1 replays within 1,000 km and
+    1 m/s of the comet, the stay is >= 30 days, and leg 2 starts on the comet's orbit where leg 1 ended
+    (leg 1's replayed final state coasted over the stay lands within its arrival miss grown by the
+    velocity miss over the stay). Leg 2's own closure is reported in docs/missions.md, not assumed."""
+    from sim.integrator import Schedule, propagate
+
+    b = load_comets()
+    k = b.index(CHAIN_COMET)
+    t0 = float(epoch_to_tdb_seconds(jfc.WINDOW[0]))
+    scr = jfc.screen_comets(b, np.array([t0]), SAIL.characteristic_acceleration)
+    (row, tp), = jfc.candidate_passages(b, scr, [k], (t0, t0 + 13 * 365.25 * DAY))
+    res = jfc.plan_sample_return(SAIL, b.elements[k], b.designation[k], tp, scr["leg_s"][k], scr["leg_s"][k],
+                                 feedback=False)
+    assert res["leg1"]["converged"], res["status"]
+    leg1, leg2 = res["_legs"]
+    assert leg1.miss_pos <= 1e6 and leg1.miss_vel <= 1.0
+    assert leg2.t_depart - leg1.t_arrive >= jfc.MIN_STAY_DAYS * DAY - 1e-6
+    r_c, v_c = jfc.comet_state(b.elements[k], leg2.t_depart)
+    np.testing.assert_allclose(leg2.y_depart, np.concatenate([r_c, v_c]), rtol=0, atol=1e-6)
+    coast = propagate(leg1.y_final, Schedule.off(leg1.t_arrive, leg2.t_depart), SAIL, rtol=1e-10)
+    stay = leg2.t_depart - leg1.t_arrive
+    assert np.linalg.norm(coast.y_final[:3] - r_c) <= leg1.miss_pos + 3 * leg1.miss_vel * stay + 1e3
+    assert res["status"] == "closed" or res["status"].startswith("leg 2 not closed")
