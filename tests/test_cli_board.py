@@ -122,7 +122,7 @@ def test_emulate_prints_port_and_stops_on_ctrl_c(tmp_path):
         assert os.path.islink(link)
         assert main(["board", "info", "--port", str(link)]) == 0
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+        assert proc.wait(timeout=60) == 0  # a hang, not a slow teardown: 10 s ran out once at load 27
         assert not os.path.lexists(link)
     finally:
         if proc.poll() is None:
