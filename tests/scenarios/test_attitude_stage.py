@@ -134,3 +134,30 @@ def test_attitude_campaign_streams_to_parquet(span, tmp_path):
     rows = read_results(tmp_path).to_pylist()
     assert [r["run"] for r in rows] == [0, 1] and all(r["mode"] == "attitude" for r in rows)
     assert rows[1]["pointing_error_rms_deg"] == run_one(problem, FAULTY, 4, 1, "attitude", nominal)["pointing_error_rms_deg"]
+
+
+def test_fault_axes_split_the_chunk_without_changing_the_flight(monkeypatch):
+    """FaultyAxes flies a chunk in pieces where a fault switches (each piece's orbit predicted from the
+    chunk's start as the loop does): with no fault in force the pieces fly the unsplit chunk to 1e-12."""
+    from bliss.io.faultplan import FaultEntry, FaultPlan
+
+    sc = _short(days=0.1)
+    problem, inputs = make_problem(sc), sil_span.span_inputs(sc)
+    calls = []
+    fly_attitude = sil_span.AttitudeLoop.fly_attitude
+    monkeypatch.setattr(sil_span.AttitudeLoop, "fly_attitude", lambda *a, **k: calls.append(1) or fly_attitude(*a, **k))
+    whole = sil_span.fly(problem, inputs)
+    n_whole = len(calls)
+    init = sil_span.FaultyAxes.__init__
+
+    def split_inside(self, loop, stalls, t0):
+        init(self, loop, stalls, t0)
+        self.switches = [t0 + 1800.0, t0 + 7800.0]  # mid-chunk: chunks of 1 h, 1 h, 20 min, 4 min (10-min bins)
+
+    monkeypatch.setattr(sil_span.FaultyAxes, "__init__", split_inside)
+    late = FaultPlan((FaultEntry(at_s=1e7, kind="axis_stall", axis=0),))  # after the span: never in force
+    pieces = sil_span.fly(problem, dataclasses.replace(inputs, faults=late))
+    assert len(calls) - n_whole == n_whole + 2  # two chunks flown in two pieces each
+    assert pieces.pointing_rms_rad == pytest.approx(whole.pointing_rms_rad, rel=1e-12)
+    assert np.abs(pieces.y_final[:3] - whole.y_final[:3]).max() < 1e-3  # m
+    assert pieces.steps.tolist() == whole.steps.tolist()
