@@ -22,14 +22,21 @@ from pathlib import Path
 
 import numpy as np
 
-from bliss.montecarlo import dispersions
+from bliss.montecarlo import attitude, dispersions
 from bliss.montecarlo.flight import fly_closed_loop, fly_open_loop
 
-MODES = ("open", "closed")
+#: open: the planned schedule; closed: the feedback laws; attitude: the attitude span in the closed SIL
+MODES = ("open", "closed", "attitude")
 FLUSH_ROWS = 20
 FLUSH_S = 10.0
-COLUMNS = ("run", "seed", "mode", "status", "error", "tof_days", "miss_km", "miss_m_s", "converged", "end",
-           "wall_s") + dispersions.PARAMETERS
+_KEYS = ("run", "seed", "mode", "status", "error")
+COLUMNS = _KEYS + ("tof_days", "miss_km", "miss_m_s", "converged", "end", "wall_s") + dispersions.PARAMETERS
+ATTITUDE_COLUMNS = _KEYS + attitude.OUTCOMES + ("wall_s",) + attitude.PARAMETERS
+
+
+def columns(mode: str) -> tuple:
+    """Result columns of a campaign in ``mode``."""
+    return ATTITUDE_COLUMNS if mode == "attitude" else COLUMNS
 
 
 class CampaignMismatch(ValueError):
@@ -38,12 +45,17 @@ class CampaignMismatch(ValueError):
 
 def run_one(problem, errors, seed: int, index: int, mode: str, nominal=None, fail_index=None) -> dict:
     """Run ``index`` of the campaign (a Dask task): a result row; exceptions become a failed row.
+    ``nominal``: the open loop's schedule, or the attitude mode's span (``attitude.fly_run``).
     ``fail_index``: raise in that run (tests of the failure listing)."""
     t0 = time.perf_counter()
     row = {"run": int(index), "seed": int(seed), "mode": mode, "status": "ok", "error": ""}
     try:
         if fail_index is not None and int(index) == int(fail_index):
             raise RuntimeError(f"planted failure in run {index}")
+        if mode == "attitude":
+            row.update(attitude.fly_run(problem, errors, nominal, seed, index))
+            row["wall_s"] = time.perf_counter() - t0
+            return {c: row.get(c) for c in ATTITUDE_COLUMNS}
         disp = dispersions.draw(errors, seed, index)
         if mode == "open":
             out = fly_open_loop(problem, nominal["t"], nominal["mode"], nominal["att"], disp)
@@ -55,15 +67,17 @@ def run_one(problem, errors, seed: int, index: int, mode: str, nominal=None, fai
         row.update(status="failed", error=f"{type(exc).__name__}: {exc} | "
                                           f"{traceback.format_exc(limit=3).splitlines()[-2].strip()}")
     row["wall_s"] = time.perf_counter() - t0
-    return {c: row.get(c) for c in COLUMNS}
+    return {c: row.get(c) for c in columns(mode)}
 
 
-def _schema():
+def _schema(mode: str):
     import pyarrow as pa
 
     types = {"run": pa.int64(), "seed": pa.int64(), "mode": pa.string(), "status": pa.string(),
-             "error": pa.string(), "converged": pa.bool_(), "end": pa.string()}
-    return pa.schema([(c, types.get(c, pa.float64())) for c in COLUMNS])
+             "error": pa.string(), "converged": pa.bool_(), "end": pa.string(), "reason": pa.string(),
+             "slews": pa.int64(), "safe_mode_entries": pa.int64(), "fault_events": pa.int64(),
+             "fault_axis": pa.int64()}
+    return pa.schema([(c, types.get(c, pa.float64())) for c in columns(mode)])
 
 
 def read_results(out_dir):
@@ -78,7 +92,7 @@ def read_results(out_dir):
     return table.sort_by("run")
 
 
-def _flush(out_dir: Path, rows: list, counter: list):
+def _flush(out_dir: Path, rows: list, counter: list, mode: str):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -86,7 +100,7 @@ def _flush(out_dir: Path, rows: list, counter: list):
         return
     runs = out_dir / "runs"
     runs.mkdir(exist_ok=True)
-    table = pa.Table.from_pylist(rows, schema=_schema())
+    table = pa.Table.from_pylist(rows, schema=_schema(mode))
     name = f"part-{int(time.time() * 1e6):017d}-{counter[0]:05d}.parquet"
     counter[0] += 1
     tmp = runs / (name + ".tmp")
@@ -154,11 +168,11 @@ def run_campaign(client, problem, errors, scenario: str, n: int, seed: int, mode
                 rows.append(fut.result())
                 fut.release()
                 if len(rows) >= FLUSH_ROWS or time.monotonic() - last > FLUSH_S:
-                    _flush(out_dir, rows, counter)
+                    _flush(out_dir, rows, counter, mode)
                     last = time.monotonic()
                     log(f"montecarlo: {k}/{len(todo)} runs finished")
         finally:
-            _flush(out_dir, rows, counter)  # whatever finished is kept, even on interruption
+            _flush(out_dir, rows, counter, mode)  # whatever finished is kept, even on interruption
     table = read_results(out_dir)
     failed = [r for r in table.to_pylist() if r["status"] != "ok"]
     _write_failures(out_dir, failed)
@@ -178,10 +192,20 @@ def _write_failures(out_dir: Path, failed: list):
 
 
 def statistics(table) -> dict:
-    """Median and 90th percentile of the miss and TOF over the successful runs."""
+    """Median and 90th percentile of the miss and TOF over the successful runs (attitude runs: of the
+    pointing error and the trajectory deviation, and the safe-mode count)."""
     ok = [r for r in table.to_pylist() if r["status"] == "ok"]
     if not ok:
         return {"n_ok": 0}
+    if "pointing_error_rms_deg" in table.column_names:
+        out = {"n_ok": len(ok), "n_failed": table.num_rows - len(ok),
+               "runs_with_fault": int(sum(r["fault_axis"] >= 0 for r in ok)),
+               "runs_with_safe_mode": int(sum(r["safe_mode_entries"] > 0 for r in ok))}
+        for q in ("pointing_error_rms_deg", "pointing_error_max_deg", "trajectory_deviation_km"):
+            v = np.array([r[q] for r in ok])
+            out.update({f"{q}_median": float(np.median(v)), f"{q}_p90": float(np.percentile(v, 90)),
+                        f"{q}_max": float(v.max())})
+        return out
     miss = np.array([r["miss_km"] for r in ok])
     tof = np.array([r["tof_days"] for r in ok])
     return {"n_ok": len(ok), "n_failed": table.num_rows - len(ok),

@@ -19,6 +19,8 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bliss.io.faultplan import FaultPlanError, load_fault_plan, parse_fault_plan
+
 #: Folder of the repository's scenario files (``scenarios/`` at the repository root).
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 #: Stage names a scenario may list (what each does: ``bliss.scenarios.stages.STAGES``).
@@ -98,12 +100,39 @@ class ErrorsSpec:
     optics_degradation: float = field(default=0.0, **_rng(ge=0, le=1))  # fractional thrust loss (|N|)
     mass_fraction: float = field(default=0.0, **_rng(ge=0, le=0.5))
     area_fraction: float = field(default=0.0, **_rng(ge=0, le=0.5))
+    # attitude-loop Monte Carlo (--mode attitude, the attitude stage's span flown per run):
+    actuator_fault_probability: float = field(default=0.0, **_rng(ge=0, le=1))  # a run has one axis fault
+    cp_offset_mm: float = field(default=0.0, **_rng(ge=0, le=5))     # centre-of-pressure offset, per axis
+    sensor_noise_fraction: float = field(default=0.0, **_rng(ge=0, le=1))  # noise scale 1 + N(0, sigma)
+
+
+@dataclass(frozen=True)
+class AttitudeSpec:
+    """The attitude/SIL stage's span: the closed-loop software-in-the-loop flight (``bliss fly``'s
+    ``fly_closed_loop``) over ``days`` from ``start_day`` after departure (``bliss.scenarios.sil_span``)."""
+
+    start_day: float = field(default=0.0, **_rng(ge=0, le=800))   # span start [days after departure]
+    days: float = field(default=1.0, **_rng(gt=0, le=30))         # span length [days]
+    period_s: float = field(default=2.0, **_rng(ge=0.5, le=10))   # attitude control period [s]
+    seed: int = field(default=1, **_rng(ge=0))                    # sensor noise and OD error seed
+    cp_offset_mm: list = field(default_factory=lambda: [1.0, 0.5])  # centre-of-pressure offset x, y [mm]
+    sun_sigma_deg: float = field(default=0.5, **_rng(ge=0))       # Sun sensor noise, 1 sigma (sim.sensors)
+    star_sigma_deg: float = field(default=0.03, **_rng(ge=0))     # star camera noise, 1 sigma
+    gyro_arw_deg_rt_s: float = field(default=0.014, **_rng(ge=0))  # gyro angle random walk [deg/sqrt(s)]
+    od_period_days: float = field(default=7.0, **_rng(gt=0))      # ground OD upload period
+    od_sigma_km: float = field(default=10.0, **_rng(ge=0))        # OD position error, 1 sigma per axis
+    od_sigma_cm_s: float = field(default=1.0, **_rng(ge=0))       # OD velocity error, 1 sigma per axis
+
+    def check(self, where):
+        if len(self.cp_offset_mm) != 2 or not all(_is(v, float) and abs(v) <= 5 for v in self.cp_offset_mm):
+            raise ScenarioError(f"{where}.cp_offset_mm: needs [X, Y] in mm, each within +-5, got {self.cp_offset_mm!r}")
 
 
 @dataclass(frozen=True)
 class FaultsSpec:
-    """Fault plan for the attitude/SIL stages: a file (relative to the scenario) or inline events. Only
-    its shape is checked here; the bench validates the events when it runs them."""
+    """Fault plan of the attitude stage: a file (relative to the scenario) or inline events, both in the
+    bench's fault-plan format (``bliss.io.faultplan``, docs/bench.md; ``at_s`` counted from the span's
+    start), validated on load. Software in the loop flies ``sensor_dropout`` and ``axis_stall``."""
 
     file: str | None = None
     events: list = field(default_factory=list)
@@ -112,7 +141,7 @@ class FaultsSpec:
         if self.file is not None and self.events:
             raise ScenarioError(f"{where}: give 'file' or 'events', not both")
         if not all(isinstance(e, dict) for e in self.events):
-            raise ScenarioError(f"{where}.events: each event must be a table, e.g. {{at_day = 10, kind = \"...\"}}")
+            raise ScenarioError(f"{where}.events: each event must be a table, e.g. {{at_s = 3600, kind = \"...\"}}")
 
 
 @dataclass(frozen=True)
@@ -159,6 +188,7 @@ class Scenario:
     limits: LimitsSpec = field(default_factory=LimitsSpec)
     plan: PlanSpec = field(default_factory=PlanSpec)
     errors: ErrorsSpec = field(default_factory=ErrorsSpec)
+    attitude: AttitudeSpec = field(default_factory=AttitudeSpec)
     faults: FaultsSpec = field(default_factory=FaultsSpec)
     #: {stage: {quantity: Expectation}}
     expected: dict = field(default_factory=dict)
@@ -275,7 +305,32 @@ def load(path) -> Scenario:
         raise ScenarioError(f"{path.name}.name: {sc.name!r} must equal the file name {path.stem!r}")
     if sc.faults.file is not None and not (path.parent / sc.faults.file).is_file():
         raise ScenarioError(f"{path.name}.faults.file: {sc.faults.file!r} not found beside the scenario")
-    return dataclasses.replace(sc, path=path)
+    sc = dataclasses.replace(sc, path=path)
+    fault_plan(sc)  # validated now: a bad fault is a load error, not a failure hours into a run
+    return sc
+
+
+#: Fault kinds the attitude stage flies in software (the others need a board: ``bliss fly --actuators``).
+SIL_FAULT_KINDS = ("sensor_dropout", "axis_stall")
+
+
+def fault_plan(sc):
+    """The scenario's fault plan (a ``bliss.io.faultplan.FaultPlan``; None when it has no faults)."""
+    f, where = sc.faults, f"{sc.path.name if sc.path else sc.name}.faults"
+    try:
+        if f.file is not None:
+            plan = load_fault_plan(sc.path.parent / f.file)
+        elif f.events:
+            plan = parse_fault_plan({"fault": list(f.events)}, f"{where}.events")
+        else:
+            return None
+    except FaultPlanError as exc:
+        raise ScenarioError(str(exc)) from None
+    bad = [e.kind for e in plan.entries if e.kind not in SIL_FAULT_KINDS]
+    if bad:
+        raise ScenarioError(f"{where}: fault kind {bad[0]!r} needs a board (bliss fly --actuators emulated); "
+                            f"the attitude stage flies {', '.join(SIL_FAULT_KINDS)}")
+    return plan
 
 
 def scenario_files(folder: Path = SCENARIO_DIR) -> list[Path]:

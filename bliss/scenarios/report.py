@@ -45,6 +45,12 @@ def evaluate(sc, stages=None, sail=None, golden_dir=None) -> tuple[dict, dict]:
 def text(report: dict) -> str:
     lines = [f"scenario {report['scenario']}: {report['description']}"]
     for stage, r in report["results"].items():
+        if stage == "attitude":
+            lines.append(f"  attitude: {r['reason']} after {r['days_flown']:.2f} d from day {r['start_day']:g}; pointing "
+                         f"error rms {r['pointing_error_rms_deg']:.3f} deg, max {r['pointing_error_max_deg']:.2f} deg; "
+                         f"{r['slews']} slews, {r['safe_mode_entries']} safe-mode entries; trajectory deviation "
+                         f"{r['trajectory_deviation_km']:.2f} km")
+            continue
         lines.append(f"  {stage}: {'closed' if r.get('converged') else 'NOT closed'}, TOF {r['tof_days']:.2f} d, "
                      f"miss {r['miss_km']:.4g} km / {r['miss_m_s']:.3g} m/s, max cone {r['max_cone_deg']:.1f} deg, "
                      f"max slew {r['max_slew_deg_per_day']:.3g} deg/day, {r['n_segments']} segments")

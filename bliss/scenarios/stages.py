@@ -2,10 +2,10 @@
 
 Each stage is a function ``scenario -> results`` (a flat dict of numbers, bools, strings and lists,
 JSON-ready) registered in :data:`STAGES` with the quantities it reports, so scenario files can name
-them in ``[expected.STAGE]`` and goldens can compare them. A stage the build does not have yet
-(``attitude``, ``sil``: the attitude-loop / software-in-the-loop flight, being built elsewhere) is
-registered with ``available`` set to why not, so a scenario asking for it fails validation with that
-reason. To add a stage: write ``run_x(scenario, ctx) -> dict`` and register it here.
+them in ``[expected.STAGE]`` and goldens can compare them. A stage name the build does not have
+(``sil``: the attitude stage is the software-in-the-loop flight) is registered with ``available`` set to
+why not, so a scenario asking for it fails validation with that reason. To add a stage: write
+``run_x(scenario, ctx) -> dict`` and register it here.
 
 ``run_plan`` is the only place this package calls ``bliss.guidance.pipeline`` / ``bliss.cli.plan``
 (they are being re-typed: re-point this function when they change). Ground-side: it uses the simulator.
@@ -25,6 +25,8 @@ from bliss.cli.plan import build_inputs  # the one validator of plan options (th
 from bliss.guidance import optimise, pipeline
 from bliss.guidance.feedback import fly_feedback
 from bliss.guidance.schedule import AttitudeSchedule
+from bliss.scenarios import sil_span
+from bliss.scenarios.model import fault_plan
 from sim.constants import DAY
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -171,6 +173,12 @@ def run_feedback(sc, ctx) -> dict:
     return out
 
 
+def run_attitude(sc, ctx) -> dict:
+    """Fly the scenario's ``[attitude]`` span in the closed software-in-the-loop (``bliss.scenarios.sil_span``)."""
+    inputs = sil_span.span_inputs(sc, fault_plan(sc))
+    return sil_span.results(sil_span.fly(make_problem(sc, sail=ctx.get("sail")), inputs), inputs.start_day)
+
+
 _COMMON = ("converged", "tof_days", "miss_km", "miss_m_s", "max_cone_deg", "mean_cone_deg",
            "max_slew_deg_per_day", "coast_fraction", "n_segments")
 STAGES = {
@@ -178,9 +186,10 @@ STAGES = {
                   doc="minimum-time (or fixed-time / orbit-only) plan, as bliss plan"),
     "feedback": Stage(run_feedback, _COMMON + ("reason", "days_match", "days_rendezvous", "lyapunov_min"),
                       doc="the onboard executive's feedback laws flown from departure"),
-    "attitude": Stage(None, (), available="the attitude-loop flight stage is not built yet (being built in "
-                                          "parallel); run plan and feedback for now"),
-    "sil": Stage(None, (), available="the software-in-the-loop flight stage is not built yet"),
+    "attitude": Stage(run_attitude, sil_span.QUANTITIES,
+                      doc="a span flown in the closed software-in-the-loop (attitude loop, executive, OD)"),
+    "sil": Stage(None, (), available="the software-in-the-loop flight is the stage named 'attitude' ([attitude] "
+                                     "sets its span); a board in the loop is bliss fly --actuators"),
 }
 
 

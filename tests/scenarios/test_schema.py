@@ -39,7 +39,10 @@ def test_minimal_scenario_loads_with_defaults(tmp_path):
     (('name = "bennu"', 'name = "bennu"\ncatalogue = "(99942) Apophis"'), r"target: give exactly one of"),
     (('date = "2030-11-21"', 'date = "2030-11-21"\nwindow = ["2030-01-01", "2031-01-01", 30]'),
      r"departure: give exactly one of 'date' or 'window'"),
-    (('stages = ["feedback"]', 'stages = ["attitude"]'), r"stage 'attitude' is not available in this build"),
+    (('stages = ["feedback"]', 'stages = ["sil"]'), r"stage 'sil' is not available in this build: .*named 'attitude'"),
+    (("[target]", "[attitude]\ndays = 0\n[target]"), r"s1\.toml\.attitude\.days: must be > 0"),
+    (("[target]", "[errors]\nactuator_fault_probability = 2\n[target]"),
+     r"errors\.actuator_fault_probability: must be <= 1"),
     (('stages = ["feedback"]', 'stages = ["warp"]'), r"unknown stage 'warp'"),
     (("[target]", "[expected.feedback]\ntof_dayz = { max = 1 }\n[target]"),
      r"expected\.feedback\.tof_dayz: unknown quantity"),
@@ -97,6 +100,10 @@ def test_cli_list_and_show(capsys):
 def test_montecarlo_cli_bad_input_exits_2(capsys, tmp_path):
     assert main(["montecarlo", "bennu-default", "-n", "0", "--out", str(tmp_path / "mc")]) == 2
     assert "-n must be at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "mc").exists()
+    assert main(["montecarlo", "apophis", "-n", "2", "--mode", "attitude", "--out", str(tmp_path / "mc")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "scenario apophis has no attitude stage" in err
     assert not (tmp_path / "mc").exists()
 
 
