@@ -15,7 +15,8 @@ Phases (``messages.Phase``):
   or when the osculating perihelion falls below ``perihelion_floor`` times the lower of the first
   estimate's and the target's perihelia (the perihelion guard: the linear plan knows nothing of the Sun).
 - **TERMINAL**: within ``pos_tol`` and ``vel_tol`` of the predicted target (or, for orbit matching only,
-  the Lyapunov value below ``v_tol``): hold edge-on; the transfer is done.
+  the Lyapunov value below ``v_tol``): hold edge-on; the transfer is done. Also, with the terminal phase
+  on (``fix_arrival_within``), at the fixed arrival epoch whatever the miss ("arrival epoch reached").
 - **SAFE**: closer to the Sun than ``min_sun_distance`` (``sim.constants.MIN_SAFE_SUN_DISTANCE``, the
   film's limit): hold edge-on until commanded out (a new ``reset``).
 """
@@ -63,6 +64,10 @@ class ExecutiveConfig:
     command, None when it is truly edge-on (no thrust). A sail held feathered short of 90 deg (the
     attitude controller's ``feather_cone``, 60 deg: cos^2 60 = 25 % of the Sun-facing thrust) still
     thrusts; the rendezvous law counts that thrust in its plan (``bliss.fsw.rendezvous.plan``'s ``F_off``).
+    ``fix_arrival_within`` [s]: the terminal phase of the rendezvous law (``RendezvousLaw``'s
+    ``fix_within``): within this time of the arrival epoch it is no longer moved, the least-miss plan is
+    flown when none closes, and the flight ends (TERMINAL, "arrival epoch reached") at it (within
+    ``min_fraction_s``, the shortest command flown). 0: off.
     """
 
     sail_params: np.ndarray
@@ -91,6 +96,7 @@ class ExecutiveConfig:
     perihelion_floor: float = PERIHELION_FLOOR
     min_fraction_s: float = MIN_FRACTION_S
     off_attitude: tuple[float, float] | None = None
+    fix_arrival_within: float = 0.0
 
     def __post_init__(self):
         if not (math.isfinite(self.step) and self.step > 0):
@@ -116,7 +122,8 @@ class Executive:
         c = self.config = config
         self.phase = Phase.MATCH
         self.law = (RendezvousLaw(c.max_cone, c.sail_params, c.n_rdv_seg, c.tgo_step, c.tgo_max, c.tgo_floor,
-                                  off_attitude=c.off_attitude) if c.rendezvous else None)
+                                  off_attitude=c.off_attitude, fix_within=c.fix_arrival_within)
+                    if c.rendezvous else None)
         self.matching = OrbitMatching(c.sail_params, c.max_cone, c.weights, c.eta_cut, c.rendezvous, c.k_phase,
                                       c.max_phase_offset, c.v_phase_gate, c.phasing_a_weight)
         self.limiter = SlewLimiter(c.max_slew_deg_per_day) if c.slew_limited else None
@@ -135,6 +142,7 @@ class Executive:
         return {"phase": self.phase, "n_rendezvous_entries": self.n_rendezvous_entries,
                 "n_rendezvous_plans": law.n_plans if law is not None else 0,
                 "n_arrival_extensions": law.n_extensions if law is not None else 0,
+                "n_unclosed_terminal_plans": law.n_unclosed if law is not None else 0,
                 "n_perihelion_handbacks": self.n_perihelion_handbacks,
                 "n_phasing_steps": self.matching.n_phasing, "t_f_first_plan": self.t_f_first_plan,
                 "phase_error_at_gate": self.matching.dlam_gate}
@@ -187,6 +195,8 @@ class Executive:
             self.n_perihelion_handbacks += 1
             self.t_next_check = t + c.rdv_check
             events.append("MATCH: perihelion below the floor, handed back to orbit matching")
+        if self.phase == Phase.RENDEZVOUS and self.law.fixed and t >= self.law.t_f - c.min_fraction_s:
+            return self._hold(t, Phase.TERMINAL, "arrival epoch reached", events)
         if self.phase == Phase.RENDEZVOUS:
             cmd = self.law.command(t, y, target)
             if cmd is None:
