@@ -199,3 +199,10 @@ def test_terminal_phase_keeps_the_arrival_epoch_and_ends_at_it(fix_days):
             break
     assert out.phase is Phase.TERMINAL and out.reason == "arrival epoch reached"
     assert t_f - MIN_FRACTION_S <= t <= t_f and exe.law.t_f == t_f
+
+
+def test_a_terminal_window_reaching_tgo_min_is_refused():
+    """A window of tgo_min or more would put a flight entering RENDEZVOUS straight into the terminal phase."""
+    with pytest.raises(ValueError, match="fix_arrival_within"):
+        _config(tgo_min=30 * DAY, fix_arrival_within=30 * DAY)
+    assert _config(tgo_min=30 * DAY, fix_arrival_within=25 * DAY).fix_arrival_within == 25 * DAY

@@ -67,7 +67,8 @@ class ExecutiveConfig:
     ``fix_arrival_within`` [s]: the terminal phase of the rendezvous law (``RendezvousLaw``'s
     ``fix_within``): within this time of the arrival epoch it is no longer moved, the least-miss plan is
     flown when none closes, and the flight ends (TERMINAL, "arrival epoch reached") at it (within
-    ``min_fraction_s``, the shortest command flown). 0: off.
+    ``min_fraction_s``, the shortest command flown). 0: off; less than ``tgo_min``, so that entering
+    RENDEZVOUS (first epoch at least ``tgo_min`` ahead) is never already terminal.
     """
 
     sail_params: np.ndarray
@@ -107,6 +108,10 @@ class ExecutiveConfig:
             raise ValueError(f"rendezvous settings need 0 < tgo_floor <= tgo_min <= tgo_max [s], tgo_step > 0 [s] "
                              f"and n_rdv_seg >= 1; got tgo_floor={self.tgo_floor!r}, tgo_min={self.tgo_min!r}, "
                              f"tgo_max={self.tgo_max!r}, tgo_step={self.tgo_step!r}, n_rdv_seg={self.n_rdv_seg!r}")
+        if not (0.0 <= self.fix_arrival_within < self.tgo_min):
+            # at or past tgo_min a flight would enter RENDEZVOUS already in its terminal phase
+            raise ValueError(f"fix_arrival_within must lie in [0, tgo_min) [s] (tgo_min={self.tgo_min!r}), "
+                             f"got {self.fix_arrival_within!r}")
 
 
 class Executive:
