@@ -51,6 +51,8 @@ def main(argv=None) -> int:
                     help="clock [deg] of the feathered hold (the attitude controller holds 0)")
     ap.add_argument("--count-feather", action="store_true", help="the executive's plan counts the held thrust")
     ap.add_argument("--od", action="store_true", help="ground OD uploads and dead reckoning (default: perfect nav)")
+    ap.add_argument("--fix-days", type=float, default=0.0,
+                    help="terminal phase: the arrival epoch is fixed within this many days of it (0: off)")
     ap.add_argument("--days", type=float, default=730.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default=None, help="append the result line to this file")
@@ -61,7 +63,8 @@ def main(argv=None) -> int:
     feather = None if a.feather is None else math.radians(a.feather)
     k_f = math.radians(a.feather_clock)
     exe = Executive(executive_config(pr, DAY, t_end, 1.0e6, 1.0, off_attitude=(feather, k_f)
-                                     if a.count_feather and feather is not None else None))
+                                     if a.count_feather and feather is not None else None,
+                                     fix_arrival_within=a.fix_days * DAY))
     od = GroundOD(seed=a.seed) if a.od else None
     y, t = pr.y_depart.astype(float).copy(), float(t0)
     nav = DeadReckoning(t, y, p)
@@ -90,7 +93,8 @@ def main(argv=None) -> int:
     rt, vt = pr.target.state(t)
     line = (f"edge-on {'truly (no thrust)' if feather is None else f'feathered at {a.feather:g} deg (clock {a.feather_clock:g} deg)'}"
             f"{', counted by the plan' if a.count_feather and feather is not None else ''}, "
-            f"{'OD every 7 d (seed %d)' % a.seed if od is not None else 'perfect navigation'}: {reason} at day "
+            f"{'OD every 7 d (seed %d)' % a.seed if od is not None else 'perfect navigation'}"
+            f"{f', arrival fixed within {a.fix_days:g} d' if a.fix_days > 0 else ''}: {reason} at day "
             f"{(t - t0) / DAY:.2f}, {np.linalg.norm(y[:3] - rt) / 1e3:.1f} km and {np.linalg.norm(y[3:] - vt):.3f} m/s "
             f"from Bennu; closest {best[0] / 1e3:.0f} km ({best[1]:.1f} m/s) on day {best[2]:.1f}; "
             f"wall {time.perf_counter() - w0:.0f} s; loadavg {Path('/proc/loadavg').read_text().split()[0]}")

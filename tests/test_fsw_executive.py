@@ -164,3 +164,45 @@ def test_slew_limited_commands_turn_no_faster_than_the_limit():
             limited += ang > lim * (1 - 1e-9)
         prev = n
     assert limited >= 3  # the limiter was the binding constraint at several switches
+
+
+def _unreachable_near_bennu(t):
+    """50,000 km from Bennu's predicted position and 50 m/s off its velocity: no 0.9 mm/s^2 sail closes that
+    in 1.5 days (moving 5e7 m in 1.3e5 s from rest needs ~6e-3 m/s^2)."""
+    return _near_bennu(t, dr=3.5e7, dv=50.0)
+
+
+@pytest.mark.parametrize("fix_days", [0.0, 5.0])
+def test_terminal_phase_keeps_the_arrival_epoch_and_ends_at_it(fix_days):
+    """1.5 days before the planned arrival the plan no longer closes. Without the terminal phase the law
+    moves the arrival epoch on by at least one 10-day grid step (in the whole SIL flight this became
+    160-190 days and the craft drifted off, docs/fly.md); with it (``fix_arrival_within`` 5 days) the epoch
+    stays, the least-miss plan is flown, and the flight ends at the epoch: TERMINAL, "arrival epoch reached"."""
+    exe = Executive(_config(fix_arrival_within=fix_days * DAY))
+    t = 1.0e7
+    assert exe.step(t, _inputs(t, *_near_bennu(t))).phase is Phase.RENDEZVOUS
+    t_f = exe.law.t_f
+    t = t_f - 1.5 * DAY
+    out = exe.step(t, _inputs(t, *_unreachable_near_bennu(t)))
+    assert out.phase is Phase.RENDEZVOUS and out.commands
+    if fix_days == 0.0:
+        assert exe.law.t_f >= t_f + 10 * DAY and exe.telemetry()["n_arrival_extensions"] >= 1
+        return
+    assert exe.law.t_f == t_f and exe.telemetry()["n_arrival_extensions"] == 0
+    assert exe.telemetry()["n_unclosed_terminal_plans"] == 1
+    # the steps run on to t_f, never past it, and the flight ends there
+    for _ in range(200):
+        assert t + sum(c.duration for c in out.commands) <= t_f + 1e-6
+        t += sum(c.duration for c in out.commands)
+        out = exe.step(t, _inputs(t, *_unreachable_near_bennu(t)))
+        if out.phase is not Phase.RENDEZVOUS:
+            break
+    assert out.phase is Phase.TERMINAL and out.reason == "arrival epoch reached"
+    assert t_f - MIN_FRACTION_S <= t <= t_f and exe.law.t_f == t_f
+
+
+def test_a_terminal_window_reaching_tgo_min_is_refused():
+    """A window of tgo_min or more would put a flight entering RENDEZVOUS straight into the terminal phase."""
+    with pytest.raises(ValueError, match="fix_arrival_within"):
+        _config(tgo_min=30 * DAY, fix_arrival_within=30 * DAY)
+    assert _config(tgo_min=30 * DAY, fix_arrival_within=25 * DAY).fix_arrival_within == 25 * DAY

@@ -15,7 +15,8 @@ Phases (``messages.Phase``):
   or when the osculating perihelion falls below ``perihelion_floor`` times the lower of the first
   estimate's and the target's perihelia (the perihelion guard: the linear plan knows nothing of the Sun).
 - **TERMINAL**: within ``pos_tol`` and ``vel_tol`` of the predicted target (or, for orbit matching only,
-  the Lyapunov value below ``v_tol``): hold edge-on; the transfer is done.
+  the Lyapunov value below ``v_tol``): hold edge-on; the transfer is done. Also, with the terminal phase
+  on (``fix_arrival_within``), at the fixed arrival epoch whatever the miss ("arrival epoch reached").
 - **SAFE**: closer to the Sun than ``min_sun_distance`` (``sim.constants.MIN_SAFE_SUN_DISTANCE``, the
   film's limit): hold edge-on until commanded out (a new ``reset``).
 """
@@ -63,6 +64,11 @@ class ExecutiveConfig:
     command, None when it is truly edge-on (no thrust). A sail held feathered short of 90 deg (the
     attitude controller's ``feather_cone``, 60 deg: cos^2 60 = 25 % of the Sun-facing thrust) still
     thrusts; the rendezvous law counts that thrust in its plan (``bliss.fsw.rendezvous.plan``'s ``F_off``).
+    ``fix_arrival_within`` [s]: the terminal phase of the rendezvous law (``RendezvousLaw``'s
+    ``fix_within``): within this time of the arrival epoch it is no longer moved, the least-miss plan is
+    flown when none closes, and the flight ends (TERMINAL, "arrival epoch reached") at it (within
+    ``min_fraction_s``, the shortest command flown). 0: off; less than ``tgo_min``, so that entering
+    RENDEZVOUS (first epoch at least ``tgo_min`` ahead) is never already terminal.
     """
 
     sail_params: np.ndarray
@@ -91,6 +97,7 @@ class ExecutiveConfig:
     perihelion_floor: float = PERIHELION_FLOOR
     min_fraction_s: float = MIN_FRACTION_S
     off_attitude: tuple[float, float] | None = None
+    fix_arrival_within: float = 0.0
 
     def __post_init__(self):
         if not (math.isfinite(self.step) and self.step > 0):
@@ -101,6 +108,10 @@ class ExecutiveConfig:
             raise ValueError(f"rendezvous settings need 0 < tgo_floor <= tgo_min <= tgo_max [s], tgo_step > 0 [s] "
                              f"and n_rdv_seg >= 1; got tgo_floor={self.tgo_floor!r}, tgo_min={self.tgo_min!r}, "
                              f"tgo_max={self.tgo_max!r}, tgo_step={self.tgo_step!r}, n_rdv_seg={self.n_rdv_seg!r}")
+        if not (0.0 <= self.fix_arrival_within < self.tgo_min):
+            # at or past tgo_min a flight would enter RENDEZVOUS already in its terminal phase
+            raise ValueError(f"fix_arrival_within must lie in [0, tgo_min) [s] (tgo_min={self.tgo_min!r}), "
+                             f"got {self.fix_arrival_within!r}")
 
 
 class Executive:
@@ -116,7 +127,8 @@ class Executive:
         c = self.config = config
         self.phase = Phase.MATCH
         self.law = (RendezvousLaw(c.max_cone, c.sail_params, c.n_rdv_seg, c.tgo_step, c.tgo_max, c.tgo_floor,
-                                  off_attitude=c.off_attitude) if c.rendezvous else None)
+                                  off_attitude=c.off_attitude, fix_within=c.fix_arrival_within)
+                    if c.rendezvous else None)
         self.matching = OrbitMatching(c.sail_params, c.max_cone, c.weights, c.eta_cut, c.rendezvous, c.k_phase,
                                       c.max_phase_offset, c.v_phase_gate, c.phasing_a_weight)
         self.limiter = SlewLimiter(c.max_slew_deg_per_day) if c.slew_limited else None
@@ -135,6 +147,7 @@ class Executive:
         return {"phase": self.phase, "n_rendezvous_entries": self.n_rendezvous_entries,
                 "n_rendezvous_plans": law.n_plans if law is not None else 0,
                 "n_arrival_extensions": law.n_extensions if law is not None else 0,
+                "n_unclosed_terminal_plans": law.n_unclosed if law is not None else 0,
                 "n_perihelion_handbacks": self.n_perihelion_handbacks,
                 "n_phasing_steps": self.matching.n_phasing, "t_f_first_plan": self.t_f_first_plan,
                 "phase_error_at_gate": self.matching.dlam_gate}
@@ -187,6 +200,8 @@ class Executive:
             self.n_perihelion_handbacks += 1
             self.t_next_check = t + c.rdv_check
             events.append("MATCH: perihelion below the floor, handed back to orbit matching")
+        if self.phase == Phase.RENDEZVOUS and self.law.fixed and t >= self.law.t_f - c.min_fraction_s:
+            return self._hold(t, Phase.TERMINAL, "arrival epoch reached", events)
         if self.phase == Phase.RENDEZVOUS:
             cmd = self.law.command(t, y, target)
             if cmd is None:

@@ -69,6 +69,10 @@ MISS_WEIGHTS = np.array([1.0 / AU, 1.0, 1.0, 1.0, 1.0, 1.0])
 #: radius) is below this: 1e-7 is 15 km at 1 AU, well inside the 1000 km tolerance, and the re-planning
 #: removes the rest.
 PLAN_CLOSED = 1.0e-7
+#: Shortest guidance step of the terminal phase (fixed arrival epoch) [s]: the plan's segments are
+#: tgo / n_seg and would shrink without end as t_f approaches; an hour is still 12 of the shortest
+#: time-shared fractions (``bliss.fsw.executive.MIN_FRACTION_S``, 5 min).
+TERMINAL_MIN_SEGMENT_S = 3600.0
 #: Grid of the single attitudes flown under the slew limit: cone [deg] and clock [deg] steps.
 FINE_CONE_STEP_DEG = 2.0
 FINE_CLOCK_STEP_DEG = 5.0
@@ -333,10 +337,15 @@ class RendezvousLaw:
     arrival epochs on a ``tgo_step`` [s] grid up to ``tgo_max`` [s] ahead, never less than ``tgo_floor``
     [s] to go. ``warm_lp``: warm-start each plan's LP from the previous plan's basis (:class:`PlanLP`; 3x
     faster, but the LP is degenerate, so the flight may take another, equally optimal, first segment).
+    ``fix_within`` [s]: the terminal phase; once the arrival epoch is that close it is fixed (no floor, no
+    extension) and, when the plan no longer closes, the least-miss plan of the LP is flown anyway
+    (0: never fixed, the arrival epoch slides and extends as before). Near arrival a plan that defers its
+    braking to the last segments stops closing 1-2 days out, and an extension by months let the craft
+    drift off (docs/fly.md, "The end game").
     """
 
     def __init__(self, max_cone: float, sail_params, n_seg: int, tgo_step: float, tgo_max: float,
-                 tgo_floor: float, warm_lp: bool = False, off_attitude=None):
+                 tgo_floor: float, warm_lp: bool = False, off_attitude=None, fix_within: float = 0.0):
         self.atts, self.F1 = candidate_attitudes(max_cone, sail_params)
         # what "edge-on" really flies: (cone, clock) [rad] of the held attitude, or None for no thrust
         self.F_off = None if off_attitude is None else rtn_force_1au(*off_attitude, sail_params)
@@ -347,6 +356,8 @@ class RendezvousLaw:
         self.t_f = math.nan
         self.n_plans = 0
         self.n_extensions = 0
+        self.fix_within, self.fixed = fix_within, False  # terminal phase: arrival epoch fixed
+        self.n_unclosed = 0  # least-miss plans flown in the terminal phase
 
     def _plan(self, t, y, t_f, target: TargetPrediction):
         rt, vt = predicted_state(target, t_f)
@@ -358,6 +369,7 @@ class RendezvousLaw:
     def first_arrival(self, t, y, tgo_min, target: TargetPrediction):
         """Earliest arrival epoch (on the ``tgo_step`` grid from ``tgo_min``) the linear plan closes, or None."""
         tgo = max(tgo_min, self.tgo_floor)
+        self.fixed = False
         while tgo <= self.tgo_max:
             w0, h, miss, _ = self._plan(t, y, t + tgo, target)
             if miss <= PLAN_CLOSED:
@@ -383,7 +395,17 @@ class RendezvousLaw:
 
     def command(self, t, y, target: TargetPrediction):
         """(first-segment fractions (J,), segment length [s]) for the current arrival epoch, moved later
-        in ``tgo_step`` steps while the plan does not close; None when no arrival within ``tgo_max`` closes."""
+        in ``tgo_step`` steps while the plan does not close; None when no arrival within ``tgo_max`` closes.
+        In the terminal phase (``fixed``) the arrival epoch stays, the plan's least-miss fractions are flown
+        whether it closes or not, and the segment length is at least an hour (or the time to go), so the
+        flight reaches ``t_f`` in a bounded number of steps."""
+        if not self.fixed and self.fix_within > 0.0 and self.t_f - t <= self.fix_within:
+            self.fixed = True
+        if self.fixed:
+            tgo = self.t_f - t
+            w0, h, miss, _ = self._plan(t, y, self.t_f, target)
+            self.n_unclosed += miss > PLAN_CLOSED
+            return w0, max(h, min(tgo, TERMINAL_MIN_SEGMENT_S))
         self.t_f = max(self.t_f, t + self.tgo_floor)
         while True:
             w0, h, miss, _ = self._plan(t, y, self.t_f, target)

@@ -18,7 +18,7 @@ are):
    same start, for the trajectory deviation) advance over the same segments.
 
 The flight ends at TERMINAL (the executive's estimate within ``pos_tol``/``vel_tol`` of its target
-prediction), SAFE, or ``t_end``. Telemetry goes to ``sink`` (a ``bliss.io.telemetry.TelemetryWriter`` or
+prediction, or its fixed arrival epoch reached, ``fix_arrival_days``), SAFE, or ``t_end``. Telemetry goes to ``sink`` (a ``bliss.io.telemetry.TelemetryWriter`` or
 anything with ``cycle``/``event``): every ``rec_every``-th control period the attitude record, at every
 chunk end the true, estimated and commanded-flight states; every event (executive, OD, faults).
 
@@ -204,16 +204,28 @@ def fly_span(loop: AttitudeLoop, y, t, n_periods, seg_t, seg_mode, seg_att, sail
     return y
 
 
+#: The rendezvous law's terminal phase in the closed loop [days]: the arrival epoch is fixed within 25 days of
+#: it (below the executive's 30-day tgo_min: a flight entering RENDEZVOUS is not terminal yet). Measured
+#: (benchmarks/results/fly_ablation_endgame.txt, docs/fly.md "The end game"): with perfect attitude and the
+#: 60-deg hold counted 3 days is too late (the epoch was already moved past the pass), 10, 25 and 40 days
+#: arrive; in the whole SIL the law moved the epoch 11-23 days out, so 10 days did not take, 25 (as 30, 40,
+#: 60) does (seed 1: day 240.0, 399 km, 0.36 m/s).
+FIX_ARRIVAL_DAYS = 25.0
+
+
 def executive_config(problem, step: float, t_end: float, pos_tol: float, vel_tol: float,
-                     min_fraction_s: float = MIN_FRACTION_S, off_attitude=None) -> ExecutiveConfig:
+                     min_fraction_s: float = MIN_FRACTION_S, off_attitude=None,
+                     fix_arrival_within: float = 0.0) -> ExecutiveConfig:
     """The executive as ``fly_feedback`` configures it by default (time-shared rendezvous law), with the
     shortest time-shared fraction ``min_fraction_s`` [s] and ``off_attitude`` (cone, clock) [rad], the
-    attitude an edge-on command is really held at (None: truly edge-on)."""
+    attitude an edge-on command is really held at (None: truly edge-on), ``fix_arrival_within`` [s] the
+    rendezvous law's terminal phase (``ExecutiveConfig``; 0: off)."""
     return ExecutiveConfig(sail_params=problem.sail.kernel_params(),
                            max_cone=math.radians(problem.limits.max_cone_deg),
                            max_slew_deg_per_day=problem.limits.max_slew_deg_per_day,
                            rendezvous=problem.rendezvous, step=step, t_end=t_end, pos_tol=pos_tol,
-                           vel_tol=vel_tol, min_fraction_s=min_fraction_s, off_attitude=off_attitude)
+                           vel_tol=vel_tol, min_fraction_s=min_fraction_s, off_attitude=off_attitude,
+                           fix_arrival_within=fix_arrival_within)
 
 
 def _slew_count(prev, seg_mode, seg_att, min_rad=math.radians(1.0)):
@@ -234,7 +246,7 @@ def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od
                     vel_tol: float = 1.0, bin_s: float = 600.0, chunk_s: float = 3600.0, rec_every: int = 30,
                     rtol: float = 1e-10, start_on_target: bool = True, actuators=None,
                     min_fraction_s: float = MIN_FRACTION_S, break_slews: bool = True,
-                    count_feather: bool = True) -> ClosedLoopResult:
+                    count_feather: bool = True, fix_arrival_days: float = FIX_ARRIVAL_DAYS) -> ClosedLoopResult:
     """Fly from state ``y0`` at ``t0`` until TERMINAL, SAFE or ``t_end`` (see the module docstring).
     ``faults``: a ``bliss.io.faultplan.FaultPlan`` (only ``sensor_dropout`` acts in software in the loop;
     the board faults need a board). ``progress(t)`` after every chunk. ``start_on_target``: the plant and
@@ -244,7 +256,10 @@ def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od
     attitude fraction [s]. ``break_slews``: fly slews over ``MAX_SLEW_RAD`` through the Sun line
     (``break_large_slews``). ``count_feather``: the executive's rendezvous plan counts the thrust of the
     feathered edge-on hold (``ExecutiveConfig.off_attitude``; False: plans edge-on as no thrust, the
-    behaviour before, which does not arrive, docs/fly.md)."""
+    behaviour before, which does not arrive, docs/fly.md). ``fix_arrival_days``: the rendezvous law's
+    terminal phase (``ExecutiveConfig.fix_arrival_within``): within this many days of the arrival epoch it
+    is fixed, the least-miss plan is flown when none closes, and the flight ends at it (0: the epoch slides
+    and extends, the behaviour before)."""
     t_wall = time.perf_counter()
     dt = loop.dt
     bin_n = max(1, int(round(bin_s / dt)))
@@ -253,7 +268,8 @@ def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od
     # the executive plans with the thrust its edge-on commands really give: the controller holds them at
     # feather_cone, clock 0 (``_segments``)
     exe = Executive(executive_config(problem, step, t_end, pos_tol, vel_tol, min_fraction_s,
-                                     (loop.cfg.feather_cone, 0.0) if count_feather else None))
+                                     (loop.cfg.feather_cone, 0.0) if count_feather else None,
+                                     fix_arrival_days * DAY))
     target = problem.target
     prediction = target.prediction(t0)
     y = np.asarray(y0, float).copy()
