@@ -32,8 +32,14 @@ def clean():
     return _attitude(_short())
 
 
-def test_same_seed_same_numbers_other_seed_other_numbers(clean):
-    a, b, c = clean, _attitude(_short()), _attitude(_short(seed=2))
+#: A span start with slews in its first 0.25 day (2 at a 2 s period, measured 2026-12-01). The first hours after
+#: departure have none since the rendezvous plan counts the feather hold's thrust (it time-shares less there).
+SLEW_START_DAY = 180.0
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    a, b = (_attitude(_short(start_day=SLEW_START_DAY)) for _ in range(2))
+    c = _attitude(_short(start_day=SLEW_START_DAY, seed=2))
     assert a == b  # the SIL flight is deterministic for a seed: bit-identical here
     assert a["pointing_error_rms_deg"] != c["pointing_error_rms_deg"]
     assert a["days_flown"] == pytest.approx(0.25, abs=1e-6) and a["reason"] == "span end"
