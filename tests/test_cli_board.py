@@ -114,11 +114,13 @@ def test_foreign_protocol_exit_2(capsys):
 def test_emulate_prints_port_and_stops_on_ctrl_c(tmp_path):
     link = tmp_path / "board"
     env = dict(os.environ, PYTHONPATH=ROOT)
-    # stderr to a file, not a pipe nobody drains: the board's diagnostics go there and a full pipe (64 kB)
-    # would block the board and the command (seen once as a 60 s hang in a full run)
+    # stderr to a file, not a pipe nobody drains (a full pipe would block the board and the command)
     err = open(tmp_path / "stderr.txt", "w")
+    # started with SIGINT ignored, as an inherited disposition can leave it (a full pytest-xdist run did: the
+    # board never stopped): the command must still stop on Ctrl-C
     proc = subprocess.Popen([sys.executable, "-m", "bliss", "board", "emulate", "--link", str(link)],
-                            stdout=subprocess.PIPE, stderr=err, text=True, env=env, cwd=ROOT)
+                            stdout=subprocess.PIPE, stderr=err, text=True, env=env, cwd=ROOT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         first = proc.stdout.readline()
         assert first.startswith("emulated board on /dev/pts/"), first

@@ -201,6 +201,9 @@ def _cmd_emulate(args) -> int:
         print(f"emulated board on {port}" + (f" (also {link})" if link else ""), flush=True)
         print(f"try: bliss board status --port {link or port}    (Ctrl-C stops the board)", flush=True)
         signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` stops it as cleanly as Ctrl-C
+        # Ctrl-C stops it even when it was started with SIGINT ignored (an ignored SIGINT is inherited across
+        # exec, e.g. from a test runner's worker or a background job: the board then ran until killed)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             while emu.proc.poll() is None:
                 time.sleep(0.2)
