@@ -23,6 +23,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from bliss.io.toml_file import read_toml
+
 __all__ = ["FaultEntry", "FaultPlan", "FaultPlanError", "KINDS", "load_fault_plan", "parse_fault_plan",
            "parse_inject"]
 
@@ -124,13 +126,8 @@ def parse_fault_plan(data: dict, source: str = "fault plan") -> FaultPlan:
 def load_fault_plan(path: str | os.PathLike) -> FaultPlan:
     """Read and validate the TOML fault plan at ``path``; :class:`FaultPlanError` says what is wrong."""
     p = Path(path)
-    try:
-        with open(p, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise FaultPlanError(f"fault plan {str(p)!r} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise FaultPlanError(f"fault plan {str(p)!r} is not valid TOML: {exc}") from None
+    data = read_toml(p, FaultPlanError, f"fault plan {str(p)!r} not found",
+                     lambda exc: f"fault plan {str(p)!r} is not valid TOML: {exc}")
     return parse_fault_plan(data, f"fault plan {str(p)!r}")
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from astropy.time import Time
 
-from bliss.survey.catalogue import CatalogueError
+from bliss.survey.catalogue import CatalogueError, row_error
 from sim.constants import AU
 from sim.timeconv import epoch_to_tdb_seconds
 
@@ -82,8 +82,7 @@ def default_path(which: str) -> Path:
 
 
 def _bad_row(path, names, k, what) -> CatalogueError:
-    name = names[k] if names[k] else "(no designation)"
-    return CatalogueError(f"{path}: line {k + 2} ({name}): {what}; fix or remove that row")
+    return row_error(path, k, names[k], what)
 
 
 def _column(path, table, names, col, lo, hi, what) -> np.ndarray:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bliss.io.faultplan import FaultPlanError, load_fault_plan, parse_fault_plan
+from bliss.io.toml_file import read_toml
 
 #: Folder of the repository's scenario files (``scenarios/`` at the repository root).
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -293,13 +293,8 @@ def _expectation(value, where) -> Expectation:
 def load(path) -> Scenario:
     """Read and validate one scenario file."""
     path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
+    data = read_toml(path, ScenarioError, f"{path}: no such scenario file",
+                     lambda exc: f"{path}: not valid TOML ({exc})")
     sc = _build(Scenario, data, path.name)
     if sc.name != path.stem:
         raise ScenarioError(f"{path.name}.name: {sc.name!r} must equal the file name {path.stem!r}")

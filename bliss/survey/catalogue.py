@@ -79,10 +79,15 @@ class Catalogue:
         return int(hits[0])
 
 
+def row_error(path, k: int, name, what: str) -> CatalogueError:
+    """The error for data row ``k`` (0-based; line k + 2 of the file, after the header) of a catalogue table,
+    naming the row's designation (``name``, or none) and what to do; shared with ``bliss.missions.catalogue``."""
+    return CatalogueError(f"{path}: line {k + 2} ({name or '(no designation)'}): {what}; fix or remove that row")
+
+
 def _bad_row(path, table, k, what) -> CatalogueError:
     names = table.column("designation").to_pylist() if "designation" in table.column_names else None
-    name = names[k] if names and names[k] else "(no designation)"
-    return CatalogueError(f"{path}: line {k + 2} ({name}): {what}; fix or remove that row")
+    return row_error(path, k, names[k] if names else None, what)
 
 
 def _floats(path, table, col) -> np.ndarray:
