@@ -1,5 +1,6 @@
 """The Bennu transfer flown end to end in software in the loop (``bliss.sil.closed_loop``): the executive
-re-planning every day from ground OD uploads (every 7 days, 10 km / 1 cm/s 1-sigma) dead-reckoned onboard,
+re-planning every day from ground OD uploads (every 7 days, 10 km / 1 cm/s 1-sigma; on approach, within
+``--od-approach-range-km`` of Bennu, every ``--od-approach-period-days``) dead-reckoned onboard,
 the attitude loop (MEKF, controller, kinematic inchworms) with sensor noise and a CP offset of (1, 0.5) mm,
 the orbit driven by the achieved sail normal. Prints the arrival (true miss), the time of flight against the
 plan's optimum (214.345 d, tests/test_default_plan.py) and the feedback laws flown with perfect attitude and
@@ -20,7 +21,7 @@ import numpy as np
 from bliss.cli.fly_run import default_problem
 from bliss.sil.attitude_loop import AttitudeLoop, controller_config
 from bliss.sil.closed_loop import FIX_ARRIVAL_DAYS, fly_closed_loop
-from bliss.sil.navigation import GroundOD
+from bliss.sil.navigation import OD_APPROACH_PERIOD_S, OD_APPROACH_RANGE_M, GroundOD
 from sim.attitude_geometry import SpacecraftGeometry
 from sim.constants import DAY
 
@@ -30,6 +31,12 @@ FEEDBACK_TOF_D = 330.0044  # feedback laws, perfect attitude and navigation, sam
 
 def loadavg() -> str:
     return Path("/proc/loadavg").read_text().strip()
+
+
+def _range_at(problem, res, t) -> float:
+    """True range to Bennu [m] at the chunk end nearest ``t``."""
+    k = int(np.argmin(np.abs(res.orbit[:, 0] - t)))
+    return float(np.linalg.norm(res.orbit[k, 1:4] - problem.target.state(res.orbit[k, 0])[0]))
 
 
 def main(argv=None) -> int:
@@ -49,6 +56,11 @@ def main(argv=None) -> int:
     ap.add_argument("--fix-arrival-days", type=float, default=FIX_ARRIVAL_DAYS,
                     help="the rendezvous law's terminal phase: arrival epoch fixed within this many days "
                          "(default bliss.sil.closed_loop.FIX_ARRIVAL_DAYS; 0: it slides, the behaviour before)")
+    ap.add_argument("--od-approach-period-days", type=float, default=OD_APPROACH_PERIOD_S / DAY,
+                    help="OD upload period on approach [d] (default bliss.sil.navigation.OD_APPROACH_PERIOD_S)")
+    ap.add_argument("--od-approach-range-km", type=float, default=OD_APPROACH_RANGE_M / 1e3,
+                    help="range from Bennu [km] within which the approach period applies (default "
+                         "bliss.sil.navigation.OD_APPROACH_RANGE_M; 0: weekly OD to the end, the behaviour before)")
     ap.add_argument("--out", default="benchmarks/results/fly_sil.txt")
     a = ap.parse_args(argv)
     problem = default_problem()
@@ -61,9 +73,12 @@ def main(argv=None) -> int:
              f"{math.degrees(loop.cfg.feather_cone):.0f} deg, safe mode past {math.degrees(loop.cfg.safe_cone):.0f} deg "
              f"(back within {math.degrees(loop.cfg.recover_cone):.0f} deg), the executive's plan "
              f"{'treats edge-on as no thrust' if a.no_count_feather else 'counts the feathered hold thrust'}, "
-             f"arrival epoch fixed within {a.fix_arrival_days:g} d of it",
+             f"arrival epoch fixed within {a.fix_arrival_days:g} d of it, OD every 7 d "
+             + (f"and every {a.od_approach_period_days:g} d within {a.od_approach_range_km:,.0f} km of Bennu"
+                if a.od_approach_range_km > 0 else "to the end (no approach cadence)"),
              f"loadavg at start: {loadavg()}"]
-    od = GroundOD(seed=a.seed)
+    od = GroundOD(seed=a.seed, approach_period=a.od_approach_period_days * DAY,
+                  approach_range=a.od_approach_range_km * 1e3)
     last = [time.perf_counter()]
 
     def progress(t):
@@ -83,6 +98,7 @@ def main(argv=None) -> int:
         rng = float(np.linalg.norm(row[1:4] - rt))
         if rng < close[0]:
             close = (rng, float(np.linalg.norm(row[4:7] - vt)), (row[0] - problem.t_depart) / DAY)
+    t_app = [e.t for e in res.events if e.kind == "od_update" and "(approach)" in e.detail]
     ok = res.converged and res.miss_pos_m < 1e6 and res.miss_vel_m_s < 1.0
     lines += [f"result: {res.reason}; converged {res.converged}",
               f"time of flight {tof:.2f} d: plan (optimiser) {PLAN_TOF_D} d -> +{tof - PLAN_TOF_D:.2f} d "
@@ -98,6 +114,10 @@ def main(argv=None) -> int:
               f"attitude safe-mode entries {res.n_safe_mode}; "
               f"steps {'/'.join(f'{s:.0f}' for s in res.steps)}",
               f"executive events: {sum(1 for e in res.events if e.kind == 'executive')}",
+              f"OD uploads on approach {od.n_approach}" + (
+                  f", the first on day {(t_app[0] - problem.t_depart) / DAY:.1f}" if t_app else ""),
+              "true range to Bennu before the end: " + "; ".join(
+                  f"{d:g} d {_range_at(problem, res, res.t_end - d * DAY) / 1e3:,.0f} km" for d in (60, 30, 20, 10, 5, 2)),
               f"{res.n_cycles} control cycles: wall {wall:.1f} s, CPU {cpu:.1f} s, "
               f"{res.n_cycles / wall:.0f} cycles per wall second",
               f"loadavg at end: {loadavg()}"]

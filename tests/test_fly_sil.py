@@ -66,6 +66,34 @@ def test_od_upload_resets_the_estimate_to_within_its_sigma():
     assert np.std(errs[:, 3:]) == pytest.approx(1e-2, rel=0.1)
 
 
+def test_od_cadence_switches_to_the_approach_period_within_the_approach_range():
+    od = GroundOD(period=7 * DAY, approach_period=DAY, approach_range=2e9, seed=7)
+    y = np.array([1.5e11, 0, 0, 0, 3e4, 0])
+    far, near = y + [3e9, 0, 0, 0, 0, 0], y + [1.9e9, 0, 0, 0, 0, 0]  # target 3 / 1.9 million km away
+    assert od.update(0.0, y, far) is not None and od.update(DAY, y, far) is None  # cruise: weekly
+    assert od.update(DAY, y, near) is not None and od.update(1.5 * DAY, y, near) is None  # approach: daily
+    assert od.update(2 * DAY, y, near) is not None and od.n_approach == 2 and od.n_updates == 3
+    assert od.update(3 * DAY, y) is None  # no target state: the cruise cadence
+    with pytest.raises(ValueError, match="approach OD period"):
+        GroundOD(approach_period=0.0)
+
+
+def test_approach_od_bounds_the_dead_reckoned_error_in_the_closed_loop(problem):
+    """The regression for issue 12's seed 2 (1,716 km out with a 288-km navigation error, dead-reckoned from
+    an upload up to 7 days old): three days of the closed loop (attitude loop, CP offset, sensor noise) with
+    the cruise cadence only, the dead-reckoned error reaches 102-106 km by the end (seeds 1-3, measured);
+    with the approach cadence (daily uploads; the range set to cover this span, which starts at departure,
+    since a span near the real arrival needs the 240-day flight before it) it stays within 20 km (an upload
+    at most a day old: 10 km per axis, 17 km 1-sigma in 3-D, plus a day's drift). Bound 50 km: between."""
+    ends = {}
+    for rng in (0.0, 1e13):
+        od = GroundOD(seed=2, approach_range=rng)
+        res = _fly(problem, days=3.0, seed=2, od=od)
+        ends[rng] = (res.nav_error_m[-1], res.n_od_updates, od.n_approach)
+    assert ends[0.0][0] > 5e4 and ends[0.0][1:] == (1, 0)
+    assert ends[1e13][0] < 5e4 and ends[1e13][1:] == (3, 3)
+
+
 def test_dead_reckoning_of_a_coast_is_kepler():
     y = np.array([1.5e11, 0, 0, 0, 3.1e4, 1e3])
     dr = DeadReckoning(0.0, y, Sail().kernel_params())

@@ -6,8 +6,9 @@ determination dead-reckoned onboard (``bliss.sil.navigation``). Software in the 
 Each guidance step (``ExecutiveConfig.step``, default 1 day, shorter when the rendezvous plan's segments
 are):
 
-1. a ground OD upload is applied when due (``GroundOD``), else the onboard estimate is the last one flown
-   forward with the commanded attitudes (``DeadReckoning``);
+1. a ground OD upload is applied when due (``GroundOD``: weekly in cruise, daily within its approach range
+   of the target by default), else the onboard estimate is the last one flown forward with the commanded
+   attitudes (``DeadReckoning``);
 2. the executive gets ``GuidanceInputs(NavStateEstimate, TargetPrediction)`` and returns its phase and
    attitude commands (time-shared within the step in RENDEZVOUS);
 3. the commands become a segment table which the attitude loop flies (``fly_span``), in whole control
@@ -334,10 +335,12 @@ def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od
 
     reason, converged = "span end", False
     while t < t_end - dt:
-        up = od.update(t, y)
+        y_tgt = np.concatenate(target.state(t))  # the ground's knowledge, for the approach OD cadence
+        up = od.update(t, y, y_tgt)
         if up is not None:
             nav.upload(t, up)
-            emit(Event(t, "od_update", f"ground OD upload: error {np.linalg.norm(up[:3] - y[:3]):.0f} m, "
+            emit(Event(t, "od_update", f"ground OD upload{' (approach)' if od.in_approach(y, y_tgt) else ''}: "
+                                       f"error {np.linalg.norm(up[:3] - y[:3]):.0f} m, "
                                        f"{np.linalg.norm(up[3:] - y[3:]) * 1e3:.2f} mm/s"))
         if not target.two_body:
             prediction = target.prediction(t)

@@ -7,6 +7,11 @@ per position axis and ``sigma_v`` [m/s] (default 1 cm/s) per velocity axis, inde
 (a deep-space OD arc of a week with ranging and Doppler gives kilometres and mm/s to cm/s; these defaults
 are the issue's figures, issue 12). The upload arrives instantly (no latency modelled).
 
+Approach navigation: within ``approach_range`` [m] of the target the uploads come every
+``approach_period`` [s] instead, with the same errors (defaults and their sources: ``OD_APPROACH_*`` below,
+docs/fly.md "Approach navigation"). The ground knows the range (it has the spacecraft's and the target's
+orbits); the flight software never sees it (``bliss.fsw`` reads only its inputs).
+
 Onboard (``DeadReckoning``): the last upload is propagated with the onboard dynamics model, Sun gravity plus
 the sail force of the attitudes the executive *commanded* (``sim.dop853.integrate_final``, the same force
 model as the plant), so between uploads the estimate drifts from the truth by the upload's error and by
@@ -28,27 +33,46 @@ from sim.dop853 import integrate_final
 OD_PERIOD_S = 7.0 * DAY
 OD_SIGMA_R_M = 1.0e4
 OD_SIGMA_V_M_S = 1.0e-2
+#: Approach OD (module docstring): every day [s] within 2 million km [m] of the target (OSIRIS-REx's approach
+#: began at ~2 million km from Bennu; a 24-h optical-navigation update cycle).
+OD_APPROACH_PERIOD_S = 1.0 * DAY
+OD_APPROACH_RANGE_M = 2.0e9
 
 
 class GroundOD:
-    """Ground orbit determination: ``update(t, y_true)`` returns a noisy state when one is due, else None."""
+    """Ground orbit determination: ``update(t, y_true, y_target)`` returns a noisy state when one is due, else
+    None. Due ``period`` [s] after the last one, or ``approach_period`` [s] when the spacecraft is within
+    ``approach_range`` [m] of ``y_target`` (the target's state; None: cruise cadence). ``approach_range`` 0:
+    no approach cadence."""
 
     def __init__(self, period: float = OD_PERIOD_S, sigma_r: float = OD_SIGMA_R_M,
-                 sigma_v: float = OD_SIGMA_V_M_S, seed: int = 1):
-        if not (math.isfinite(period) and period > 0):
-            raise ValueError(f"OD period must be a positive number of seconds, got {period!r}")
+                 sigma_v: float = OD_SIGMA_V_M_S, seed: int = 1, approach_period: float = OD_APPROACH_PERIOD_S,
+                 approach_range: float = OD_APPROACH_RANGE_M):
+        for name, v in (("OD period", period), ("approach OD period", approach_period)):
+            if not (math.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be a positive number of seconds, got {v!r}")
+        if not (math.isfinite(approach_range) and approach_range >= 0):
+            raise ValueError(f"approach OD range must be a finite number of metres >= 0, got {approach_range!r}")
         if not (sigma_r >= 0 and sigma_v >= 0 and math.isfinite(sigma_r) and math.isfinite(sigma_v)):
             raise ValueError(f"OD errors must be finite and >= 0, got {sigma_r!r} m, {sigma_v!r} m/s")
         self.period, self.sigma_r, self.sigma_v = float(period), float(sigma_r), float(sigma_v)
+        self.approach_period, self.approach_range = float(approach_period), float(approach_range)
         self.rng = np.random.default_rng([int(seed), 0x0D])  # its own stream: the attitude noise is separate
-        self.t_next = -math.inf
+        self.t_last = -math.inf
         self.n_updates = 0
+        self.n_approach = 0  # uploads made at the approach cadence
 
-    def update(self, t: float, y_true) -> np.ndarray | None:
-        if t < self.t_next - 1e-6:
+    def in_approach(self, y_true, y_target) -> bool:
+        return y_target is not None and float(np.linalg.norm(np.asarray(y_true, float)[:3]
+                                                             - np.asarray(y_target, float)[:3])) < self.approach_range
+
+    def update(self, t: float, y_true, y_target=None) -> np.ndarray | None:
+        approach = self.in_approach(y_true, y_target)
+        if t < self.t_last + (self.approach_period if approach else self.period) - 1e-6:
             return None
-        self.t_next = t + self.period
+        self.t_last = t
         self.n_updates += 1
+        self.n_approach += int(approach)
         err = np.concatenate([self.rng.normal(size=3) * self.sigma_r, self.rng.normal(size=3) * self.sigma_v])
         return np.asarray(y_true, float) + err
 
@@ -79,4 +103,5 @@ class DeadReckoning:
         return NavStateEstimate(self.t, self.y[:3], self.y[3:], cov)
 
 
-__all__ = ["DeadReckoning", "GroundOD", "OD_PERIOD_S", "OD_SIGMA_R_M", "OD_SIGMA_V_M_S"]
+__all__ = ["DeadReckoning", "GroundOD", "OD_APPROACH_PERIOD_S", "OD_APPROACH_RANGE_M", "OD_PERIOD_S", "OD_SIGMA_R_M",
+           "OD_SIGMA_V_M_S"]
