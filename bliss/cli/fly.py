@@ -53,6 +53,12 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help="centre-of-pressure offset in the sail plane [mm], |.| <= 5; default 1 0.5")
     p.add_argument("--optics", default="ideal", metavar="NAME", help=f"sail optics: {', '.join(OPTICS_CHOICES)}")
     p.add_argument("--od-period-days", default="7", metavar="DAYS", help="ground OD upload period; default 7")
+    p.add_argument("--od-approach-period-days", default="1", metavar="DAYS",
+                   help="ground OD upload period on approach (within --od-approach-range-km of the target); "
+                        "default 1 (docs/fly.md, approach navigation)")
+    p.add_argument("--od-approach-range-km", default="2000000", metavar="KM",
+                   help="range from the target within which the approach period applies; default 2000000 "
+                        "(2 million km); 0 = the cruise period to the end")
     p.add_argument("--od-sigma-km", default="10", metavar="KM", help="OD position error 1-sigma per axis; default 10")
     p.add_argument("--od-sigma-cm-s", default="1", metavar="CM_S", help="OD velocity error 1-sigma per axis; "
                                                                         "default 1")

@@ -74,7 +74,9 @@ def _inputs(args):
     period = _num(args.period_s, "--period-s", 0.5, 10)
     days = _num(args.days, "--days", 0.01, 800)
     od = (_num(args.od_period_days, "--od-period-days", 0.01, 1000) * DAY,
-          _num(args.od_sigma_km, "--od-sigma-km", 0, 1e6) * 1e3, _num(args.od_sigma_cm_s, "--od-sigma-cm-s", 0, 1e5) / 100)
+          _num(args.od_sigma_km, "--od-sigma-km", 0, 1e6) * 1e3, _num(args.od_sigma_cm_s, "--od-sigma-cm-s", 0, 1e5) / 100,
+          _num(args.od_approach_period_days, "--od-approach-period-days", 0.01, 1000) * DAY,
+          _num(args.od_approach_range_km, "--od-approach-range-km", 0, 1e9) * 1e3)
     try:
         seed, every = int(args.seed), int(args.telemetry_every)
     except ValueError:
@@ -185,7 +187,9 @@ def _report(res, args, problem, plan, start_day, loop, od, wall_s, act=None):
         "control_cycles": res.n_cycles, "wall_s": wall_s,
         "control_cycles_per_wall_s": res.n_cycles / max(wall_s, 1e-9),
         "control_period_s": loop.dt, "actuators": args.actuators, "seed": int(args.seed),
-        "od": {"period_days": od.period / DAY, "sigma_r_m": od.sigma_r, "sigma_v_m_s": od.sigma_v},
+        "od": {"period_days": od.period / DAY, "sigma_r_m": od.sigma_r, "sigma_v_m_s": od.sigma_v,
+               "approach_period_days": od.approach_period / DAY, "approach_range_m": od.approach_range,
+               "approach_uploads": od.n_approach},
         "cp_offset_m": list(loop.g.cp_offset),
         "events": {k: sum(1 for e in res.events if e.kind == k) for k in sorted({e.kind for e in res.events})},
     }
@@ -222,7 +226,7 @@ def run_fly(args) -> int:
     t_end = t0 + days * DAY
     sched0 = Schedule(np.array([t0, t0 + DAY]), np.array([1], np.int64), np.zeros((1, 3)))
     loop = AttitudeLoop(t0, initial_attitude(sched0, y0), geometry=g, config=cfg, seed=seed)
-    od = GroundOD(*od_args, seed=seed)
+    od = GroundOD(*od_args[:3], seed=seed, approach_period=od_args[3], approach_range=od_args[4])
     bar = None
     if not args.no_progress:
         from tqdm import tqdm

@@ -122,6 +122,8 @@ class AttitudeSpec:
     od_period_days: float = field(default=7.0, **_rng(gt=0))      # ground OD upload period
     od_sigma_km: float = field(default=10.0, **_rng(ge=0))        # OD position error, 1 sigma per axis
     od_sigma_cm_s: float = field(default=1.0, **_rng(ge=0))       # OD velocity error, 1 sigma per axis
+    od_approach_period_days: float = field(default=1.0, **_rng(gt=0))  # OD period within the approach range
+    od_approach_range_km: float = field(default=2.0e6, **_rng(ge=0))   # approach range from the target (0: none)
 
     def check(self, where):
         if len(self.cp_offset_mm) != 2 or not all(_is(v, float) and abs(v) <= 5 for v in self.cp_offset_mm):

@@ -48,6 +48,8 @@ class SpanInputs:
     od_period_s: float
     od_sigma_r_m: float
     od_sigma_v_m_s: float
+    od_approach_period_s: float
+    od_approach_range_m: float
     faults: object = None  # a bliss.io.faultplan.FaultPlan (sensor_dropout, axis_stall) or None
 
 
@@ -61,7 +63,9 @@ def span_inputs(sc, fault_plan=None) -> SpanInputs:
                       seed=int(a.seed), optics=sc.sail.optics,
                       cp_offset_m=tuple(float(v) * 1e-3 for v in a.cp_offset_mm), sensors=sensors,
                       od_period_s=float(a.od_period_days) * DAY, od_sigma_r_m=float(a.od_sigma_km) * 1e3,
-                      od_sigma_v_m_s=float(a.od_sigma_cm_s) / 100, faults=fault_plan)
+                      od_sigma_v_m_s=float(a.od_sigma_cm_s) / 100,
+                      od_approach_period_s=float(a.od_approach_period_days) * DAY,
+                      od_approach_range_m=float(a.od_approach_range_km) * 1e3, faults=fault_plan)
 
 
 def span_start(problem, start_day: float) -> tuple[float, np.ndarray]:
@@ -134,7 +138,8 @@ def fly(problem, inputs: SpanInputs, t0: float | None = None, y0=None):
     sched0 = Schedule(np.array([t0, t0 + DAY]), np.array([1], np.int64), np.zeros((1, 3)))
     loop = AttitudeLoop(t0, initial_attitude(sched0, y0), geometry=g, sensors=inputs.sensors,
                         config=controller_config(g, period=inputs.period_s), seed=inputs.seed)
-    od = GroundOD(inputs.od_period_s, inputs.od_sigma_r_m, inputs.od_sigma_v_m_s, seed=inputs.seed)
+    od = GroundOD(inputs.od_period_s, inputs.od_sigma_r_m, inputs.od_sigma_v_m_s, seed=inputs.seed,
+                  approach_period=inputs.od_approach_period_s, approach_range=inputs.od_approach_range_m)
     plan = inputs.faults
     act = FaultyAxes(loop, plan.entries, t0) if plan is not None and any(
         e.kind == "axis_stall" for e in plan.entries) else None
