@@ -33,8 +33,10 @@ from sim.dop853 import integrate_final
 OD_PERIOD_S = 7.0 * DAY
 OD_SIGMA_R_M = 1.0e4
 OD_SIGMA_V_M_S = 1.0e-2
-#: Approach OD (module docstring): every day [s] within 2 million km [m] of the target (OSIRIS-REx's approach
-#: began at ~2 million km from Bennu; a 24-h optical-navigation update cycle).
+#: Approach OD: every day [s] within 2 million km [m] of the target. OSIRIS-REx's approach phase began with its
+#: first images of Bennu at 2.2 million km (NASA, 24 Aug 2018) and imaged it daily for navigation from
+#: 44,000 km in; its optical-navigation update took 24 h (docs/fly.md "Approach navigation" has the sources).
+#: An upload is applied at a guidance step's start, so the cadence is never denser than the steps.
 OD_APPROACH_PERIOD_S = 1.0 * DAY
 OD_APPROACH_RANGE_M = 2.0e9
 
