@@ -6,9 +6,11 @@ position with |v - v_Earth| = v_inf <= ``V_INF_ENTRY_MAX``, after which the caps
 Stardust's did). That is a flyby end condition plus a speed bound, so the leg is solved by the flyby
 solver of ``bliss.missions.interstellar`` (:func:`~bliss.missions.interstellar.solve_flyby`: cone/clock
 attitudes per segment, ``scipy.optimize.least_squares`` on the compiled DOP853 final state) with a
-fourth residual, the excess of v_inf over the limit. The earliest arrival is found as the flyby is:
-arrival dates scanned every ``SCAN_STEP_DAYS`` from ``MIN_RETURN_DAYS``, then bisected to
-``BISECT_DAYS`` between the last failure and the first success.
+fourth residual, the excess of v_inf over the limit. Per arrival date, a continuation: first the
+Earth's position alone, then the speed bound lowered step by step from the v_inf found, each solve from
+the previous attitudes (a local solver started straight at the bound stays far from the Earth). The
+earliest arrival: dates scanned every ``SCAN_STEP_DAYS`` from ``MIN_RETURN_DAYS``; the first that closes
+(a 30-day grid: "earliest found", not bisected).
 
 Replay: the schedule flown again with ``sim.integrator.propagate`` (rtol 1e-10), compared with the
 Earth's state from the built-in ephemeris (``sim.ephemeris.body_state``): closed when the replayed
@@ -23,10 +25,10 @@ import time
 
 import numpy as np
 
-from bliss.missions.interstellar import FLYBY_TOL_M, N_SEGMENTS, REPLAY_RTOL, _schedule, solve_flyby
+from bliss.missions.interstellar import FLYBY_TOL_M, REPLAY_RTOL, SOLVE_RTOL, _schedule, solve_flyby
 from sim.constants import AU, DAY, GM_PLANETS
 from sim.ephemeris import body_state
-from sim.integrator import Schedule, propagate
+from sim.integrator import Schedule, propagate, propagate_final
 
 #: Stardust's sample capsule entered at 12.9 km/s at the 125 km entry interface on 2006-01-15 (NASA
 #: Stardust sample return press kit, January 2006: "the fastest re-entry of any human-made object").
@@ -41,11 +43,15 @@ V_ESC_INTERFACE_M_S = math.sqrt(2.0 * GM_EARTH / (R_EARTH_M + ENTRY_INTERFACE_AL
 STARDUST_V_INF_M_S = math.sqrt(STARDUST_ENTRY_SPEED_M_S ** 2 - V_ESC_INTERFACE_M_S ** 2)
 #: The limit used: 6.0 km/s, a 0.6 km/s margin below the excess speed of a flown capsule.
 V_INF_ENTRY_MAX = 6.0e3
-#: Arrival-date scan of the return [days]: first date, step, last date; bisection bracket.
+#: Arrival-date scan of the return [days]: first date, step, last date.
 MIN_RETURN_DAYS = 120.0
 SCAN_STEP_DAYS = 30.0
 MAX_RETURN_DAYS = 1200.0
-BISECT_DAYS = 4.0
+#: Continuation on the speed bound: each step lowers it by this fraction of the current v_inf (at least
+#: ``CONTINUATION_MIN_M_S``), at most ``MAX_CONTINUATION_STEPS`` steps.
+CONTINUATION_STEP = 0.15
+CONTINUATION_MIN_M_S = 500.0
+MAX_CONTINUATION_STEPS = 16
 #: Attitude segments and solver starts of the return (more than the interstellar flyby's 6 and 1: the
 #: return also bounds the speed and runs for years).
 RETURN_SEGMENTS = 8
@@ -63,63 +69,87 @@ def _closes(miss_m: float) -> bool:
     return miss_m <= 0.1 * FLYBY_TOL_M
 
 
-def replay_return(sail, y0, t0: float, t_arr: float, x, n_segments: int = RETURN_SEGMENTS) -> dict:
+def replay_return(sail, y0, t0: float, t_arr: float, x, n_segments: int = RETURN_SEGMENTS,
+                  v_max: float = V_INF_ENTRY_MAX, target_state=earth_state) -> dict:
     """Fly the return's schedule again (``sim.integrator.propagate``, rtol 1e-10) and compare with the
-    Earth: distance [m], v_inf [m/s], the schedule and the trajectory (daily points)."""
+    Earth (``target_state``, a planted body in the tests): distance [m], v_inf [m/s], the schedule, the
+    trajectory (daily points) and ``closed`` (within 1,000 km and v_inf <= ``v_max``)."""
     seg_t, mode, att = _schedule(t0, t_arr, np.asarray(x, float), n_segments)
     sched = Schedule(seg_t, mode, att)
     grid = np.union1d(seg_t, np.arange(t0, t_arr, DAY))
     traj = propagate(np.asarray(y0, float), sched, sail, t_out=grid, rtol=REPLAY_RTOL)
-    r_e, v_e = earth_state(t_arr)
+    r_e, v_e = target_state(t_arr)
     miss = float(np.linalg.norm(traj.y[-1, :3] - r_e))
     v_inf = float(np.linalg.norm(traj.y[-1, 3:] - v_e))
     return {"schedule": sched, "t": traj.t, "y": traj.y, "miss_m": miss, "v_inf_m_s": v_inf,
-            "closed": miss <= FLYBY_TOL_M and v_inf <= V_INF_ENTRY_MAX}
+            "closed": miss <= FLYBY_TOL_M and v_inf <= v_max}
+
+
+def _arrival(sail, y0, t0, t_arr, x, n_segments):
+    """Final state (6,) of the attitude vector ``x`` (solver tolerance)."""
+    seg_t, mode, att = _schedule(t0, t_arr, x, n_segments)
+    return np.asarray(propagate_final(y0, seg_t, mode, att, sail.kernel_params(), SOLVE_RTOL))
+
+
+def reach_with_speed_bound(sail, y0, t0: float, t_arr: float, v_max: float = V_INF_ENTRY_MAX, limits=None,
+                           n_segments: int = RETURN_SEGMENTS, n_starts: int = RETURN_STARTS,
+                           target_state=earth_state):
+    """One arrival date: the Earth's position first (no speed bound), then the bound lowered step by step
+    (``CONTINUATION_STEP`` of the current v_inf, at least ``CONTINUATION_MIN_M_S``), each solve starting
+    from the previous solution, down to ``v_max``. Returns (x, position miss [m], v_inf [m/s], closed)."""
+    r_e, v_e = target_state(t_arr)
+    x, miss = solve_flyby(sail, y0, t0, t_arr, r_e, limits, n_segments, n_starts=n_starts)
+    if not _closes(miss):
+        return x, miss, math.nan, False
+    y = _arrival(sail, y0, t0, t_arr, x, n_segments)
+    v_inf = float(np.linalg.norm(y[3:] - v_e))
+    for _ in range(MAX_CONTINUATION_STEPS):
+        if v_inf <= v_max:
+            return x, float(np.linalg.norm(y[:3] - r_e)), v_inf, True
+        bound = max(v_max, v_inf - max(CONTINUATION_STEP * v_inf, CONTINUATION_MIN_M_S))
+        x_new, miss = solve_flyby(sail, y0, t0, t_arr, r_e, limits, n_segments, v_obj=v_e, v_max=bound,
+                                  n_starts=1, warm=x)
+        if not _closes(miss):
+            break
+        x = x_new
+        y = _arrival(sail, y0, t0, t_arr, x, n_segments)
+        v_inf = float(np.linalg.norm(y[3:] - v_e))
+    return x, float(np.linalg.norm(y[:3] - r_e)), v_inf, v_inf <= v_max
 
 
 def earliest_return(sail, y0, t0: float, limits=None, v_max: float = V_INF_ENTRY_MAX,
                     min_days: float = MIN_RETURN_DAYS, max_days: float = MAX_RETURN_DAYS,
                     step_days: float = SCAN_STEP_DAYS, n_segments: int = RETURN_SEGMENTS,
-                    n_starts: int = RETURN_STARTS, progress=None) -> dict:
-    """Earliest Earth arrival found from state ``y0`` at ``t0`` with v_inf <= ``v_max`` (module docstring).
-    Returns a dict of plain values plus ``replay`` (the replayed trajectory) and ``attitudes``."""
+                    n_starts: int = RETURN_STARTS, progress=None, target_state=earth_state) -> dict:
+    """Earliest Earth arrival found from state ``y0`` at ``t0`` with v_inf <= ``v_max`` (module docstring):
+    the arrival dates of the scan in order, each by :func:`reach_with_speed_bound`; the first that closes is
+    replayed. Returns a dict of plain values plus ``replay`` (the replayed trajectory) and ``attitudes``."""
     t_w = time.perf_counter()
     y0 = np.asarray(y0, float)
-    n_tried = 0
-
-    def attempt(t_arr):
-        r_e, v_e = earth_state(t_arr)
-        return solve_flyby(sail, y0, t0, t_arr, r_e, limits, n_segments, v_obj=v_e, v_max=v_max,
-                           n_starts=n_starts)
-
-    closed, last_fail, x_hi = None, None, None
+    n_tried, found, best = 0, None, (math.inf, None)
     for d in np.arange(min_days, max_days + 0.5 * step_days, step_days):
         t_arr = t0 + d * DAY
-        x, miss = attempt(t_arr)
+        x, miss, v_inf, ok = reach_with_speed_bound(sail, y0, t0, t_arr, v_max, limits, n_segments, n_starts,
+                                                    target_state)
         n_tried += 1
         if progress is not None:
-            progress(d, miss)
-        if _closes(miss):
-            closed, x_hi = t_arr, x
+            progress(d, miss, v_inf)
+        if math.isfinite(v_inf) and v_inf < best[0]:
+            best = (v_inf, d)
+        if ok:
+            found = (t_arr, x)
             break
-        last_fail = t_arr
-    if closed is None:
+    if found is None:
+        low = (f"; lowest v_inf reached at the Earth's position {best[0] / 1e3:.1f} km/s ({best[1]:.0f} d)"
+               if best[1] is not None else "; the Earth's position itself was not reached")
         return {"closed": False, "t_depart": float(t0), "n_solves": n_tried, "seconds": time.perf_counter() - t_w,
-                "note": f"no Earth return with v_inf <= {v_max / 1e3:g} km/s found within {max_days:g} days"}
-    lo = last_fail if last_fail is not None else float(t0)
-    hi = closed
-    while hi - lo > BISECT_DAYS * DAY:
-        mid = 0.5 * (lo + hi)
-        x, miss = attempt(mid)
-        n_tried += 1
-        if _closes(miss):
-            hi, x_hi = mid, x
-        else:
-            lo = mid
-    rep = replay_return(sail, y0, float(t0), hi, x_hi, n_segments)
+                "best_v_inf_m_s": best[0],
+                "note": f"no Earth return with v_inf <= {v_max / 1e3:g} km/s found within {max_days:g} days" + low}
+    t_arr, x = found
+    rep = replay_return(sail, y0, float(t0), t_arr, x, n_segments, v_max, target_state)
     r_min = float(np.min(np.linalg.norm(rep["y"][:, :3], axis=1)))
-    return {"closed": rep["closed"], "t_depart": float(t0), "t_arrive": hi, "tof_days": (hi - t0) / DAY,
+    return {"closed": rep["closed"], "t_depart": float(t0), "t_arrive": t_arr, "tof_days": (t_arr - t0) / DAY,
             "miss_m": rep["miss_m"], "v_inf_m_s": rep["v_inf_m_s"], "r_min_au": r_min / AU,
             "n_solves": n_tried, "seconds": time.perf_counter() - t_w, "replay": rep,
-            "attitudes": np.asarray(x_hi, float), "n_segments": n_segments,
+            "attitudes": np.asarray(x, float), "n_segments": n_segments,
             "note": "" if rep["closed"] else "replayed arrival outside 1,000 km or above the v_inf limit"}

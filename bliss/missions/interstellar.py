@@ -90,12 +90,13 @@ def _schedule(t0, t1, x, n):
 
 
 def solve_flyby(sail, y0, t0: float, t_enc: float, r_obj, limits=None, n_segments: int = N_SEGMENTS,
-                v_obj=None, v_max: float | None = None, n_starts: int = N_STARTS):
+                v_obj=None, v_max: float | None = None, n_starts: int = N_STARTS, warm=None):
     """Attitudes (cone, clock per segment, rad) taking the sail from ``y0`` at ``t0`` to ``r_obj`` at
     ``t_enc``; returns (x, miss [m]) of the best start. With ``v_obj`` and ``v_max`` [m/s] a fourth
     residual, the relative speed's excess over ``v_max`` (max(0, |v - v_obj| - v_max), 1 km/s weighted
     as 1e6 km), bounds the arrival speed (the Earth return of ``bliss.missions.earth_return``); the
-    returned miss is then the norm of all four residuals in metres."""
+    returned miss is then the norm of all four residuals in metres. ``warm``: an attitude vector tried
+    before the constant-attitude starts (a continuation's previous solution)."""
     lim = limits if limits is not None else Limits()
     cmax = math.radians(lim.max_cone_deg)
     params = sail.kernel_params()
@@ -115,6 +116,8 @@ def solve_flyby(sail, y0, t0: float, t_enc: float, r_obj, limits=None, n_segment
     starts = [np.tile([c, k], n_segments) for c in (0.0, math.radians(35.26), min(cmax, math.radians(60)))
               for k in np.radians([0.0, 90.0, 180.0, 270.0])]
     starts.sort(key=lambda x: float(np.linalg.norm(resid(x))))
+    if warm is not None:
+        starts.insert(0, np.clip(np.asarray(warm, float), lo, hi))
     best_x, best = None, math.inf
     for x0 in starts[:n_starts]:
         sol = least_squares(resid, x0, bounds=(lo, hi), x_scale=1.0, xtol=1e-12, ftol=1e-14, gtol=1e-14,
