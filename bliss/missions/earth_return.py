@@ -41,8 +41,8 @@ GM_EARTH = GM_PLANETS["earth"]
 V_ESC_INTERFACE_M_S = math.sqrt(2.0 * GM_EARTH / (R_EARTH_M + ENTRY_INTERFACE_ALT_M))
 #: Stardust's excess speed: sqrt(12.9^2 - 11.07^2) = 6.62 km/s (energy: v_entry^2 = v_inf^2 + v_esc^2).
 STARDUST_V_INF_M_S = math.sqrt(STARDUST_ENTRY_SPEED_M_S ** 2 - V_ESC_INTERFACE_M_S ** 2)
-#: The limit used: 6.0 km/s, a 0.6 km/s margin below the excess speed of a flown capsule.
-V_INF_ENTRY_MAX = 6.0e3
+#: The limit used: the excess speed a flown sample capsule survived (6.62 km/s), as issue 14 asks.
+V_INF_ENTRY_MAX = STARDUST_V_INF_M_S
 #: Arrival-date scan of the return [days]: first date, step, last date.
 MIN_RETURN_DAYS = 120.0
 SCAN_STEP_DAYS = 30.0
