@@ -46,7 +46,7 @@ def sched_dict(s) -> dict:
     return {"t": np.asarray(s.t).tolist(), "mode": np.asarray(s.mode).tolist(), "att": np.asarray(s.att).tolist()}
 
 
-def plan_one(sail, bodies, k, scr, t_window, log) -> dict:
+def plan_one(sail, bodies, k, scr, t_window, log, lead_days=None) -> dict:
     el = bodies.elements[k]
     name = str(bodies.designation[k])
     est = float(scr["leg_s"][k])
@@ -54,7 +54,7 @@ def plan_one(sail, bodies, k, scr, t_window, log) -> dict:
     if not cands:
         return {"name": name, "status": "no perihelion passage suits the window"}
     tp = cands[0][1]
-    t_dep = jfc.phased_departure(el, tp, est)
+    t_dep = jfc.phased_departure(el, tp, est) if lead_days is None else tp - lead_days * DAY
     log(f"{name}: perihelion {iso(tp)}, leg-1 departure {iso(t_dep)}")
     leg1 = jfc.solve_leg(sail, t_dep, departure_state(t_dep), Target(name=name, elements=el), tp - t_dep,
                          feedback=False)
@@ -98,6 +98,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--comets", default="218P", help="comma-separated designations to plan (default 218P)")
     ap.add_argument("--top", type=int, default=0, help="also plan the screen's N best (default 0)")
+    ap.add_argument("--lead-days", type=float, default=None,
+                    help="leg-1 departure this many days before perihelion (default: jfc.phased_departure)")
     ap.add_argument("--out", default=DEFAULT_OUT)
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
@@ -126,7 +128,7 @@ def main(argv=None) -> int:
     rows += [int(k) for k in order[:args.top] if int(k) not in rows]
     results = []
     for k in rows:
-        results.append(plan_one(sail, bodies, k, scr, t_window, log))
+        results.append(plan_one(sail, bodies, k, scr, t_window, log, args.lead_days))
         with open(os.path.join(args.out, "missions.json"), "w") as f:  # after each comet: a long run keeps its work
             json.dump({"sail_mass_kg": sail.mass, "sail_area_m2": sail.area,
                        "v_inf_limit_m_s": er.V_INF_ENTRY_MAX, "stardust_v_inf_m_s": er.STARDUST_V_INF_M_S,

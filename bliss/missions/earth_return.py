@@ -91,6 +91,22 @@ def _arrival(sail, y0, t0, t_arr, x, n_segments):
     return np.asarray(propagate_final(y0, seg_t, mode, att, sail.kernel_params(), SOLVE_RTOL))
 
 
+#: Braking starts of the return: the first k segments at the cone of the largest along-track force
+#: (35.26 deg) with the clock angle of ``sim.dynamics.MODE_RTN`` that opposes the motion (180 deg), the
+#: rest at the 70 deg cone limit (least thrust). From a comet's orbit the sail must first shed orbital
+#: energy near perihelion; a local solver from constant attitudes stays near the comet's orbit.
+BRAKING_SEGMENTS = (1, 2, 3)
+
+
+def braking_starts(n_segments: int) -> list:
+    """Attitude vectors (cone, clock per segment) for :data:`BRAKING_SEGMENTS` braking segments."""
+    out = []
+    for k in BRAKING_SEGMENTS:
+        cone = np.where(np.arange(n_segments) < k, math.atan(1 / math.sqrt(2)), math.radians(70.0))
+        out.append(np.column_stack([cone, np.full(n_segments, math.pi)]).ravel())
+    return out
+
+
 def reach_with_speed_bound(sail, y0, t0: float, t_arr: float, v_max: float = V_INF_ENTRY_MAX, limits=None,
                            n_segments: int = RETURN_SEGMENTS, n_starts: int = RETURN_STARTS,
                            target_state=earth_state):
@@ -99,6 +115,12 @@ def reach_with_speed_bound(sail, y0, t0: float, t_arr: float, v_max: float = V_I
     from the previous solution, down to ``v_max``. Returns (x, position miss [m], v_inf [m/s], closed)."""
     r_e, v_e = target_state(t_arr)
     x, miss = solve_flyby(sail, y0, t0, t_arr, r_e, limits, n_segments, n_starts=n_starts)
+    for warm in braking_starts(n_segments):
+        if _closes(miss):
+            break
+        xb, mb = solve_flyby(sail, y0, t0, t_arr, r_e, limits, n_segments, n_starts=1, warm=warm)
+        if mb < miss:
+            x, miss = xb, mb
     if not _closes(miss):
         return x, miss, math.nan, False
     y = _arrival(sail, y0, t0, t_arr, x, n_segments)
