@@ -46,7 +46,7 @@ def sched_dict(s) -> dict:
     return {"t": np.asarray(s.t).tolist(), "mode": np.asarray(s.mode).tolist(), "att": np.asarray(s.att).tolist()}
 
 
-def plan_one(sail, bodies, k, scr, t_window, log, lead_days=None) -> dict:
+def plan_one(sail, bodies, k, scr, t_window, log, lead_days=None, leave_before_next=None, min_days=None) -> dict:
     el = bodies.elements[k]
     name = str(bodies.designation[k])
     est = float(scr["leg_s"][k])
@@ -66,15 +66,21 @@ def plan_one(sail, bodies, k, scr, t_window, log, lead_days=None) -> dict:
                     "schedule": sched_dict(leg1.schedule) if leg1.schedule is not None else None,
                     "y_depart": leg1.y_depart.tolist()},
            "stay_days": jfc.MIN_STAY_DAYS}
+    stay = jfc.MIN_STAY_DAYS * DAY
+    if leave_before_next is not None:  # co-orbit to the next perihelion, leave this many days before it
+        tp_next = jfc.perihelion_passages(el, tp + DAY, tp + 20 * 365.25 * DAY)[0]
+        stay = max(stay, tp_next - leave_before_next * DAY - leg1.t_arrive)
+        out.update({"next_perihelion": iso(tp_next), "t_next_perihelion": tp_next})
+    out["stay_days"] = stay / DAY
     log(f"  leg 1: closed={leg1.converged} {leg1.tof / DAY:.1f} d, replayed {leg1.miss_pos:.1f} m / "
         f"{leg1.miss_vel:.2e} m/s ({leg1.seconds:.0f} s)")
     if not leg1.converged:
         out["status"] = "leg 1 not closed"
         return out
-    t2 = leg1.t_arrive + jfc.MIN_STAY_DAYS * DAY
+    t2 = leg1.t_arrive + stay
     r2, v2 = jfc.comet_state(el, t2)
     y2 = np.concatenate([r2, v2])
-    ret = er.earliest_return(sail, y2, t2)
+    ret = er.earliest_return(sail, y2, t2, **({} if min_days is None else {"min_days": min_days}))
     out["leg2"] = {"departure": iso(t2), "t_depart": t2, "y_depart": y2.tolist(), "closed": ret["closed"],
                    "n_solves": ret["n_solves"], "seconds": ret["seconds"], "note": ret["note"],
                    "comet_sun_distance_au": float(np.linalg.norm(r2)) / AU}
@@ -100,6 +106,10 @@ def main(argv=None) -> int:
     ap.add_argument("--top", type=int, default=0, help="also plan the screen's N best (default 0)")
     ap.add_argument("--lead-days", type=float, default=None,
                     help="leg-1 departure this many days before perihelion (default: jfc.phased_departure)")
+    ap.add_argument("--leave-before-next-perihelion", type=float, default=None, metavar="DAYS",
+                    help="stay on the comet until this many days before its next perihelion (default: 30-day stay)")
+    ap.add_argument("--return-min-days", type=float, default=None,
+                    help="first arrival date of the return scan [days after leaving] (default earth_return's)")
     ap.add_argument("--out", default=DEFAULT_OUT)
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
@@ -128,7 +138,8 @@ def main(argv=None) -> int:
     rows += [int(k) for k in order[:args.top] if int(k) not in rows]
     results = []
     for k in rows:
-        results.append(plan_one(sail, bodies, k, scr, t_window, log, args.lead_days))
+        results.append(plan_one(sail, bodies, k, scr, t_window, log, args.lead_days, args.leave_before_next_perihelion,
+                                args.return_min_days))
         with open(os.path.join(args.out, "missions.json"), "w") as f:  # after each comet: a long run keeps its work
             json.dump({"sail_mass_kg": sail.mass, "sail_area_m2": sail.area,
                        "v_inf_limit_m_s": er.V_INF_ENTRY_MAX, "stardust_v_inf_m_s": er.STARDUST_V_INF_M_S,

@@ -48,13 +48,17 @@ MIN_RETURN_DAYS = 120.0
 SCAN_STEP_DAYS = 30.0
 MAX_RETURN_DAYS = 1200.0
 #: Continuation on the speed bound: each step lowers it by this fraction of the current v_inf (at least
-#: ``CONTINUATION_MIN_M_S``), at most ``MAX_CONTINUATION_STEPS`` steps.
-CONTINUATION_STEP = 0.15
-CONTINUATION_MIN_M_S = 500.0
-MAX_CONTINUATION_STEPS = 16
+#: ``CONTINUATION_MIN_M_S``); a failed step is retried from the last solution with half the fraction,
+#: until the step would be below ``CONTINUATION_MIN_M_S``; at most ``MAX_CONTINUATION_STEPS`` solves.
+CONTINUATION_STEP = 0.1
+CONTINUATION_MIN_M_S = 200.0
+MAX_CONTINUATION_STEPS = 40
+#: The last step aims this far below the limit [m/s]: the solver's closing margin (a tenth of 1,000 km
+#: on the position residual) lets the speed exceed its bound by up to 0.1 m/s.
+SPEED_MARGIN_M_S = 1.0
 #: Attitude segments and solver starts of the return (more than the interstellar flyby's 6 and 1: the
-#: return also bounds the speed and runs for years).
-RETURN_SEGMENTS = 8
+#: return also bounds the speed and runs for years; 8 segments stalled at v_inf 12 km/s for 320P).
+RETURN_SEGMENTS = 12
 RETURN_STARTS = 3
 
 
@@ -125,14 +129,18 @@ def reach_with_speed_bound(sail, y0, t0: float, t_arr: float, v_max: float = V_I
         return x, miss, math.nan, False
     y = _arrival(sail, y0, t0, t_arr, x, n_segments)
     v_inf = float(np.linalg.norm(y[3:] - v_e))
+    step = CONTINUATION_STEP
     for _ in range(MAX_CONTINUATION_STEPS):
         if v_inf <= v_max:
             return x, float(np.linalg.norm(y[:3] - r_e)), v_inf, True
-        bound = max(v_max, v_inf - max(CONTINUATION_STEP * v_inf, CONTINUATION_MIN_M_S))
+        bound = max(v_max - SPEED_MARGIN_M_S, v_inf - max(step * v_inf, CONTINUATION_MIN_M_S))
         x_new, miss = solve_flyby(sail, y0, t0, t_arr, r_e, limits, n_segments, v_obj=v_e, v_max=bound,
                                   n_starts=1, warm=x)
         if not _closes(miss):
-            break
+            step *= 0.5  # a failed step: retry from the last solution with half the step
+            if step * v_inf < CONTINUATION_MIN_M_S:
+                break
+            continue
         x = x_new
         y = _arrival(sail, y0, t0, t_arr, x, n_segments)
         v_inf = float(np.linalg.norm(y[3:] - v_e))
