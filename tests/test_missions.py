@@ -246,3 +246,35 @@ def test_capsule_limit_from_stardust():
     assert er.STARDUST_V_INF_M_S == pytest.approx(math.sqrt(12.9e3 ** 2 - v_esc ** 2), rel=1e-6)
     assert 6.5e3 < er.STARDUST_V_INF_M_S < 6.7e3
     assert er.V_INF_ENTRY_MAX == er.STARDUST_V_INF_M_S
+
+
+SAVED_MISSION = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "missions" / "jfc_return" / "missions.json"
+
+
+def test_saved_sample_return_replays():
+    """The saved end-to-end sample return (benchmarks/jfc_sample_return.py): both legs' schedules flown
+    again with the compiled propagator (rtol 1e-10) from their saved start states. Leg 1 ends within
+    1,000 km and 1 m/s of the comet; leg 2 starts on the comet's orbit after a stay >= 30 days and ends
+    within 1,000 km of the Earth with v_inf <= the capsule limit (Stardust's 6.62 km/s)."""
+    import json
+
+    from bliss.missions import earth_return as er
+    from sim.integrator import Schedule, propagate
+
+    saved = json.loads(SAVED_MISSION.read_text())
+    closed = [m for m in saved["missions"] if m.get("status") == "closed"]
+    assert closed, "no closed mission saved"
+    m = closed[0]
+    el = np.asarray(m["elements"])
+    s1, s2 = m["leg1"]["schedule"], m["leg2"]["schedule"]
+    tr1 = propagate(np.asarray(m["leg1"]["y_depart"]), Schedule(s1["t"], s1["mode"], s1["att"]), SAIL, rtol=1e-10)
+    r_c, v_c = jfc.comet_state(el, s1["t"][-1])
+    assert np.linalg.norm(tr1.y_final[:3] - r_c) <= 1e6 and np.linalg.norm(tr1.y_final[3:] - v_c) <= 1.0
+    assert s2["t"][0] - s1["t"][-1] >= jfc.MIN_STAY_DAYS * DAY
+    r2, v2 = jfc.comet_state(el, s2["t"][0])
+    np.testing.assert_allclose(m["leg2"]["y_depart"], np.concatenate([r2, v2]), rtol=0, atol=1e-3)
+    tr2 = propagate(np.asarray(m["leg2"]["y_depart"]), Schedule(s2["t"], s2["mode"], s2["att"]), SAIL, rtol=1e-10)
+    r_e, v_e = er.earth_state(s2["t"][-1])
+    assert np.linalg.norm(tr2.y_final[:3] - r_e) <= er.FLYBY_TOL_M
+    assert np.linalg.norm(tr2.y_final[3:] - v_e) <= er.V_INF_ENTRY_MAX
+    assert saved["v_inf_limit_m_s"] == pytest.approx(er.V_INF_ENTRY_MAX)

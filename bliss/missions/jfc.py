@@ -20,8 +20,10 @@ polish), and a stay between them:
    continuation on the bound, replayed at rtol 1e-10 and judged at 1,000 km and the bound). The
    leg's ``miss_vel`` is that v_inf.
 
-The stay is free (>= 30 days): the chain uses the shortest, 30 days, since a longer stay moves the comet
-outbound toward aphelion (~5 AU for most JFCs), where the sail's thrust is 1/25 of its 1 AU value.
+The stay is free (>= 30 days): this chain takes the given stay (default the shortest, 30 days). A short
+stay after a leg 1 that arrived after perihelion leaves leg 2 on the outbound branch, from which no
+return was found (docs/missions.md); ``benchmarks/jfc_sample_return.py`` can instead co-orbit to 60 days
+before the comet's next perihelion, the chain that closed.
 
 Each leg's schedule is replayed with ``sim.integrator.propagate`` at ``bliss plan``'s tolerance
 (rtol 1e-10): leg 1 judged against 1,000 km and 1 m/s (``bliss.guidance.pipeline.TOL_POS_M``/
