@@ -46,7 +46,8 @@ def sched_dict(s) -> dict:
     return {"t": np.asarray(s.t).tolist(), "mode": np.asarray(s.mode).tolist(), "att": np.asarray(s.att).tolist()}
 
 
-def plan_one(sail, bodies, k, scr, t_window, log, lead_days=None, leave_before_next=None, min_days=None) -> dict:
+def plan_one(sail, bodies, k, scr, t_window, log, lead_days=None, leave_before_next=None, min_days=None,
+             return_days=None) -> dict:
     el = bodies.elements[k]
     name = str(bodies.designation[k])
     est = float(scr["leg_s"][k])
@@ -80,7 +81,10 @@ def plan_one(sail, bodies, k, scr, t_window, log, lead_days=None, leave_before_n
     t2 = leg1.t_arrive + stay
     r2, v2 = jfc.comet_state(el, t2)
     y2 = np.concatenate([r2, v2])
-    ret = er.earliest_return(sail, y2, t2, **({} if min_days is None else {"min_days": min_days}))
+    scan = {} if min_days is None else {"min_days": min_days}
+    if return_days is not None:  # one arrival date only: the scan's first and last date
+        scan = {"min_days": return_days, "max_days": return_days}
+    ret = er.earliest_return(sail, y2, t2, **scan)
     out["leg2"] = {"departure": iso(t2), "t_depart": t2, "y_depart": y2.tolist(), "closed": ret["closed"],
                    "n_solves": ret["n_solves"], "seconds": ret["seconds"], "note": ret["note"],
                    "comet_sun_distance_au": float(np.linalg.norm(r2)) / AU}
@@ -110,6 +114,8 @@ def main(argv=None) -> int:
                     help="stay on the comet until this many days before its next perihelion (default: 30-day stay)")
     ap.add_argument("--return-min-days", type=float, default=None,
                     help="first arrival date of the return scan [days after leaving] (default earth_return's)")
+    ap.add_argument("--return-days", type=float, default=None,
+                    help="try this one return time [days] instead of scanning for the earliest")
     ap.add_argument("--out", default=DEFAULT_OUT)
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
@@ -139,14 +145,14 @@ def main(argv=None) -> int:
     results = []
     for k in rows:
         results.append(plan_one(sail, bodies, k, scr, t_window, log, args.lead_days, args.leave_before_next_perihelion,
-                                args.return_min_days))
+                                args.return_min_days, args.return_days))
         with open(os.path.join(args.out, "missions.json"), "w") as f:  # after each comet: a long run keeps its work
             json.dump({"sail_mass_kg": sail.mass, "sail_area_m2": sail.area,
                        "v_inf_limit_m_s": er.V_INF_ENTRY_MAX, "stardust_v_inf_m_s": er.STARDUST_V_INF_M_S,
                        "max_mission_days": jfc.MAX_MISSION_DAYS, "missions": results}, f, indent=1)
     log("")
-    log(f"comets closed with a total under {jfc.MAX_MISSION_DAYS:.0f} days "
-        f"({jfc.MAX_MISSION_DAYS / 365.25:g} years):")
+    log(f"missions (the reachable list's limit: a total under {jfc.MAX_MISSION_DAYS:.0f} days, "
+        f"{jfc.MAX_MISSION_DAYS / 365.25:g} years):")
     for r in sorted(results, key=lambda r: r.get("total_days", math.inf)):
         if r.get("status") == "closed":
             log(f"  {r['name']}: depart {r['leg1']['departure']}, leg 1 {r['leg1']['tof_days']:.1f} d, stay "
