@@ -248,7 +248,7 @@ def test_capsule_limit_from_stardust():
     assert er.V_INF_ENTRY_MAX == er.STARDUST_V_INF_M_S
 
 
-SAVED_MISSION = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "missions" / "jfc_return_320P_880d" / "missions.json"
+SAVED_MISSION = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "missions" / "jfc_return" / "missions.json"
 
 
 def test_saved_sample_return_replays():
