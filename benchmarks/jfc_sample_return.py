@@ -56,6 +56,9 @@ def plan_one(sail, bodies, k, scr, t_window, log, lead_days=None, leave_before_n
         return {"name": name, "status": "no perihelion passage suits the window"}
     tp = cands[0][1]
     t_dep = jfc.phased_departure(el, tp, est) if lead_days is None else tp - lead_days * DAY
+    if not t_window[0] <= t_dep <= t_window[1]:
+        log(f"{name}: leg-1 departure {iso(t_dep)} is outside the window {jfc.WINDOW[0]} to {jfc.WINDOW[1]}")
+        return {"name": name, "status": f"departure {iso(t_dep)} outside the window"}
     log(f"{name}: perihelion {iso(tp)}, leg-1 departure {iso(t_dep)}")
     leg1 = jfc.solve_leg(sail, t_dep, departure_state(t_dep), Target(name=name, elements=el), tp - t_dep,
                          feedback=False)
