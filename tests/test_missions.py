@@ -165,7 +165,8 @@ def test_interstellar_flyby_planned_and_replayed():
 @pytest.mark.slow
 @pytest.mark.long
 def test_jfc_leg_chain_consistency():
-    """One sample-return chain planned end to end (about 10 minutes): leg 1 replays within 1,000 km and
+    """One sample-return chain planned end to end (leg 1 about 10 minutes, then the Earth-return scan,
+    tens of minutes at load 5, which does not close from 218P's outbound state): leg 1 replays within 1,000 km and
     1 m/s of the comet, the stay is >= 30 days, and leg 2 starts on the comet's orbit where leg 1 ended
     (leg 1's replayed final state coasted over the stay lands within its arrival miss grown by the
     velocity miss over the stay). Leg 2's own closure is reported in docs/missions.md, not assumed."""
@@ -248,7 +249,8 @@ def test_capsule_limit_from_stardust():
     assert er.V_INF_ENTRY_MAX == er.STARDUST_V_INF_M_S
 
 
-SAVED_MISSION = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "missions" / "jfc_return" / "missions.json"
+SAVED_MISSION = (Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "missions" / "jfc_return"
+                 / "missions.json")
 
 
 def test_saved_sample_return_replays():
