@@ -23,8 +23,8 @@ from sim.sail import Sail
 
 #: Film areal densities [kg/m^2] with their sources (docs/scaling.md):
 #: 4.5 um Mylar at 1390 kg/m^3 = 6.3 g/m^2 (the PisterLab model, shared/reference.md); 2 um CP1 polyimide
-#: at 1434 kg/m^3 (NeXolve CP1 data sheet) = 2.87 g/m^2; 1 g/m^2 a thin-film goal (sub-micron aluminised
-#: film, no substrate margin), a bound rather than a product.
+#: at 1434 kg/m^3 (unconfirmed: no document found, docs/scaling.md) = 2.87 g/m^2; 1 g/m^2 a thin-film
+#: goal (sub-micron aluminised film, no substrate margin), a bound rather than a product.
 FILM_AREAL_DENSITIES = {"1 g/m2 (thin-film goal)": 1.0e-3, "CP1 2 um (2.9 g/m2)": 2.868e-3,
                         "Mylar 4.5 um (6.3 g/m2)": 6.255e-3}
 #: Payload masses [kg] (everything but the film): 1, 5, 10, 50 g.

@@ -23,8 +23,8 @@ SIGMA_SB = 5.670374419e-8
 
 #: Highest film temperatures [K] the project uses as limits. Kapton HN: 673 K (400 C), the top of the
 #: range DuPont's Kapton HN polyimide data sheet quotes for film use (also sim.constants). Mylar
-#: (biaxially oriented PET): 423 K (150 C), the top of the range DuPont Teijin's Mylar data sheets quote
-#: for continuous use; the film shrinks and loses strength above it.
+#: (biaxially oriented PET): 423 K (150 C), the top of the range in which DuPont Teijin Films' bulletin
+#: H-37232-3 (Mylar Physical-Thermal Properties) says the film retains good physical properties.
 T_LIMIT_KAPTON_HN = 673.0
 T_LIMIT_MYLAR = 423.0
 

@@ -89,9 +89,14 @@ def _schedule(t0, t1, x, n):
     return np.linspace(t0, t1, n + 1), np.full(n, MODE_RTN, np.int64), att
 
 
-def solve_flyby(sail, y0, t0: float, t_enc: float, r_obj, limits=None, n_segments: int = N_SEGMENTS):
+def solve_flyby(sail, y0, t0: float, t_enc: float, r_obj, limits=None, n_segments: int = N_SEGMENTS,
+                v_obj=None, v_max: float | None = None, n_starts: int = N_STARTS, warm=None):
     """Attitudes (cone, clock per segment, rad) taking the sail from ``y0`` at ``t0`` to ``r_obj`` at
-    ``t_enc``; returns (x, miss [m]) of the best start."""
+    ``t_enc``; returns (x, miss [m]) of the best start. With ``v_obj`` and ``v_max`` [m/s] a fourth
+    residual, the relative speed's excess over ``v_max`` (max(0, |v - v_obj| - v_max), 1 km/s weighted
+    as 1e6 km), bounds the arrival speed (the Earth return of ``bliss.missions.earth_return``); the
+    returned miss is then the norm of all four residuals in metres. ``warm``: an attitude vector tried
+    before the constant-attitude starts (a continuation's previous solution)."""
     lim = limits if limits is not None else Limits()
     cmax = math.radians(lim.max_cone_deg)
     params = sail.kernel_params()
@@ -99,16 +104,22 @@ def solve_flyby(sail, y0, t0: float, t_enc: float, r_obj, limits=None, n_segment
 
     def resid(x):
         seg_t, mode, att = _schedule(t0, t_enc, x, n_segments)
-        y = propagate_final(y0, seg_t, mode, att, params, SOLVE_RTOL)
-        return (np.asarray(y[:3]) - r_obj) / 1.0e9  # units of 1e6 km: well scaled for the trust region
+        y = np.asarray(propagate_final(y0, seg_t, mode, att, params, SOLVE_RTOL))
+        res = (y[:3] - r_obj) / 1.0e9  # units of 1e6 km: well scaled for the trust region
+        if v_max is None:
+            return res
+        excess = max(0.0, float(np.linalg.norm(y[3:] - v_obj)) - v_max)
+        return np.append(res, excess / 1.0e3)
 
     lo = np.tile([0.0, -4 * math.pi], n_segments)
     hi = np.tile([cmax, 4 * math.pi], n_segments)
     starts = [np.tile([c, k], n_segments) for c in (0.0, math.radians(35.26), min(cmax, math.radians(60)))
               for k in np.radians([0.0, 90.0, 180.0, 270.0])]
     starts.sort(key=lambda x: float(np.linalg.norm(resid(x))))
+    if warm is not None:
+        starts.insert(0, np.clip(np.asarray(warm, float), lo, hi))
     best_x, best = None, math.inf
-    for x0 in starts[:N_STARTS]:
+    for x0 in starts[:n_starts]:
         sol = least_squares(resid, x0, bounds=(lo, hi), x_scale=1.0, xtol=1e-12, ftol=1e-14, gtol=1e-14,
                             max_nfev=MAX_NFEV_PER_VAR * (2 * n_segments + 1), diff_step=1e-7)
         miss = float(np.linalg.norm(sol.fun)) * 1.0e9

@@ -14,17 +14,20 @@ polish), and a stay between them:
    two-body orbit (sail edge-on; the comet's gravity, ~1e-8 m/s^2 at 1 km for a 2 km nucleus, is
    neglected). Leg 2 therefore starts from the comet's state at arrival + S: where leg 1 ended
    (within leg 1's replayed miss, 1,000 km and 1 m/s) carried forward along the comet's orbit.
-3. Leg 2 departs that state and ends on Earth's heliocentric state (a rendezvous with the Earth,
-   ``Target(state_fn=...)`` on the built-in ephemeris): the arrival excess speed is the replayed
-   velocity miss, below 1 m/s, far below the capsule-entry limit ``V_INF_ENTRY_MAX`` (the optimiser has
-   no terminal condition "|v - v_Earth| <= limit"; a flyby at up to 6 km/s would shorten leg 2, so
-   the leg-2 times here are upper bounds).
+3. Leg 2 departs that state and ends at the Earth's position with an excess speed v_inf = |v - v_Earth|
+   at most the capsule-entry limit ``V_INF_ENTRY_MAX`` (Stardust's 6.62 km/s), not on the Earth's
+   state: ``bliss.missions.earth_return`` (a flyby of the Earth's position with a speed bound, solved by
+   continuation on the bound, replayed at rtol 1e-10 and judged at 1,000 km and the bound). The
+   leg's ``miss_vel`` is that v_inf.
 
-The stay is free (>= 30 days): the chain uses the shortest, 30 days, since a longer stay moves the comet
-outbound toward aphelion (~5 AU for most JFCs), where the sail's thrust is 1/25 of its 1 AU value.
+The stay is free (>= 30 days): this chain takes the given stay (default the shortest, 30 days). A short
+stay after a leg 1 that arrived after perihelion leaves leg 2 on the outbound branch, from which no
+return was found (docs/missions.md); ``benchmarks/jfc_sample_return.py`` can instead co-orbit to 60 days
+before the comet's next perihelion, the chain that closed.
 
 Each leg's schedule is replayed with ``sim.integrator.propagate`` at ``bliss plan``'s tolerance
-(rtol 1e-10) and judged against 1,000 km and 1 m/s (``bliss.guidance.pipeline.TOL_POS_M``/``TOL_VEL_M_S``).
+(rtol 1e-10): leg 1 judged against 1,000 km and 1 m/s (``bliss.guidance.pipeline.TOL_POS_M``/
+``TOL_VEL_M_S``), leg 2 against 1,000 km and ``V_INF_ENTRY_MAX``.
 """
 from __future__ import annotations
 
@@ -37,18 +40,14 @@ import numpy as np
 from bliss.distributed import open_client
 from bliss.guidance import pipeline
 from bliss.guidance.problem import Limits, Target, TransferProblem, departure_state
+from bliss.missions import earth_return
+from bliss.missions.earth_return import V_INF_ENTRY_MAX, earth_state
 from bliss.survey.screen import K_EFF, screen
 from sim.constants import AU, DAY, GM_SUN, MIN_SAFE_SUN_DISTANCE
-from sim.ephemeris import body_state
 from sim.kepler import elements_state
 
 #: Shortest stay at the comet [days] (issue 14: "stay at least 30 days").
 MIN_STAY_DAYS = 30.0
-#: Largest Earth-arrival excess speed a sample capsule may have [m/s]. Stardust's capsule entered at
-#: 12.9 km/s (NASA Stardust return, 2006-01-15, the fastest man-made entry then); with Earth's escape
-#: speed 11.07 km/s at the 125 km entry interface (sqrt(2 GM_E / 6,503 km)) that is
-#: v_inf = sqrt(12.9^2 - 11.07^2) = 6.6 km/s. 6 km/s keeps a margin below a flown capsule.
-V_INF_ENTRY_MAX = 6.0e3
 #: Longest whole mission listed as "reachable" [days] (a number of days, not seconds): 6 years, a little below Stardust's 7-year
 #: (1999-2006) comet sample return.
 MAX_MISSION_DAYS = 6.0 * 365.25
@@ -62,12 +61,6 @@ Q_MIN_AU = MIN_SAFE_SUN_DISTANCE / AU
 #: Segments of each optimised leg (the survey's refine and the window scans use 20: < 0.1 % in TOF
 #: against 40 on Bennu, docs/guidance.md).
 LEG_SEGMENTS = 20
-
-
-def earth_state(t: float):
-    """Earth's heliocentric ecliptic J2000 state at TDB seconds ``t`` (built-in ephemeris)."""
-    r, v = body_state("earth", float(t))
-    return np.asarray(r, float), np.asarray(v, float)
 
 
 def comet_state(elements, t: float):
@@ -211,10 +204,6 @@ def phased_departure(elements, t_perihelion: float, leg_est_s: float) -> float:
     return best
 
 
-#: Further crude starts of leg 2, as multiples of the screen's leg time.
-LEG2_GUESS_FACTORS = (1.6, 2.2)
-
-
 def plan_sample_return(sail, elements, name: str, t_perihelion: float, leg1_est_s: float, leg2_est_s: float,
                        stay_days: float = MIN_STAY_DAYS, limits=None, feedback: bool = True) -> dict:
     """The whole chain for one comet and one perihelion passage (module docstring). Returns a dict of
@@ -223,7 +212,6 @@ def plan_sample_return(sail, elements, name: str, t_perihelion: float, leg1_est_
         raise ValueError(f"stay must be at least {MIN_STAY_DAYS:g} days, got {stay_days}")
     el = np.asarray(elements, float)
     comet = Target(name=name, elements=el)
-    earth = Target(name="Earth", state_fn=earth_state)
     t_dep = phased_departure(el, t_perihelion, leg1_est_s)
     leg1 = solve_leg(sail, t_dep, departure_state(t_dep), comet, t_perihelion - t_dep, limits, feedback=feedback)
     out = {"name": name, "t_perihelion": float(t_perihelion), "stay_days": float(stay_days),
@@ -233,16 +221,23 @@ def plan_sample_return(sail, elements, name: str, t_perihelion: float, leg1_est_
         return out
     t2 = leg1.t_arrive + stay_days * DAY
     r2, v2 = comet_state(el, t2)
-    # the return must also phase with the Earth: longer crude starts too (one leg-2 solve from the
-    # estimate alone did not close for 218P, docs/missions.md)
-    leg2 = solve_leg(sail, t2, np.concatenate([r2, v2]), earth, leg2_est_s, limits, feedback=feedback,
-                     more_guesses_s=tuple(f * leg2_est_s for f in LEG2_GUESS_FACTORS))
+    leg2 = return_leg(sail, t2, np.concatenate([r2, v2]), limits)
     out["leg2"] = leg_summary(leg2)
     out["status"] = "closed" if leg2.converged else f"leg 2 not closed ({leg2.note})"
     if leg2.converged:
         out["total_days"] = (leg2.t_arrive - leg1.t_depart) / DAY
     out["_legs"] = (leg1, leg2)
     return out
+
+
+def return_leg(sail, t2: float, y2, limits=None) -> Leg:
+    """Leg 2 by ``bliss.missions.earth_return.earliest_return`` as a :class:`Leg` (``miss_vel``: v_inf)."""
+    ret = earth_return.earliest_return(sail, y2, t2, limits)
+    rep = ret.get("replay")
+    return Leg(float(t2), ret.get("tof_days", math.nan) * DAY, bool(ret["closed"]), ret.get("miss_m", math.nan),
+               ret.get("v_inf_m_s", math.nan), np.asarray(y2, float),
+               rep["y"][-1].copy() if rep else np.full(6, np.nan), rep["schedule"] if rep else None,
+               ret["seconds"], ret["note"])
 
 
 def leg_summary(leg: Leg) -> dict:
