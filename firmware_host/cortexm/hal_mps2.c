@@ -67,6 +67,8 @@
 #define PRIO_PHASE 0x00u /* highest */
 #define PRIO_OTHER 0x80u
 #define SCB_AIRCR (*(volatile uint32_t *)0xE000ED0Cu)
+#define SCB_ICSR (*(volatile uint32_t *)0xE000ED04u)
+#define SCB_ICSR_PENDSTSET (1u << 26) /* SysTick exception pending */
 
 #define SYSTICK_RELOAD (SYSCLK_HZ / 1000u - 1u) /* 1 ms tick */
 
@@ -168,9 +170,10 @@ int hal_phase_timer_start(uint8_t axis, uint32_t substep_hz)
     if (axis > 2u || substep_hz == 0u) {
         return 0;
     }
-    /* PCLK cycles per substep, rounded to nearest: 25 MHz / 80 kHz = 312.5 -> 313 at the 20 kHz
-     * maximum (0.16 % slow), exact for rates dividing 6.25 MHz (e.g. 1 kHz: 6250 cycles). */
-    uint32_t period = (SYSCLK_HZ + substep_hz / 2u) / substep_hz;
+    /* PCLK cycles per substep, rounded down: 25 MHz / 80 kHz = 312.5 -> 312 at the 20 kHz maximum
+     * (0.16 % fast, so the step budget of axis_tick never sees a debt build up from on-time ticks),
+     * exact for rates dividing 6.25 MHz (e.g. 1 kHz: 6250 cycles). */
+    uint32_t period = SYSCLK_HZ / substep_hz;
     hal_phase_timer_stop(axis);
     if (axis < 2u) {
         uint32_t b = apb_timer_base[axis];
@@ -218,6 +221,13 @@ uint32_t hal_micros(void)
         ms = g_ms;
         cvr = SYST_CVR;
     } while (ms != g_ms);
+    /* Called from a phase-timer interrupt (fw_phase_tick), which SysTick (lower priority) cannot
+     * preempt: a SysTick wrap that is pending has not been counted in g_ms yet. Read the counter again
+     * (after the wrap for sure) and count that millisecond, else the time would step back 1 ms. */
+    if (SCB_ICSR & SCB_ICSR_PENDSTSET) {
+        cvr = SYST_CVR;
+        ms++;
+    }
     return ms * 1000u + (SYSTICK_RELOAD - cvr) / (SYSCLK_HZ / 1000000u);
 }
 
