@@ -38,14 +38,20 @@ pytestmark = [pytest.mark.slow,
 
 SLEW_SPAN = ["--start-day", "180", "--days", "4", "--period-s", "10", "--seed", "1", "--no-progress",
              "--telemetry-every", "1"]
-#: Mission seconds per wall second with a board on the slew span (see the module doc for what it costs).
-SLEW_TIME_SCALE = "1000"
+#: Pacing with a board on the slew span: lockstep (bliss.sil.port_loop), each period as long as the board
+#: needs to make the flight's steps at 20 kHz (module doc).
+SLEW_TIME_SCALE = "auto"
 #: A tenth of the SIL's pointing error rms and deviation from the commanded flight on SLEW_SPAN (module doc).
 BOUND_POINTING_RMS_DEG = 0.19
 BOUND_POSITION_KM = 7.6
 
-FAULT_SPAN = ["--start-day", "0", "--days", "0.04", "--period-s", "5", "--seed", "2", "--no-progress",
+#: 0.04 days from day 180.42 at a 5 s period: the flight slews axis 0 by about 2,200 steps at 2,025 s (and
+#: axis 1 by 1,400 at 2,510 s), measured with the kinematic axes (--actuators sim, seed 2); at --time-scale
+#: 100 the board's 20 kHz is 200 steps per flight second, so that move lasts about 11 s (two periods).
+FAULT_SPAN = ["--start-day", "180.42", "--days", "0.04", "--period-s", "5", "--seed", "2", "--no-progress",
               "--telemetry-every", "1"]
+#: The board reset of the fault plan: a period after the slew's target went out, while axis 0 moves.
+RESET_AT_S = 2027.5
 
 _QEMU_MISSING = [t for t in ("qemu-system-arm", "arm-none-eabi-gcc") if shutil.which(t) is None]
 
@@ -87,7 +93,6 @@ def test_emulated_board_flies_ten_slews_like_sil(sil_slews, tmp_path, capsys):
     _flies_like_sil(sil_slews, tmp_path, capsys, "emulated")
 
 
-@pytest.mark.long
 @pytest.mark.skipif(bool(_QEMU_MISSING), reason=f"{' and '.join(_QEMU_MISSING)} not installed (apt-get install "
                                                  "qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi)")
 def test_qemu_board_flies_ten_slews_like_sil(sil_slews, tmp_path, capsys):
@@ -104,34 +109,52 @@ def test_qemu_board_flies_ten_slews_like_sil(sil_slews, tmp_path, capsys):
 
 
 def test_emulated_board_survives_a_fault_plan(tmp_path, capsys):
-    """Every fault kind of bliss.io.faultplan in one flight: the board reset, a stuck payload axis for
-    10 min, garbage on the line, a 10-min sensor dropout, the link dropped for 200 s (2 s wall). Each
-    fault's response is in the telemetry file's events and no control cycle is missing from it."""
+    """Every fault kind of bliss.io.faultplan in one flight: the board reset mid-slew (axis 0 moving), a
+    stuck payload axis for 10 min, garbage on the line, a 10-min sensor dropout, the link dropped for 200 s
+    (2 s wall). Each fault's response is in the telemetry file's events, the flight software re-homes from
+    the position the board reports after the reset and drives the axis on to its target from there, and no
+    control cycle is missing from the telemetry."""
     plan = tmp_path / "faults.toml"
-    plan.write_text('description = "reset, stall, garbage, sensor dropout, link drop"\n'
-                    '[[fault]]\nat_s = 600.0\nkind = "board_reset"\n'
-                    '[[fault]]\nat_s = 1200.0\nkind = "axis_stall"\naxis = 0\nduration_s = 600.0\n'
-                    '[[fault]]\nat_s = 1500.0\nkind = "garbage"\nbytes = 200\n'
-                    '[[fault]]\nat_s = 1800.0\nkind = "sensor_dropout"\nduration_s = 600.0\n'
-                    '[[fault]]\nat_s = 2400.0\nkind = "link_drop"\nduration_s = 200.0\n')
+    plan.write_text('description = "reset mid-slew, stall, garbage, sensor dropout, link drop"\n'
+                    f'[[fault]]\nat_s = {RESET_AT_S}\nkind = "board_reset"\n'
+                    '[[fault]]\nat_s = 2100.0\nkind = "axis_stall"\naxis = 0\nduration_s = 600.0\n'
+                    '[[fault]]\nat_s = 2200.0\nkind = "garbage"\nbytes = 200\n'
+                    '[[fault]]\nat_s = 2300.0\nkind = "sensor_dropout"\nduration_s = 600.0\n'
+                    '[[fault]]\nat_s = 3000.0\nkind = "link_drop"\nduration_s = 200.0\n')
     out, flt = _run(tmp_path, "faults", FAULT_SPAN,
                     ["--actuators", "emulated", "--time-scale", "100", "--faults", str(plan)], capsys)
     assert flt["control_cycles"] == round(0.04 * 86400 / 5)
     with TelemetryReader(out / "run.sqlite") as rd:
         events = list(rd.events())
-        t_att = np.array([c["t"] for c in rd.cycles() if c.get("pointing_err_rad") is not None])
+        cyc = rd.cycle_arrays()
+    ok = ~np.isnan(cyc["pointing_err_rad"])
+    t_att = cyc["t"][ok]
     kinds = [e.kind for e in events]
     starts = [e.detail.split(":")[0] for e in events if e.kind == "fault_start"]
     assert starts == ["board_reset", "axis_stall", "garbage", "link_drop"], kinds  # the board-side faults
     # the responses: re-home after the reset, the stuck axis failed, the noise absorbed, the MEKF on the
     # gyro alone for the dropout and back after it, the link lost and restored
-    for kind in ("board_reset", "rehome", "axis_failed", "line_noise", "sensor_dropout", "sensor_restored",
-                 "link_lost", "link_restored"):
+    for kind in ("board_reset", "rehome", "resume", "axis_failed", "line_noise", "sensor_dropout",
+                 "sensor_restored", "link_lost", "link_restored"):
         assert kind in kinds, (kind, kinds)
     t0 = t_att[0] - 5.0
+    # the reset came mid-slew: the driver saw axis 0 moving when it noticed the new boot_id
+    reset = next(e for e in events if e.kind == "board_reset")
+    assert reset.detail.endswith("axes moving: 0") or "axes moving: 0," in reset.detail, reset.detail
+    assert RESET_AT_S <= reset.t - t0 <= RESET_AT_S + 5.0
+    # re-homed from the reported position: partway through the slew (neither where axis 0 was a period
+    # before the reset nor at its target), then that target sent again and reached
+    rehome = next(e for e in events if e.kind == "rehome")
+    pos0 = int(rehome.detail.split("axis 0 ")[1].split(",")[0])
+    resume = next(e for e in events if e.kind == "resume" and e.axis == 0)
+    target0 = int(resume.detail.split()[1])
+    before = cyc["act_pos_0"][cyc["t"] <= reset.t - 5.0][-1]
+    assert abs(pos0 - before) >= 100 and abs(target0 - pos0) >= 100, (before, pos0, target0)
+    after = cyc["act_pos_0"][(cyc["t"] > reset.t) & (cyc["t"] <= reset.t + 30.0)]
+    assert np.min(np.abs(after - target0)) <= 10, (pos0, target0, after)
     drop = next(e.t for e in events if e.kind == "sensor_dropout") - t0
     back = next(e.t for e in events if e.kind == "sensor_restored") - t0
-    assert 1800.0 <= drop <= back <= 3000.0
+    assert 2300.0 <= drop <= back <= 3000.0
     assert next(e.axis for e in events if e.kind == "axis_failed") == 0
     # every control cycle in telemetry, one per period, none lost to the faults
     assert t_att.size == flt["control_cycles"]

@@ -113,6 +113,7 @@ def test_cli_writes_report_plot_and_complete_telemetry(tmp_path, capsys):
     (["--seed", "1.5"], "integers"),
     (["--plan", "/nonexistent-plan"], "no schedule.csv"),
     (["--time-scale", "10"], "paces a board"),
+    (["--actuators", "emulated", "--time-scale", "fast"], "or 'auto' (lockstep)"),
 ])
 def test_bad_input_one_line_exit_2_no_files(tmp_path, capsys, argv, words):
     out = tmp_path / "fly"
