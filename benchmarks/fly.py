@@ -125,7 +125,7 @@ def step_rates(port_path: str) -> dict:
                 time.sleep(0.001)
             dt = time.perf_counter() - t0
             done = [abs(st.axes[a].position - p0[a]) for a in axes]
-            key = f"{len(axes)} axis{'es' if len(axes) > 1 else ''} at {rate / 1000:g} kHz"
+            key = f"{len(axes)} ax{'es' if len(axes) > 1 else 'is'} at {rate / 1000:g} kHz"
             out[key] = (min(done) / dt, min(done))
     finally:
         board.close()
