@@ -156,8 +156,9 @@ def test_emulated_board_survives_a_fault_plan(tmp_path, capsys):
     drop = next(e.t for e in events if e.kind == "sensor_dropout") - t0
     back = next(e.t for e in events if e.kind == "sensor_restored") - t0
     # each recorded at the end of the control chunk it shows in (bliss.sil.closed_loop: chunks are uniform
-    # in the sensor state): silent from 2,300 s, back after 2,900 s, before the span's end
-    assert 2300.0 <= drop <= 2900.0 <= back <= 0.04 * 86400
+    # in the sensor state and run up to 1,800 s here), so: not before the dropout began, and the restore
+    # not before it ended (2,900 s). (A dropout before the slew changes the slew's time: it is placed after.)
+    assert 2300.0 <= drop < back and back >= 2900.0, (drop, back)
     assert next(e.axis for e in events if e.kind == "axis_failed") == 0
     # every control cycle in telemetry, one per period, none lost to the faults
     assert t_att.size == flt["control_cycles"]
