@@ -30,11 +30,11 @@ Lockstep (``time_scale="auto"``): no fixed wall-clock pace. Each period the boar
 the flight's axes reach in that period (each axis's last reported position moved toward its target by at
 most the flight's drive rate x the period, as the kinematic model moves it) at the boards' top rate
 (20 kHz), and the loop waits until the board reports every axis stopped (arrived, or held short: stuck, a
-fault, the watchdog) or ``LOCKSTEP_SLACK`` past the time that motion needs at 20 kHz. A period therefore
+fault, the watchdog) or ``LOCKSTEP_SLACK_S`` past the time that motion needs at 20 kHz. A period therefore
 takes as long as the board needs to make the flight's steps (0.5 s for the 10,000 steps of a 10 s period
 at 1 kHz) and no longer (a STATUS round trip while the axes hold): the plant flies exactly the motion of
 the software-in-the-loop run when the board makes its steps, and what the board really did when it does
-not (the reported positions still overwrite the plant's). This is how ten slews fly in a minute or two
+not (the reported positions still overwrite the plant's). This is how ten slews fly in about two minutes
 (``tests/test_fly_board.py``) where a fixed ``--time-scale 20`` keeping the flight's pace takes 4.8 h and
 ``--time-scale 1000`` changes the slews (the board's 20 kHz is then 20 steps per flight second).
 
@@ -66,8 +66,8 @@ LOCKSTEP_POLL_S = 0.0005
 class PortActuators:
     """Actuators behind ``port`` for ``loop`` (an ``AttitudeLoop``). ``poll(t_rel)`` runs every period
     before the exchange (the bench's fault injector); it returns events. ``time_scale``: mission seconds
-    per wall second (None: no pacing, as fast as the board answers; ``"auto"``: lockstep, each period as long
-as the board needs for the period's steps, module doc). ``link_errors``: exceptions of the port
+    per wall second (None: no pacing, as fast as the board answers; ``"auto"``: lockstep, each period as
+    long as the board needs for the period's steps, module doc). ``link_errors``: exceptions of the port
     that mean the board is out of reach past the port's own retries: the axes are held (event
     ``link_hold``) and the exchange is tried again next period (``link_resumed``)."""
 
