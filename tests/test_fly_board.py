@@ -19,10 +19,12 @@ the flight's axes reach in it at 20 kHz and is read once it stopped, so a period
 board needs for the flight's steps (0.5 s for a full 10,000-step leg) and otherwise one STATUS round trip.
 The plant then flies the SIL run's motion as long as the board makes its steps, and what the board did
 when it does not (tests/test_port_loop.py: a stuck board axis stays stuck in the plant in lockstep too).
-Measured (seed 1, 2026-12-02, load 4-9 on the shared 2-core machine): the QEMU board flew 11 slews with
-1.911 deg pointing rms and 76.26 km deviation, the SIL run's figures to all printed digits (113,218 /
-110,043 / 5,495 steps per axis, equal), in 136 s of wall time from the command line (54.7 s of it waiting
-for the legs, 2 legs late) and 110 s as this test at load 7-9; the emulated board passed in 97 s. Before
+Measured (seed 1, 2026-12-02, load 4.5-6 on the shared 2-core machine): the QEMU board and the emulated
+board each flew 11 slews with 1.911 deg pointing rms and 76.26 km deviation, the SIL run's figures to all
+printed digits (113,218 / 110,043 / 5,495 steps per axis, equal; no late leg, the model and the board never
+apart), in 131 s (QEMU, 48.6 s of it waiting for the legs) and 73 s (emulated) of wall time from the command
+line; as these tests (one run of this file, load 6.1 falling to 2.2): QEMU 120 s, emulated 80 s, the SIL
+fixture 19 s, the fault plan 162 s. Before
 (fixed --time-scale 1000, the board's 20 kHz = 20 steps per flight second): the emulated board 1.989 deg
 and 3.1 km in 346 s, the QEMU board 2.671 deg and 86.8 km (failing the bounds): its firmware made about
 7 kHz of the 20 kHz sent, QEMU losing most of the 80 kHz phase-timer interrupts, until the firmware's
