@@ -4,6 +4,7 @@ closed loop's control cycles per second with each actuator backend (sim, emulate
 
     PYTHONPATH=. python benchmarks/fly.py [--n 2000]
     PYTHONPATH=. python benchmarks/fly.py --closed-loop   # only the whole closed loop per actuator backend
+    PYTHONPATH=. python benchmarks/fly.py --steps         # only the step rate each board sustains
 
 One control cycle = ``BoardPort.send(ActuatorCommand)`` + ``BoardPort.state()`` (hil.board_port over
 hil.driver.Board on a pty). Three cases per board:
@@ -12,6 +13,11 @@ hil.driver.Board on a pty). Three cases per board:
 - ``slew+tel``: as ``slew``, plus one telemetry row per cycle (bliss.io.telemetry, WAL, batches of 100).
 Reported: cycles per second over N back-to-back cycles, the cycle time's p50/p99/max, and the share of
 cycles longer than 10 ms (the period of a 100 Hz loop; target: the emulated board sustains 100 Hz).
+Step rate (``--steps``, also part of the full run): the steps a board makes per wall second when it is sent
+MOVEs of 2,500 steps at 1 kHz and at the 20 kHz maximum on one axis and on all three axes at once (the
+issue: the bench sends the drive rate x time scale, capped at 20 kHz, and a board that does not make it
+changes the flight). Timed from the first MOVE to the first STATUS that shows every axis stopped, polled
+every 1 ms (so a 0.125 s move reads up to ~2 ms long).
 The boards run on this machine: the numbers measure host + pty + board software, not a USB or UART
 link (at 115 200 baud 8N1 the 4 request frames and 4 replies of a slew cycle take ~12 ms on the wire).
 """
@@ -94,6 +100,51 @@ def measure(port_path: str, n: int, case: str, tmp: str) -> dict:
             "> 10 ms [%]": 100.0 * sum(t > PERIOD_100HZ_S for t in times) / n, "port events": events}
 
 
+#: Step-rate cases: (axes moved together, drive rate [Hz]); 2,500 steps each (inside the 2,800-step soft limits).
+STEP_CASES = (((0,), 1000), ((0,), 20000), ((0, 1, 2), 1000), ((0, 1, 2), 20000))
+STEP_MOVE = 2500
+
+
+def step_rates(port_path: str) -> dict:
+    """Steps per wall second per axis a board makes for each STEP_CASES entry (min over the axes), with the
+    steps done checked against the steps commanded."""
+    board = Board(port_path)
+    board.connect()
+    out = {}
+    try:
+        for axes, rate in STEP_CASES:
+            p0 = [a.position for a in board.status().axes]
+            sign = 1 if p0[axes[0]] <= 0 else -1
+            t0 = time.perf_counter()
+            for a in axes:
+                board.move(a, p0[a] + sign * STEP_MOVE, rate=rate)
+            while True:
+                st = board.status()
+                if not any(st.axes[a].moving for a in axes) or time.perf_counter() - t0 > 60:
+                    break
+                time.sleep(0.001)
+            dt = time.perf_counter() - t0
+            done = [abs(st.axes[a].position - p0[a]) for a in axes]
+            key = f"{len(axes)} ax{'es' if len(axes) > 1 else 'is'} at {rate / 1000:g} kHz"
+            out[key] = (min(done) / dt, min(done))
+    finally:
+        board.close()
+    return out
+
+
+def _print_step_rates() -> None:
+    boards = {k: v for k, v in BOARDS.items() if k != "Python fake"}  # the fake board does not step
+    print(f"\nstep rate a board sustains (MOVE {STEP_MOVE} steps, timed to the STATUS showing it stopped):")
+    for name, cls in boards.items():
+        b = cls()
+        try:
+            rates = step_rates(b.start())
+        finally:
+            b.close()
+        for key, (r, done) in rates.items():
+            print(f"  {name:<15} {key:<20} {r:8.0f} steps/s per axis ({done} of {STEP_MOVE} steps done)")
+
+
 def closed_loop_rates(days: float = 0.02, period_s: float = 5.0) -> dict:
     """Control cycles per wall second of the whole closed loop (executive, attitude loop, orbit) over
     ``days`` from the default departure with each actuator backend: sim (compiled kinematic axes), the C
@@ -161,7 +212,13 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=2000, help="cycles per measurement (default 2000)")
     ap.add_argument("--closed-loop", action="store_true",
                     help="only the whole closed loop's control cycles per second per actuator backend")
+    ap.add_argument("--steps", action="store_true", help="only the step rate each board sustains")
     args = ap.parse_args(argv)
+    if args.steps:
+        print(f"# /proc/loadavg before: {_loadavg()}")
+        _print_step_rates()
+        print(f"# /proc/loadavg after: {_loadavg()}")
+        return 0
     if args.closed_loop:
         print(f"# /proc/loadavg before: {_loadavg()}")
         _print_closed_loop()
@@ -196,6 +253,8 @@ def main(argv=None) -> int:
           f"100 Hz target ({slew / 100:.1f}x)")
     if "QEMU Cortex-M3" not in BOARDS:
         print("QEMU Cortex-M3: skipped (qemu-system-arm or arm-none-eabi-gcc not installed)")
+    print(f"# /proc/loadavg between: {_loadavg()}")
+    _print_step_rates()
     print(f"# /proc/loadavg between: {_loadavg()}")
     _print_closed_loop()
     print(f"# /proc/loadavg after: {_loadavg()}")

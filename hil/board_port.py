@@ -214,8 +214,10 @@ class BoardPort(ActuatorPort):
         new = self.board.resets[self._resets_seen:]
         self._resets_seen = len(self.board.resets)
         for rec in new:
+            moving = ", ".join(str(k) for k in rec.moving_axes) or "none"
             self._event("board_reset", None, f"boot_id 0x{rec.old_boot_id:04X} -> 0x{rec.new_boot_id:04X}"
-                                             f" seen in {rec.source} {context}".rstrip())
+                                             f" seen in {rec.source} {context}".rstrip()
+                                             + f"; axes moving: {moving}")
         self._acked = [None] * self.n_axes
         if self._recovering:
             return  # the outer recovery re-homes once more with the newest state

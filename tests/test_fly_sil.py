@@ -143,6 +143,7 @@ def test_cli_writes_report_plot_and_complete_telemetry(tmp_path, capsys):
     (["--time-scale", "10"], "paces a board"),
     (["--od-approach-period-days", "0"], "--od-approach-period-days"),
     (["--od-approach-range-km", "-1"], "--od-approach-range-km"),
+    (["--actuators", "emulated", "--time-scale", "fast"], "or 'auto' (lockstep)"),
 ])
 def test_bad_input_one_line_exit_2_no_files(tmp_path, capsys, argv, words):
     out = tmp_path / "fly"

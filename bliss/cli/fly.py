@@ -47,7 +47,8 @@ def register(subparsers) -> argparse.ArgumentParser:
                         "(/dev/ttyACM0, socket://host:port); default sim")
     p.add_argument("--time-scale", default=None, metavar="X",
                    help="with a board: mission seconds per wall second (the board's drive rate is scaled "
-                        f"with it); default {DEFAULT_TIME_SCALE:g}; 0 = as fast as the board answers")
+                        f"with it); default {DEFAULT_TIME_SCALE:g}; 0 = as fast as the board answers; auto = "
+                        "lockstep: each period lasts as long as the board needs to make its steps at 20 kHz")
     p.add_argument("--period-s", default="2", metavar="S", help="attitude control period [s], 0.5..10; default 2")
     p.add_argument("--cp-offset-mm", nargs=2, default=["1", "0.5"], metavar=("X", "Y"),
                    help="centre-of-pressure offset in the sail plane [mm], |.| <= 5; default 1 0.5")

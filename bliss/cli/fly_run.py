@@ -67,7 +67,13 @@ def _inputs(args):
     if args.time_scale is not None:
         if args.actuators == "sim":
             raise UsageError("--time-scale paces a board; with --actuators sim the loop runs as fast as it can")
-        args.time_scale = _num(args.time_scale, "--time-scale", 0, 1e6)
+        if args.time_scale != "auto":
+            try:
+                float(args.time_scale)
+            except ValueError:
+                raise UsageError(f"--time-scale must be a number of mission seconds per wall second or 'auto' "
+                                 f"(lockstep), got {args.time_scale!r}") from None
+            args.time_scale = _num(args.time_scale, "--time-scale", 0, 1e6)
     if args.optics not in OPTICS:
         raise UsageError(f"--optics: unknown optical model {args.optics!r}; allowed: {', '.join(OPTICS)}")
     cp = tuple(_num(v, "--cp-offset-mm", -5, 5) * 1e-3 for v in args.cp_offset_mm)
@@ -196,6 +202,8 @@ def _report(res, args, problem, plan, start_day, loop, od, wall_s, act=None):
     if act is not None:
         rep["board"] = {"time_scale": act.time_scale, "exchanges": act.cycles, "overruns": act.overruns,
                         "max_model_board_difference_steps": act.max_lag_steps}
+        if act.lockstep:
+            rep["board"].update(wait_s=act.wait_s, late_legs=act.late_legs)
     if plan is not None:
         rep["plan_tof_days"] = plan[2]
         if res.converged:

@@ -26,6 +26,18 @@ the flight axes make in one mission period, as long as ``time_scale * drive rate
 ``time_scale`` the board lags the model, and the plant follows the board (the lag is real). When the host
 cannot keep the pace (a slow link, a reset) the loop does not sleep and counts the overrun.
 
+Lockstep (``time_scale="auto"``): no fixed wall-clock pace. Each period the board is sent the positions
+the flight's axes reach in that period (each axis's last reported position moved toward its target by at
+most the flight's drive rate x the period, as the kinematic model moves it) at the boards' top rate
+(20 kHz), and the loop waits until the board reports every axis stopped (arrived, or held short: stuck, a
+fault, the watchdog) or ``LOCKSTEP_SLACK_S`` past the time that motion needs at 20 kHz. A period therefore
+takes as long as the board needs to make the flight's steps (0.5 s for the 10,000 steps of a 10 s period
+at 1 kHz) and no longer (a STATUS round trip while the axes hold): the plant flies exactly the motion of
+the software-in-the-loop run when the board makes its steps, and what the board really did when it does
+not (the reported positions still overwrite the plant's). This is how ten slews fly in about two minutes
+(``tests/test_fly_board.py``) where a fixed ``--time-scale 20`` keeping the flight's pace takes 4.8 h and
+``--time-scale 1000`` changes the slews (the board's 20 kHz is then 20 steps per flight second).
+
 The orbit seen by the attitude software over a chunk is the chunk's prediction (position, velocity and
 the Sun's acceleration at its start), as in ``AttitudeLoop.fly_attitude``.
 """
@@ -43,20 +55,35 @@ from sim.constants import GM_SUN
 from sim.inchworm import A_REPORTED, A_STUCK, A_TARGET, A_TRUE, DEFAULT_DRIVE_HZ
 
 
+#: Lockstep: how long past the time a leg needs at RATE_MAX the loop waits for the board to report the
+#: axes stopped (a board that makes its steps slower than RATE_MAX, e.g. a stalled axis, is read then) [s].
+LOCKSTEP_SLACK_S = 0.25
+#: Lockstep: pause between two STATUS reads while the board moves [s]; a leg shorter than this at RATE_MAX
+#: (10 steps) is read at once (a STATUS round trip takes about as long).
+LOCKSTEP_POLL_S = 0.0005
+
+
 class PortActuators:
     """Actuators behind ``port`` for ``loop`` (an ``AttitudeLoop``). ``poll(t_rel)`` runs every period
     before the exchange (the bench's fault injector); it returns events. ``time_scale``: mission seconds
-    per wall second (None: no pacing, as fast as the board answers). ``link_errors``: exceptions of the port
+    per wall second (None: no pacing, as fast as the board answers; ``"auto"``: lockstep, each period as
+    long as the board needs for the period's steps, module doc). ``link_errors``: exceptions of the port
     that mean the board is out of reach past the port's own retries: the axes are held (event
     ``link_hold``) and the exchange is tried again next period (``link_resumed``)."""
 
     def __init__(self, loop, port, time_scale: float | None = 1.0, rate_hz: float = DEFAULT_DRIVE_HZ,
                  poll=None, t0: float = 0.0, clock=time.monotonic, sleep=time.sleep, link_errors=()):
-        if time_scale is not None and not time_scale > 0:
-            raise ValueError(f"time_scale must be > 0 mission seconds per wall second, got {time_scale!r}")
+        self.lockstep = time_scale == "auto"
+        if not self.lockstep and time_scale is not None and not time_scale > 0:
+            raise ValueError(f"time_scale must be > 0 mission seconds per wall second or 'auto', got {time_scale!r}")
         self.loop, self.port, self.time_scale = loop, port, time_scale
-        self.rate = rate_hz * (time_scale or 1.0)
-        if time_scale is not None:  # the board's pace in flight time (unpaced: no pace to predict)
+        if self.lockstep:  # the flight's pace in flight time; the board makes each period's steps at its top rate
+            self.rate = float(RATE_MAX)
+            loop.drive_hz = rate_hz
+            self.leg_steps = int(rate_hz * loop.dt)  # most steps an axis makes in one period
+        else:
+            self.rate = rate_hz * (time_scale or 1.0)
+        if time_scale is not None and not self.lockstep:  # the board's pace in flight time (unpaced: none)
             loop.drive_hz = min(self.rate, RATE_MAX) / time_scale
         self.poll, self.t0, self.clock, self.sleep = poll, t0, clock, sleep
         self.sent = None
@@ -67,6 +94,8 @@ class PortActuators:
         self.max_lag_steps = 0  # largest |model - board| position seen at an exchange
         self.link_errors = tuple(link_errors)  # the port's "link down past its budget" exception types
         self.holding = False
+        self.wait_s = 0.0  # lockstep: wall time spent waiting for the board to make the periods' steps
+        self.late_legs = 0  # lockstep: periods whose steps the board had not made within the slack
 
     def fly_attitude(self, duration_s, y_orbit, seg_t, seg_mode, seg_att, rec_every=1, bin_s=None):
         loop = self.loop
@@ -81,6 +110,7 @@ class PortActuators:
         nsum = np.zeros(3)
         recs = []
         for k in range(n):
+            start = loop.axes[:, A_TRUE].copy()  # the board's positions (reported at the last exchange)
             tau = loop.t - t_orb
             yk = np.concatenate([r0 + v0 * tau + 0.5 * a0 * tau * tau, v0 + a0 * tau])
             rec, nrm = loop.fly_attitude(dt, yk, seg_t, seg_mode, seg_att,
@@ -90,20 +120,26 @@ class PortActuators:
             if (k + 1) % bin_n == 0:
                 normals[(k + 1) // bin_n - 1] = nsum / np.linalg.norm(nsum)
                 nsum[:] = 0.0
-            self._exchange()
+            self._exchange(start)
         return (np.concatenate(recs) if recs else np.zeros((0, 15))), normals
 
-    def _exchange(self):
+    def _exchange(self, start):
         loop = self.loop
         if self.poll is not None:  # stamped with the mission clock
             self.events += [dataclasses.replace(ev, t=loop.t) for ev in self.poll(loop.t - self.t0)]
         targets = tuple(int(s) for s in loop.steps_cmd)
+        if self.lockstep:  # this period's leg: toward the target by at most the flight's steps per period
+            targets = tuple(int(p) + max(-self.leg_steps, min(self.leg_steps, t - int(p)))
+                            for p, t in zip(start, targets))
         try:
             if targets != self.sent:
                 self.port.send(ActuatorCommand(loop.t, targets, self.rate))
                 self.sent = targets
-            self._pace()
-            st = self.port.state()
+            if self.lockstep:
+                st = self._wait_legs(start, targets)
+            else:
+                self._pace()
+                st = self.port.state()
         except self.link_errors as exc:
             # the board is out of reach: its watchdog holds the axes (protocol.md), so the plant's axes hold
             # where they were; targets are sent again once the port answers
@@ -125,6 +161,23 @@ class PortActuators:
         # held by the board short of its target: the plant holds it too until the board moves it again
         loop.axes[:, A_STUCK] = [float(not st.moving[i] and pos[i] != targets[i]) for i in range(len(pos))]
         self.cycles += 1
+
+    def _wait_legs(self, start, targets):
+        """Lockstep: the board's state once every axis stopped, or LOCKSTEP_SLACK_S past the time the
+        longest leg needs at RATE_MAX."""
+        need = max(abs(t - int(p)) for p, t in zip(start, targets)) / RATE_MAX
+        t0 = self.clock()
+        if need > LOCKSTEP_POLL_S:
+            self.sleep(need)
+        while True:
+            st = self.port.state()
+            if not any(st.moving) or self.clock() - t0 > need + LOCKSTEP_SLACK_S:
+                break
+            self.sleep(LOCKSTEP_POLL_S)
+        if any(st.moving):
+            self.late_legs += 1
+        self.wait_s += self.clock() - t0
+        return st
 
     def _pace(self):
         loop = self.loop

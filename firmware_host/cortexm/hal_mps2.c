@@ -97,12 +97,9 @@ struct phase_trace {
     uint8_t ph[TRACE_CAP];  /* axis << 5 | phases */
 };
 volatile struct phase_trace bliss_phase_trace;
-static inline uint32_t trace_now(void) { return ~DT_VALUE(1); }
+static inline uint32_t trace_now(void) { return ~DT_VALUE(1); } /* the clock's counter (clock_init) */
 static void trace_init(void)
 {
-    DT_CONTROL(1) = DT_CTRL_32BIT; /* free-running (not periodic), no interrupt, stopped */
-    DT_LOAD(1) = 0xFFFFFFFFu;
-    DT_CONTROL(1) = DT_CTRL_EN | DT_CTRL_32BIT;
     bliss_phase_trace.cap = TRACE_CAP;
     bliss_phase_trace.magic = 0x50484153u;
 }
@@ -168,9 +165,10 @@ int hal_phase_timer_start(uint8_t axis, uint32_t substep_hz)
     if (axis > 2u || substep_hz == 0u) {
         return 0;
     }
-    /* PCLK cycles per substep, rounded to nearest: 25 MHz / 80 kHz = 312.5 -> 313 at the 20 kHz
-     * maximum (0.16 % slow), exact for rates dividing 6.25 MHz (e.g. 1 kHz: 6250 cycles). */
-    uint32_t period = (SYSCLK_HZ + substep_hz / 2u) / substep_hz;
+    /* PCLK cycles per substep, rounded down: 25 MHz / 80 kHz = 312.5 -> 312 at the 20 kHz maximum
+     * (0.16 % fast, so the step budget of axis_tick never sees a debt build up from on-time ticks),
+     * exact for rates dividing 6.25 MHz (e.g. 1 kHz: 6250 cycles). */
+    uint32_t period = SYSCLK_HZ / substep_hz;
     hal_phase_timer_stop(axis);
     if (axis < 2u) {
         uint32_t b = apb_timer_base[axis];
@@ -211,14 +209,32 @@ void Uart0Rx_Handler(void)
 
 uint32_t hal_millis(void) { return g_ms; }
 
+/* Microseconds from the dual timer's timer 2, free-running at PCLK (25 MHz) with no interrupt: unlike a
+ * count of SysTick interrupts it keeps time when interrupts come late or are lost (QEMU without -icount
+ * on a loaded host loses them), which the phase tick's step budget (axis_tick) relies on. The 32-bit
+ * counter wraps every 171 s; the main loop reads the clock far more often than that. */
+#define CYCLES_PER_US (SYSCLK_HZ / 1000000u)
+static uint32_t g_us, g_us_cnt, g_us_rem;
+static inline uint32_t clock_cycles(void) { return ~DT_VALUE(1); } /* up-counting */
+static void clock_init(void)
+{
+    DT_CONTROL(1) = DT_CTRL_32BIT; /* free-running (not periodic), no interrupt, stopped */
+    DT_LOAD(1) = 0xFFFFFFFFu;
+    DT_CONTROL(1) = DT_CTRL_EN | DT_CTRL_32BIT;
+    g_us_cnt = clock_cycles();
+}
+
 uint32_t hal_micros(void)
 {
-    uint32_t ms, cvr;
-    do {
-        ms = g_ms;
-        cvr = SYST_CVR;
-    } while (ms != g_ms);
-    return ms * 1000u + (SYSTICK_RELOAD - cvr) / (SYSCLK_HZ / 1000000u);
+    uint32_t k = hal_crit_enter(); /* the main loop and the phase ticks both read it */
+    uint32_t cnt = clock_cycles();
+    uint32_t d = cnt - g_us_cnt + g_us_rem;
+    g_us_cnt = cnt;
+    g_us += d / CYCLES_PER_US;
+    g_us_rem = d % CYCLES_PER_US;
+    uint32_t us = g_us;
+    hal_crit_exit(k);
+    return us;
 }
 
 void hal_phase_write(uint8_t axis, uint8_t phases)
@@ -287,6 +303,7 @@ int main(void)
     SYST_RVR = SYSTICK_RELOAD;
     SYST_CVR = 0;
     SYST_CSR = 0x7u; /* processor clock, interrupt, enable */
+    clock_init();
     UART_BAUDDIV = SYSCLK_HZ / BAUD;
     UART_CTRL = 0x1u | 0x2u | 0x8u; /* TX enable, RX enable, RX interrupt */
 #ifdef BLISS_PHASE_TRACE

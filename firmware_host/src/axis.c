@@ -25,6 +25,8 @@ static void restart_sequencer(axis_t *a, uint32_t now_us)
     a->last_us = now_us;
     a->elapsed_us = 0;
     a->substeps_done = 0;
+    a->tick_acc = 0;
+    a->tick_owed = 0;
     a->no_travel = 0;
     a->travel = 0;
 }
@@ -190,9 +192,43 @@ static void substep(axis_t *a)
     }
 }
 
-void axis_tick(axis_t *a)
+void axis_tick(axis_t *a, uint32_t now_us)
 {
-    if (a->timed && axis_moving(a)) {
+    if (!a->timed || !axis_moving(a)) {
+        return;
+    }
+    /* Substeps due since the last tick by the clock, in 32-bit arithmetic (one UDIV): dt is capped at
+     * 50 ms so that dt x 4 rate (<= 80 kHz) + the remainder stays below 2^32. */
+    uint32_t dt = now_us - a->last_us; /* unsigned: correct across the 32-bit wrap */
+    if ((int32_t)dt < 0) {
+        /* the clock read stepped back (a port whose ms counter is bumped by a lower-priority interrupt
+         * that this tick preempted): skip the reading, the next one accounts for the time */
+        dt = 0;
+    } else {
+        a->last_us = now_us;
+    }
+    if (dt > 50000u) {
+        dt = 50000u;
+    }
+    a->tick_acc += dt * 4u * (uint32_t)a->rate;
+    uint32_t due = a->tick_acc / 1000000u;
+    a->tick_acc -= due * 1000000u;
+    a->tick_owed += (int32_t)due - 1; /* this tick's own substep is the one the timer says is due */
+    if (a->tick_owed > (int32_t)AXIS_MAX_CATCHUP) { /* a backlog beyond 100 ms is dropped (runs slow) */
+        a->tick_owed = (int32_t)AXIS_MAX_CATCHUP;
+    }
+    if (a->tick_owed < -AXIS_TICK_SLACK) { /* ahead of the clock (a timer a little fast, stale ticks): */
+        a->tick_owed = -AXIS_TICK_SLACK;   /* forget it, ticks keep coming one substep each */
+    }
+    /* one substep per tick; more only when the clock owes over AXIS_TICK_SLACK substeps (late or lost
+     * ticks), so the jitter of an on-time timer never bunches substeps */
+    int32_t n = 1;
+    if (a->tick_owed > AXIS_TICK_SLACK) {
+        int32_t extra = a->tick_owed - AXIS_TICK_SLACK;
+        n += extra > AXIS_TICK_CATCHUP - 1 ? AXIS_TICK_CATCHUP - 1 : extra;
+        a->tick_owed -= n - 1;
+    }
+    while (n-- > 0 && a->timed && axis_moving(a)) {
         substep(a);
     }
 }

@@ -59,12 +59,13 @@ bool fw_busy(void)
     return busy;
 }
 
-/* Phase-timer interrupt of one axis (hal.h hal_phase_timer_start): one substep. Interrupt context:
+/* Phase-timer interrupt of one axis (hal.h hal_phase_timer_start): one substep, or the substeps owed
+ * by the clock when ticks came late (axis_tick). Interrupt context:
  * the main loop only touches the axis inside hal_crit_enter/exit, so this runs unopposed. */
 void fw_phase_tick(uint8_t axis)
 {
     if (axis < N_AXES) {
-        axis_tick(&fw.axes[axis]);
+        axis_tick(&fw.axes[axis], hal_micros());
     }
 }
 

@@ -19,6 +19,7 @@ static int reset_requested;
 int fake_timers;
 uint32_t fake_timer_hz[3];
 size_t fake_timer_starts[3];
+uint32_t fake_timer_keep = 1;
 int fake_crit_depth, fake_crit_errors;
 static uint64_t timer_t0_us[3], timer_ticks[3]; /* start time and ticks delivered since */
 
@@ -120,6 +121,7 @@ void fake_reset_all(void)
     fake_reset_count = 0;
     reset_requested = 0;
     fake_crit_depth = fake_crit_errors = 0;
+    fake_timer_keep = 1;
     for (int i = 0; i < 3; ++i) {
         fake_timer_hz[i] = 0;
         fake_timer_starts[i] = 0;
@@ -162,7 +164,9 @@ static void deliver_ticks(uint32_t until)
         }
         fake_us = (uint32_t)best_t;
         timer_ticks[best]++;
-        fw_phase_tick((uint8_t)best);
+        if (timer_ticks[best] % fake_timer_keep == 0) {
+            fw_phase_tick((uint8_t)best);
+        }
     }
 }
 

@@ -28,6 +28,9 @@ extern uint16_t fake_boot_id;
 extern int fake_timers;
 extern uint32_t fake_timer_hz[3];   /* substep rate of a running phase timer, 0 = stopped */
 extern size_t fake_timer_starts[3];
+/* 1 = every tick is delivered; N > 1 = only every N-th tick reaches fw_phase_tick (an emulator that
+ * loses timer interrupts, as QEMU does at tens of kHz) */
+extern uint32_t fake_timer_keep;
 extern int fake_crit_depth;         /* hal_crit_enter nesting, must be 0 whenever fw returns */
 extern int fake_crit_errors;        /* fw_poll/fw_init returned inside a critical section */
 
