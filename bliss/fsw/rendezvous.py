@@ -396,13 +396,15 @@ class RendezvousLaw:
         # ``box``); None: in the element weights, as before the fix
         self.terminal_box = terminal_box
 
-    def _plan(self, t, y, t_f, target: TargetPrediction):
+    def _plan(self, t, y, t_f, target: TargetPrediction, n_seg: int | None = None):
         rt, vt = predicted_state(target, t_f)
         self.n_plans += 1
         if self.lp is None:
             self.lp = PlanLP(self.n_seg, self.F1.shape[1], warm=self.warm_lp)
         box = self.terminal_box if self.fixed else None
-        return plan(y, t_f - t, np.concatenate([rt, vt]), self.F1, self.n_seg, self.F_off, self.lp, box)
+        n = self.n_seg if n_seg is None else n_seg
+        return plan(y, t_f - t, np.concatenate([rt, vt]), self.F1, n, self.F_off,
+                    self.lp if n == self.n_seg else None, box)
 
     def first_arrival(self, t, y, tgo_min, target: TargetPrediction):
         """Earliest arrival epoch (on the ``tgo_step`` grid from ``tgo_min``) the linear plan closes, or None."""
@@ -441,7 +443,12 @@ class RendezvousLaw:
             self.fixed = True
         if self.fixed:
             tgo = self.t_f - t
-            w0, h, miss, _ = self._plan(t, y, self.t_f, target)
+            n_seg = None
+            if self.terminal_box is not None and tgo < self.n_seg * TERMINAL_MIN_SEGMENT_S:
+                # segments of at least the hour that is flown: a plan of shorter segments had its first
+                # fractions flown for an hour (``TERMINAL_MIN_SEGMENT_S``), not the plan it solved
+                n_seg = max(1, int(tgo // TERMINAL_MIN_SEGMENT_S))
+            w0, h, miss, _ = self._plan(t, y, self.t_f, target, n_seg)
             self.n_unclosed += miss > (PLAN_CLOSED if self.terminal_box is None else TERMINAL_CLOSED)
             return w0, max(h, min(tgo, TERMINAL_MIN_SEGMENT_S))
         self.t_f = max(self.t_f, t + self.tgo_floor)
