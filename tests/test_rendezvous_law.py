@@ -256,3 +256,22 @@ def test_plan_in_box_units_reports_the_cartesian_miss_over_the_tolerances():
     assert miss == pytest.approx(0.15, rel=1e-2)
     _, _, miss_elements, _ = R.plan(np.concatenate([r, v]), tgo, yf, F1 * 1e-12, 10)
     assert miss_elements != pytest.approx(miss, rel=0.5)  # the element weights are another scale
+
+
+@pytest.mark.parametrize("box", [(1.0e6, 1.0), None])
+def test_terminal_plans_have_segments_of_at_least_the_hour_flown(box):
+    """5.5 h before a fixed epoch: with the terminal box the plan has 5 segments of 1.1 h, the step flown
+    (``TERMINAL_MIN_SEGMENT_S`` = 1 h, at most n_seg of them); without it, 20 segments of 16.5 min whose
+    first fractions are flown for an hour (the behaviour before)."""
+    from bliss.fsw.messages import TargetPrediction
+    from bliss.fsw.target import predicted_state
+    target = TargetPrediction("Bennu", [1.126391 * AU, 0.203745, math.radians(6.0349), math.radians(2.0609),
+                                        math.radians(66.2231), math.radians(101.7039), 0.0], GM_SUN)
+    law = R.RendezvousLaw(math.radians(70.0), Sail().kernel_params(), 20, 10 * DAY, 600 * DAY, 2 * DAY,
+                          fix_within=5 * DAY, terminal_box=box)
+    t = 1.0e7
+    law.t_f = t + 5.5 * 3600.0
+    rt, vt = predicted_state(target, t)
+    w0, h = law.command(t, np.concatenate([rt + 2.0e5, vt + 5.0]), target)
+    assert law.fixed
+    assert h == pytest.approx(1.1 * 3600.0 if box is not None else 3600.0)
