@@ -37,8 +37,8 @@ def main(argv=None) -> int:
     log = []
     orig = R.RendezvousLaw._plan
 
-    def logged(self, t, y, t_f, target):  # the law's own plan, recorded in the terminal phase
-        out = orig(self, t, y, t_f, target)
+    def logged(self, t, y, t_f, target, n_seg=None):  # the law's own plan, recorded in the terminal phase
+        out = orig(self, t, y, t_f, target, n_seg)
         if self.fixed:
             log.append((t, t_f, out[2], float(np.sum(out[0]))))
         return out
