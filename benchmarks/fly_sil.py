@@ -56,6 +56,9 @@ def main(argv=None) -> int:
     ap.add_argument("--fix-arrival-days", type=float, default=FIX_ARRIVAL_DAYS,
                     help="the rendezvous law's terminal phase: arrival epoch fixed within this many days "
                          "(default bliss.sil.closed_loop.FIX_ARRIVAL_DAYS; 0: it slides, the behaviour before)")
+    ap.add_argument("--no-terminal-box", action="store_true",
+                    help="the terminal phase plans on the rendezvous law's element weights and stops on entering "
+                         "the box (the behaviour before; default: miss in units of the 1,000 km / 1 m/s box)")
     ap.add_argument("--od-approach-period-days", type=float, default=OD_APPROACH_PERIOD_S / DAY,
                     help="OD upload period on approach [d] (default bliss.sil.navigation.OD_APPROACH_PERIOD_S)")
     ap.add_argument("--od-approach-range-km", type=float, default=OD_APPROACH_RANGE_M / 1e3,
@@ -73,7 +76,8 @@ def main(argv=None) -> int:
              f"{math.degrees(loop.cfg.feather_cone):.0f} deg, safe mode past {math.degrees(loop.cfg.safe_cone):.0f} deg "
              f"(back within {math.degrees(loop.cfg.recover_cone):.0f} deg), the executive's plan "
              f"{'treats edge-on as no thrust' if a.no_count_feather else 'counts the feathered hold thrust'}, "
-             f"arrival epoch fixed within {a.fix_arrival_days:g} d of it, OD every 7 d "
+             f"arrival epoch fixed within {a.fix_arrival_days:g} d of it, its plans' miss in "
+             f"{'element weights' if a.no_terminal_box else 'units of the 1,000 km / 1 m/s box'}, OD every 7 d "
              + (f"and every {a.od_approach_period_days:g} d within {a.od_approach_range_km:,.0f} km of Bennu"
                 if a.od_approach_range_km > 0 else "to the end (no approach cadence)"),
              f"loadavg at start: {loadavg()}"]
@@ -89,7 +93,8 @@ def main(argv=None) -> int:
     w0, c0 = time.perf_counter(), time.process_time()
     res = fly_closed_loop(problem, problem.y_depart, problem.t_depart, problem.t_depart + a.days * DAY, loop, od,
                           progress=progress, rec_every=int(round(600 / a.period_s)), min_fraction_s=a.min_fraction_s,
-                          break_slews=not a.no_break_slews, count_feather=not a.no_count_feather, fix_arrival_days=a.fix_arrival_days)
+                          break_slews=not a.no_break_slews, count_feather=not a.no_count_feather, fix_arrival_days=a.fix_arrival_days,
+                          terminal_box=not a.no_terminal_box)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
     tof = (res.t_end - problem.t_depart) / DAY
     close = (math.inf, math.nan, math.nan)

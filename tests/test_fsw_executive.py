@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from bliss.fsw.executive import MIN_FRACTION_S, PERIHELION_FLOOR, Executive, ExecutiveConfig
+from bliss.fsw.executive import MIN_FRACTION_S, PERIHELION_FLOOR, TERMINAL_AIM, Executive, ExecutiveConfig
 from bliss.fsw.messages import AttitudeMode, GuidanceInputs, NavStateEstimate, Phase, TargetPrediction
 from bliss.fsw.target import predicted_state
 from sim.constants import AU, DAY, GM_SUN, MIN_SAFE_SUN_DISTANCE
@@ -206,3 +206,27 @@ def test_a_terminal_window_reaching_tgo_min_is_refused():
     with pytest.raises(ValueError, match="fix_arrival_within"):
         _config(tgo_min=30 * DAY, fix_arrival_within=30 * DAY)
     assert _config(tgo_min=30 * DAY, fix_arrival_within=25 * DAY).fix_arrival_within == 25 * DAY
+
+
+@pytest.mark.parametrize("box", [True, False])
+def test_terminal_phase_flies_on_inside_the_box_until_well_inside_it(box):
+    """In the terminal phase an estimate inside the 1,000 km / 1 m/s box but not within ``TERMINAL_AIM`` of it
+    (here 0.8 m/s off, 100 km away) flies on to the epoch (``terminal_box``); within the aim (0.3 m/s) the
+    flight ends, "rendezvous". Without ``terminal_box`` entering the box ends it, as before."""
+    exe = Executive(_config(fix_arrival_within=5 * DAY, terminal_box=box))
+    t = 1.0e7
+    assert exe.step(t, _inputs(t, *_near_bennu(t))).phase is Phase.RENDEZVOUS
+    t = exe.law.t_f - 2.0 * DAY
+    assert exe.step(t, _inputs(t, *_unreachable_near_bennu(t))).phase is Phase.RENDEZVOUS and exe.law.fixed
+    t += 3600.0
+    rt, vt = predicted_state(BENNU, t)
+    out = exe.step(t, _inputs(t, rt + [1.0e5, 0.0, 0.0], vt + [0.0, 0.8, 0.0]))
+    assert 0.8 > TERMINAL_AIM * 1.0
+    if not box:
+        assert out.phase is Phase.TERMINAL and out.reason == "rendezvous"
+        return
+    assert out.phase is Phase.RENDEZVOUS and out.commands
+    t += 3600.0
+    rt, vt = predicted_state(BENNU, t)
+    out = exe.step(t, _inputs(t, rt + [1.0e5, 0.0, 0.0], vt + [0.0, 0.3, 0.0]))
+    assert out.phase is Phase.TERMINAL and out.reason == "rendezvous"

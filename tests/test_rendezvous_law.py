@@ -229,3 +229,49 @@ def test_plan_counts_the_thrust_of_the_feathered_edge_on_hold():
     exe = Executive(ExecutiveConfig(sail_params=p, max_cone=math.radians(70.0), off_attitude=hold))
     assert np.allclose(exe.law.F_off, F_off)
     assert Executive(ExecutiveConfig(sail_params=p, max_cone=math.radians(70.0))).law.F_off is None
+
+
+def test_cart_jacobian_of_a_circular_orbit_is_the_analytic_one():
+    """For f = g = h = k = 0 the position is p (cos L, sin L, 0): d r/d p = (cos L, sin L, 0) and
+    d r/d L = p (-sin L, cos L, 0); the speed is sqrt(mu/p) along (-sin L, cos L, 0)."""
+    p, L = 1.1 * AU, 0.7
+    J = R._cart_jacobian(np.array([p, 0.0, 0.0, 0.0, 0.0, L]), R._FD_STEP)
+    assert J[:3, 0] == pytest.approx([math.cos(L), math.sin(L), 0.0], abs=1e-7)
+    assert J[:3, 5] == pytest.approx([-p * math.sin(L), p * math.cos(L), 0.0], rel=1e-6, abs=1e-3)
+    dv_dp = -0.5 * math.sqrt(GM_SUN / p) / p  # d sqrt(mu/p)/dp
+    assert J[3:, 0] == pytest.approx([-dv_dp * math.sin(L), dv_dp * math.cos(L), 0.0], rel=1e-5, abs=1e-12)
+
+
+def test_plan_in_box_units_reports_the_cartesian_miss_over_the_tolerances():
+    """With a sail too weak to matter the box plan's predicted miss is the coasting arc's: the L1 of the
+    final position error over pos_tol plus velocity error over vel_tol (a 100 km, 0.05 m/s offset in a
+    1,000 km / 1 m/s box: 0.1 + 0.05 = 0.15; linearised, 1 %)."""
+    from sim.kepler import kepler_propagate
+    atts, F1 = R.candidate_attitudes(math.radians(70.0), Sail().kernel_params())
+    r, v = coe2rv(GM_SUN, 1.1 * AU, 0.15, math.radians(4.0), 0.3, 1.1, 0.7)
+    tgo = 5.0 * DAY
+    rf, vf = kepler_propagate(GM_SUN, r, v, tgo)
+    yf = np.concatenate([rf + [1.0e5, 0.0, 0.0], vf + [0.0, 0.05, 0.0]])
+    _, _, miss, _ = R.plan(np.concatenate([r, v]), tgo, yf, F1 * 1e-12, 10, box=(1.0e6, 1.0))
+    assert miss == pytest.approx(0.15, rel=1e-2)
+    _, _, miss_elements, _ = R.plan(np.concatenate([r, v]), tgo, yf, F1 * 1e-12, 10)
+    assert miss_elements != pytest.approx(miss, rel=0.5)  # the element weights are another scale
+
+
+@pytest.mark.parametrize("box", [(1.0e6, 1.0), None])
+def test_terminal_plans_have_segments_of_at_least_the_hour_flown(box):
+    """5.5 h before a fixed epoch: with the terminal box the plan has 5 segments of 1.1 h, the step flown
+    (``TERMINAL_MIN_SEGMENT_S`` = 1 h, at most n_seg of them); without it, 20 segments of 16.5 min whose
+    first fractions are flown for an hour (the behaviour before)."""
+    from bliss.fsw.messages import TargetPrediction
+    from bliss.fsw.target import predicted_state
+    target = TargetPrediction("Bennu", [1.126391 * AU, 0.203745, math.radians(6.0349), math.radians(2.0609),
+                                        math.radians(66.2231), math.radians(101.7039), 0.0], GM_SUN)
+    law = R.RendezvousLaw(math.radians(70.0), Sail().kernel_params(), 20, 10 * DAY, 600 * DAY, 2 * DAY,
+                          fix_within=5 * DAY, terminal_box=box)
+    t = 1.0e7
+    law.t_f = t + 5.5 * 3600.0
+    rt, vt = predicted_state(target, t)
+    w0, h = law.command(t, np.concatenate([rt + 2.0e5, vt + 5.0]), target)
+    assert law.fixed
+    assert h == pytest.approx(1.1 * 3600.0 if box is not None else 3600.0)

@@ -45,6 +45,10 @@ MIN_FRACTION_S = 300.0
 #: dates (2027-2032, every 30 days) it dived toward the Sun on 10 of 72 dates while chasing an arrival
 #: epoch it kept moving later.
 PERIHELION_FLOOR = 0.75
+#: In the terminal phase (``ExecutiveConfig.terminal_box``) the flight ends before the arrival epoch only
+#: within this fraction of ``pos_tol`` and ``vel_tol`` (else at the epoch): the fraction of the acceptance
+#: box kept as margin for what the estimate does not see (navigation error, 5-26 km in the whole SIL).
+TERMINAL_AIM = 0.5
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,9 @@ class ExecutiveConfig:
     flown when none closes, and the flight ends (TERMINAL, "arrival epoch reached") at it (within
     ``min_fraction_s``, the shortest command flown). 0: off; less than ``tgo_min``, so that entering
     RENDEZVOUS (first epoch at least ``tgo_min`` ahead) is never already terminal.
+    ``terminal_box``: the terminal phase's plans minimise the final miss in units of ``pos_tol`` and
+    ``vel_tol`` (the acceptance box) rather than the rendezvous law's element weights, and the flight ends
+    before the epoch only within ``TERMINAL_AIM`` of the box (False: as before).
     """
 
     sail_params: np.ndarray
@@ -98,6 +105,7 @@ class ExecutiveConfig:
     min_fraction_s: float = MIN_FRACTION_S
     off_attitude: tuple[float, float] | None = None
     fix_arrival_within: float = 0.0
+    terminal_box: bool = True
 
     def __post_init__(self):
         if not (math.isfinite(self.step) and self.step > 0):
@@ -127,7 +135,8 @@ class Executive:
         c = self.config = config
         self.phase = Phase.MATCH
         self.law = (RendezvousLaw(c.max_cone, c.sail_params, c.n_rdv_seg, c.tgo_step, c.tgo_max, c.tgo_floor,
-                                  off_attitude=c.off_attitude, fix_within=c.fix_arrival_within)
+                                  off_attitude=c.off_attitude, fix_within=c.fix_arrival_within,
+                                  terminal_box=(c.pos_tol, c.vel_tol) if c.terminal_box else None)
                     if c.rendezvous else None)
         self.matching = OrbitMatching(c.sail_params, c.max_cone, c.weights, c.eta_cut, c.rendezvous, c.k_phase,
                                       c.max_phase_offset, c.v_phase_gate, c.phasing_a_weight)
@@ -182,7 +191,12 @@ class Executive:
         rt = vt = None
         if c.rendezvous:
             rt, vt = predicted_state(target, t)
-            if float(np.linalg.norm(r - rt)) < c.pos_tol and float(np.linalg.norm(v - vt)) < c.vel_tol:
+            # in the terminal phase (fixed arrival epoch) the flight flies on to the epoch unless well inside
+            # the box (``TERMINAL_AIM``): it crosses the box's edge still braking, and stopping there kept
+            # whatever margin the crossing left (seed 1 of the whole SIL: 0.80 m/s of the 1 m/s)
+            aim = TERMINAL_AIM if (self.law is not None and self.law.fixed and c.terminal_box) else 1.0
+            if (float(np.linalg.norm(r - rt)) < aim * c.pos_tol
+                    and float(np.linalg.norm(v - vt)) < aim * c.vel_tol):
                 return self._hold(t, Phase.TERMINAL, "rendezvous", events)
             if self.phase == Phase.MATCH and t >= self.t_next_check:
                 self.t_next_check = t + c.rdv_check

@@ -69,6 +69,10 @@ MISS_WEIGHTS = np.array([1.0 / AU, 1.0, 1.0, 1.0, 1.0, 1.0])
 #: radius) is below this: 1e-7 is 15 km at 1 AU, well inside the 1000 km tolerance, and the re-planning
 #: removes the rest.
 PLAN_CLOSED = 1.0e-7
+#: A terminal-phase plan minimising the miss in the acceptance box's units (:func:`plan`'s ``box``) "closes"
+#: below this L1 sum of position/pos_tol and velocity/vel_tol components: 1 %, 10 km and 1 cm/s in the
+#: default box (1,000 km, 1 m/s), the scale of one approach OD upload's error.
+TERMINAL_CLOSED = 1.0e-2
 #: Shortest guidance step of the terminal phase (fixed arrival epoch) [s]: the plan's segments are
 #: tgo / n_seg and would shrink without end as t_f approaches; an hour is still 12 of the shortest
 #: time-shared fractions (``bliss.fsw.executive.MIN_FRACTION_S``, 5 min).
@@ -215,7 +219,25 @@ def _sensitivity(y, tgo, n_seg, F1, step):
     return mf, G
 
 
-def plan(y, tgo: float, y_target_f, F1, n_seg: int = DEFAULT_N_SEG, F_off=None, lp: PlanLP | None = None):
+@njit(cache=True)
+def _cart_jacobian(m, step):
+    """d y / d m of the Cartesian state y (6,) [m, m/s] with respect to the MEE m (6 x 6, central differences)."""
+    P = np.empty((6, 6))
+    ya, yb = np.empty(6), np.empty(6)
+    for i in range(6):
+        a = m.copy()
+        b = m.copy()
+        a[i] += step[i]
+        b[i] -= step[i]
+        mee_to_cart(a, ya)
+        mee_to_cart(b, yb)
+        for j in range(6):
+            P[j, i] = (ya[j] - yb[j]) / (2.0 * step[i])
+    return P
+
+
+def plan(y, tgo: float, y_target_f, F1, n_seg: int = DEFAULT_N_SEG, F_off=None, lp: PlanLP | None = None,
+         box=None):
     """Plan the rest of the rendezvous. Returns (first-segment fractions (J,), segment length [s],
     predicted weighted miss (0 when the plan closes), weighted miss if the sail stays edge-on); both misses
     are inf when the linear model cannot be built from ``y`` (non-finite, e.g. a sun-grazing orbit).
@@ -225,7 +247,11 @@ def plan(y, tgo: float, y_target_f, F1, n_seg: int = DEFAULT_N_SEG, F_off=None, 
     25 % at the attitude controller's 60-deg hold, ``bliss.fsw.attitude.control``): the plan then counts
     it, each candidate's column becoming its force minus the held one's and the held force flown over the
     whole time to go moving the Kepler prediction.
-    ``lp``: the :class:`PlanLP` to solve it with (kept between plans); None solves a new one from scratch."""
+    ``lp``: the :class:`PlanLP` to solve it with (kept between plans); None solves a new one from scratch.
+    ``box``: (pos_tol [m], vel_tol [m/s]) to minimise the final miss in the acceptance box's units instead:
+    the L1 of the Cartesian position over pos_tol and velocity over vel_tol (the element miss mapped through
+    d(y)/d(MEE) at the target's final state); the predicted miss returned is then in those units (1: on the
+    edge of the box, per component)."""
     y = np.ascontiguousarray(y, dtype=float)
     J = F1.shape[1]
     Fs = F1 if F_off is None else np.hstack([F1, np.reshape(F_off, (3, 1))])
@@ -246,7 +272,14 @@ def plan(y, tgo: float, y_target_f, F1, n_seg: int = DEFAULT_N_SEG, F_off=None, 
         d[5] = _wrap(d[5])
         G = G.reshape(6, n_seg, J + 1)
         G = (G[:, :, :J] - G[:, :, J:]).reshape(6, n_seg * J)
-    WG, Wd = MISS_WEIGHTS[:, None] * G, MISS_WEIGHTS * d
+    if box is None:
+        WG, Wd = MISS_WEIGHTS[:, None] * G, MISS_WEIGHTS * d
+    else:
+        # the element weights count 1 m/s like ~5,000 km (both as a fraction of the orbit's scale, 30 km/s and
+        # 1.1 AU), the acceptance box (1,000 km, 1 m/s) like 1,000 km: on the box's scale the terminal plan
+        # trades velocity it has to spare for position (docs/fly.md "The terminal miss")
+        Jc = _cart_jacobian(mt, _FD_STEP) / np.repeat([box[0], box[1]], 3)[:, None]
+        WG, Wd = Jc @ G, Jc @ d
     # Each miss row scaled to O(1) (its slacks in units of s): unscaled, a short time to go makes every
     # coefficient and right-hand side ~1e-4..1e-8, at HiGHS's absolute feasibility tolerance (1e-7), and
     # its simplex ended with status 15 ("unknown", primal infeasible) on this always-feasible LP (issue 9:
@@ -345,7 +378,8 @@ class RendezvousLaw:
     """
 
     def __init__(self, max_cone: float, sail_params, n_seg: int, tgo_step: float, tgo_max: float,
-                 tgo_floor: float, warm_lp: bool = False, off_attitude=None, fix_within: float = 0.0):
+                 tgo_floor: float, warm_lp: bool = False, off_attitude=None, fix_within: float = 0.0,
+                 terminal_box=None):
         self.atts, self.F1 = candidate_attitudes(max_cone, sail_params)
         # what "edge-on" really flies: (cone, clock) [rad] of the held attitude, or None for no thrust
         self.F_off = None if off_attitude is None else rtn_force_1au(*off_attitude, sail_params)
@@ -358,13 +392,19 @@ class RendezvousLaw:
         self.n_extensions = 0
         self.fix_within, self.fixed = fix_within, False  # terminal phase: arrival epoch fixed
         self.n_unclosed = 0  # least-miss plans flown in the terminal phase
+        # (pos_tol [m], vel_tol [m/s]): the terminal phase's plans minimise the miss in these units (``plan``'s
+        # ``box``); None: in the element weights, as before the fix
+        self.terminal_box = terminal_box
 
-    def _plan(self, t, y, t_f, target: TargetPrediction):
+    def _plan(self, t, y, t_f, target: TargetPrediction, n_seg: int | None = None):
         rt, vt = predicted_state(target, t_f)
         self.n_plans += 1
         if self.lp is None:
             self.lp = PlanLP(self.n_seg, self.F1.shape[1], warm=self.warm_lp)
-        return plan(y, t_f - t, np.concatenate([rt, vt]), self.F1, self.n_seg, self.F_off, self.lp)
+        box = self.terminal_box if self.fixed else None
+        n = self.n_seg if n_seg is None else n_seg
+        return plan(y, t_f - t, np.concatenate([rt, vt]), self.F1, n, self.F_off,
+                    self.lp if n == self.n_seg else None, box)
 
     def first_arrival(self, t, y, tgo_min, target: TargetPrediction):
         """Earliest arrival epoch (on the ``tgo_step`` grid from ``tgo_min``) the linear plan closes, or None."""
@@ -403,8 +443,13 @@ class RendezvousLaw:
             self.fixed = True
         if self.fixed:
             tgo = self.t_f - t
-            w0, h, miss, _ = self._plan(t, y, self.t_f, target)
-            self.n_unclosed += miss > PLAN_CLOSED
+            n_seg = None
+            if self.terminal_box is not None and tgo < self.n_seg * TERMINAL_MIN_SEGMENT_S:
+                # segments of at least the hour that is flown: a plan of shorter segments had its first
+                # fractions flown for an hour (``TERMINAL_MIN_SEGMENT_S``), not the plan it solved
+                n_seg = max(1, int(tgo // TERMINAL_MIN_SEGMENT_S))
+            w0, h, miss, _ = self._plan(t, y, self.t_f, target, n_seg)
+            self.n_unclosed += miss > (PLAN_CLOSED if self.terminal_box is None else TERMINAL_CLOSED)
             return w0, max(h, min(tgo, TERMINAL_MIN_SEGMENT_S))
         self.t_f = max(self.t_f, t + self.tgo_floor)
         while True:

@@ -216,17 +216,18 @@ FIX_ARRIVAL_DAYS = 25.0
 
 def executive_config(problem, step: float, t_end: float, pos_tol: float, vel_tol: float,
                      min_fraction_s: float = MIN_FRACTION_S, off_attitude=None,
-                     fix_arrival_within: float = 0.0) -> ExecutiveConfig:
+                     fix_arrival_within: float = 0.0, terminal_box: bool = True) -> ExecutiveConfig:
     """The executive as ``fly_feedback`` configures it by default (time-shared rendezvous law), with the
     shortest time-shared fraction ``min_fraction_s`` [s] and ``off_attitude`` (cone, clock) [rad], the
     attitude an edge-on command is really held at (None: truly edge-on), ``fix_arrival_within`` [s] the
-    rendezvous law's terminal phase (``ExecutiveConfig``; 0: off)."""
+    rendezvous law's terminal phase (``ExecutiveConfig``; 0: off), ``terminal_box`` its plans' miss in units of
+    the acceptance box (``ExecutiveConfig.terminal_box``)."""
     return ExecutiveConfig(sail_params=problem.sail.kernel_params(),
                            max_cone=math.radians(problem.limits.max_cone_deg),
                            max_slew_deg_per_day=problem.limits.max_slew_deg_per_day,
                            rendezvous=problem.rendezvous, step=step, t_end=t_end, pos_tol=pos_tol,
                            vel_tol=vel_tol, min_fraction_s=min_fraction_s, off_attitude=off_attitude,
-                           fix_arrival_within=fix_arrival_within)
+                           fix_arrival_within=fix_arrival_within, terminal_box=terminal_box)
 
 
 def _slew_count(prev, seg_mode, seg_att, min_rad=math.radians(1.0)):
@@ -247,7 +248,8 @@ def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od
                     vel_tol: float = 1.0, bin_s: float = 600.0, chunk_s: float = 3600.0, rec_every: int = 30,
                     rtol: float = 1e-10, start_on_target: bool = True, actuators=None,
                     min_fraction_s: float = MIN_FRACTION_S, break_slews: bool = True,
-                    count_feather: bool = True, fix_arrival_days: float = FIX_ARRIVAL_DAYS) -> ClosedLoopResult:
+                    count_feather: bool = True, fix_arrival_days: float = FIX_ARRIVAL_DAYS,
+                    terminal_box: bool = True) -> ClosedLoopResult:
     """Fly from state ``y0`` at ``t0`` until TERMINAL, SAFE or ``t_end`` (see the module docstring).
     ``faults``: a ``bliss.io.faultplan.FaultPlan`` (only ``sensor_dropout`` acts in software in the loop;
     the board faults need a board). ``progress(t)`` after every chunk. ``start_on_target``: the plant and
@@ -260,7 +262,8 @@ def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od
     behaviour before, which does not arrive, docs/fly.md). ``fix_arrival_days``: the rendezvous law's
     terminal phase (``ExecutiveConfig.fix_arrival_within``): within this many days of the arrival epoch it
     is fixed, the least-miss plan is flown when none closes, and the flight ends at it (0: the epoch slides
-    and extends, the behaviour before)."""
+    and extends, the behaviour before). ``terminal_box``: the terminal phase's plans minimise the miss in
+    units of ``pos_tol``/``vel_tol`` (``ExecutiveConfig.terminal_box``; False: the element weights, as before)."""
     t_wall = time.perf_counter()
     dt = loop.dt
     bin_n = max(1, int(round(bin_s / dt)))
@@ -270,7 +273,7 @@ def fly_closed_loop(problem, y0, t0: float, t_end: float, loop: AttitudeLoop, od
     # feather_cone, clock 0 (``_segments``)
     exe = Executive(executive_config(problem, step, t_end, pos_tol, vel_tol, min_fraction_s,
                                      (loop.cfg.feather_cone, 0.0) if count_feather else None,
-                                     fix_arrival_days * DAY))
+                                     fix_arrival_days * DAY, terminal_box))
     target = problem.target
     prediction = target.prediction(t0)
     y = np.asarray(y0, float).copy()
