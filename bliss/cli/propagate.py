@@ -239,7 +239,7 @@ def run(args) -> int:
     third_bodies = None
     if plan.third:
         third_bodies = _third_body_table(plan)
-    from bliss.plots.trajectory import default_reference_orbits  # lazy: matplotlib, not paid by `bliss --help`
+    from bliss.plots.orbits import default_reference_orbits  # lazy: numba and astropy, not paid by `bliss --help`
 
     try:
         orbits = default_reference_orbits(plan.t0)
@@ -273,11 +273,11 @@ def run(args) -> int:
     cone_col = np.full(n, plan.cone)
     clock_col = np.full(n, plan.clock)
 
-    # lazy: astropy and matplotlib, not paid by `bliss --help`
+    # lazy: astropy, not paid by `bliss --help`
     from bliss.io.csvout import write_trajectory_csv, tdb_seconds_to_iso
+    from bliss.io.forked import Forked
     from bliss.io.oem import write_oem
     from bliss.io.summary import sail_summary, write_summary
-    from bliss.plots.trajectory import plot_trajectory
 
     sail = plan.sail
     epochs = tdb_seconds_to_iso([plan.t0, t_end])
@@ -311,13 +311,14 @@ def run(args) -> int:
     label = (f"cone {plan.cone_signed_deg:.4g} deg, clock {plan.clock_deg:g} deg, "
              f"{sail.mass * 1e3:g} g, {sail.area:g} m^2, {sail.optics.name}")
     with OutputSet(plan.out) as out:
-        write_oem(out.path("trajectory.oem"), t_rows, y_rows,
-                  comments=(f"Constant RTN attitude: {label}.",)
-                  + ((f"Stopped at the minimum Sun distance {plan.r_min / AU:g} AU.",) if stopped else ()))
-        write_trajectory_csv(out.path("trajectory.csv"), t_rows, y_rows, cone_col, clock_col)
-        plot_trajectory(out.path("trajectory.png"), t_rows, y_rows, orbits=orbits,
-                        title=f"BLISS sail, {flown_days:.6g} days: {label}")
-        write_summary(out.path("summary.json"), summary)
+        png = out.path("trajectory.png")  # taken by the parent, which publishes the set
+        # the plot (matplotlib's import and drawing) in a child process while the other files are written
+        with Forked(lambda: _plot(png, t_rows, y_rows, orbits, f"BLISS sail, {flown_days:.6g} days: {label}")):
+            write_oem(out.path("trajectory.oem"), t_rows, y_rows,
+                      comments=(f"Constant RTN attitude: {label}.",)
+                      + ((f"Stopped at the minimum Sun distance {plan.r_min / AU:g} AU.",) if stopped else ()))
+            write_trajectory_csv(out.path("trajectory.csv"), t_rows, y_rows, cone_col, clock_col)
+            write_summary(out.path("summary.json"), summary)
 
     wall = time.perf_counter() - wall0
     print(f"bliss propagate: departure {epochs[0]} TDB from Earth (C3 = 0, ephemeris {plan.ephem}), "
@@ -335,6 +336,12 @@ def run(args) -> int:
     print(f"  wall time {wall:.2f} s (propagation {prop_wall * 1e3:.1f} ms, {traj.nfev} RHS evaluations)",
           flush=True)
     return 0
+
+
+def _plot(path, t_rows, y_rows, orbits, title) -> None:
+    from bliss.plots.trajectory import plot_trajectory  # lazy: matplotlib, imported by the plotting child only
+
+    plot_trajectory(path, t_rows, y_rows, orbits=orbits, title=title)
 
 
 def _third_body_table(plan: Plan):
