@@ -47,3 +47,42 @@ def test_a_failing_parent_still_waits_for_the_child(tmp_path):
         with Forked(slow_child):
             raise KeyError("parent failed")
     assert marker.read_text() == "done\n"  # joined before the parent's error went on
+
+
+def _write(path, text):
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
+def _prepare():
+    import json  # noqa: F401  (stands in for matplotlib's import)
+
+
+def test_a_worker_forked_early_runs_the_job_sent_later(tmp_path):
+    from bliss.io.forked import Worker
+
+    worker = Worker(_prepare)
+    try:
+        worker.submit(_write, str(tmp_path / "job.txt"), "sent after the fork\n")
+        worker.join()
+    finally:
+        worker.close()
+    assert (tmp_path / "job.txt").read_text() == "sent after the fork\n"
+
+
+def test_a_worker_given_no_job_is_stopped_and_writes_nothing(tmp_path):
+    from bliss.io.forked import Worker
+
+    worker = Worker(_prepare)
+    worker.close()
+    worker.close()  # twice is harmless
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_worker_job_that_fails_raises_in_join(tmp_path):
+    from bliss.io.forked import Worker
+
+    worker = Worker(_prepare)
+    worker.submit(_write, str(tmp_path / "no-such-folder" / "x.txt"), "x")
+    with pytest.raises(RuntimeError, match="child process failed: FileNotFoundError"):
+        worker.join()

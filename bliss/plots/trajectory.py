@@ -15,10 +15,9 @@ matplotlib.use("Agg")  # files only; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bliss.plots.orbits import ORBIT_SAMPLES, default_reference_orbits, orbital_period_s, sample_orbit  # noqa: E402,F401 (re-exported)
 from sim.constants import AU  # noqa: E402
 
-__all__ = ["plot_trajectory", "sample_orbit", "default_reference_orbits"]
+__all__ = ["plot_trajectory"]
 
 
 def plot_trajectory(path: str | os.PathLike, t_s, y, orbits: Mapping[str, np.ndarray] | None = None,
@@ -31,6 +30,9 @@ def plot_trajectory(path: str | os.PathLike, t_s, y, orbits: Mapping[str, np.nda
     t_s = np.asarray(t_s, dtype=float)
     y = np.asarray(y, dtype=float)
     if orbits is None:
+        # lazy: numba and astropy; a command draws in a process that imports matplotlib only (bliss.io.forked)
+        from bliss.plots.orbits import default_reference_orbits
+
         orbits = default_reference_orbits(float(t_s[0]))
     colours = {"Earth": "tab:blue", "Bennu": "tab:brown"}
     fig, ax = plt.subplots(figsize=(6.4, 6.4), dpi=110)
