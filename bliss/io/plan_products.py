@@ -10,6 +10,7 @@ import numpy as np
 
 from bliss.guidance.pipeline import SOLVER_ERRORS, TOL_POS_M, TOL_VEL_M_S, PlanOutcome, PlanRequest, replay
 from bliss.guidance.problem import departure_state
+from bliss.io.aem import write_aem
 from bliss.io.atomic import OutputSet
 from bliss.io.csvout import tdb_seconds_to_iso
 from bliss.io.forked import Forked
@@ -139,9 +140,6 @@ def write_products(out_dir, res: PlanOutcome, request: PlanRequest) -> dict:
         # parent, which publishes the set
         pngs = {n: out.path(n) for n in names if n.endswith(".png")}
         with Forked(lambda: _write_plots(pngs, res)):
-            # lazy: ccsds_ndm's import (1-1.5 s) runs here, while the child draws, not before the plan
-            from bliss.io.aem import write_aem
-
             write_oem(out.path("trajectory.oem"), t_s, y, comments=(
                 f"Planned transfer to {target.name}, method {res.best.method}.",))
             write_aem(out.path("attitude.aem"), att, comments=(f"Planned transfer to {target.name}.",))
