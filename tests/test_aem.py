@@ -1,6 +1,10 @@
 """CCSDS AEM writer: round trip through ccsds-ndm, frame and metadata, schedule CSV round trip."""
 import math
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +14,8 @@ from bliss.io.aem import read_aem, write_aem
 from bliss.io.schedule_csv import SCHEDULE_COLUMNS, read_schedule_csv, write_schedule_csv
 from sim.constants import AU, DAY, GM_SUN
 from sim.frames import ECLIPJ2000_TO_ICRS
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _schedule():
@@ -60,6 +66,27 @@ def test_aem_metadata_and_icrf_quaternions(tmp_path):
     np.testing.assert_allclose(rotate(qf, [0, 0, 1]), ECLIPJ2000_TO_ICRS @ s.normal[1], atol=1e-13)
     # ICRF differs from the ecliptic by the obliquity: the quaternions must not be the ecliptic ones
     assert np.max(np.abs(qf - s.quaternion[1])) > 1e-3
+
+
+def test_aem_text_is_what_ccsds_ndm_writes_for_the_same_message(tmp_path):
+    """The writer uses the standard library (ccsds-ndm's import costs 1-2.5 s of every plan); the library
+    reads the file and writes it again byte for byte (comments with XML's special characters included)."""
+    from ccsds_ndm.mapping import NDMFileFormats
+    from ccsds_ndm.ndm_io import NdmIo
+
+    path = tmp_path / "attitude.aem"
+    write_aem(path, _schedule(), comments=("a comment with <, > & \"quotes\"",))
+    text = path.read_text(encoding="utf-8")
+    assert NdmIo().to_string(NdmIo().from_path(path), NDMFileFormats.XML) == text
+
+
+def test_aem_writer_does_not_import_ccsds_ndm(tmp_path):
+    code = ("import sys; sys.path.insert(0, 'tests'); from test_aem import _schedule; "
+            "from bliss.io.aem import write_aem; "
+            f"write_aem({str(tmp_path / 'a.aem')!r}, _schedule()); print('ccsds_ndm' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert out.stdout.strip() == "False"
 
 
 def test_aem_rejects_empty_and_garbage(tmp_path):

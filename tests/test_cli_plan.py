@@ -424,9 +424,11 @@ def test_first_run_says_it_compiles_and_later_runs_do_not(tmp_path, capsys, monk
     assert not plan_cli.kernels_cached()
     main([*argv, "--out", str(tmp_path / "a")])
     assert "compiling numerical kernels, first run only" in capsys.readouterr().err
-    for name in ("rendezvous._gauss-115.py311.nbi", "optimise._shoot-261.py311.nbi"):
-        (tmp_path / "cache" / "guidance_x").mkdir(parents=True, exist_ok=True)
-        (tmp_path / "cache" / "guidance_x" / name).write_bytes(b"")
+    # numba's layout: a folder per source folder, an index file per kernel
+    for folder, name in (("fsw_x", "rendezvous._gauss-115.py311.nbi"), ("optimise_x", "kernels.shoot-158.py311.nbi")):
+        (tmp_path / "cache" / folder).mkdir(parents=True, exist_ok=True)
+        assert not plan_cli.kernels_cached()  # both are needed
+        (tmp_path / "cache" / folder / name).write_bytes(b"")
     assert plan_cli.kernels_cached()
     main([*argv, "--out", str(tmp_path / "b")])
     assert "compiling" not in capsys.readouterr().err

@@ -30,6 +30,7 @@ SUBCOMMANDS = {
     "missions": "comet sample return and interstellar-object flybys (docs/missions.md)",
     "board": "actuator board: info/ping/status/move/stop, or run the emulator",
     "telemetry": "info, export (CSV/Parquet) and plot of a bench run's telemetry",
+    "warm": "compile the numerical kernels of plan and propagate into numba's cache (install step)",
 }
 
 EXIT_USAGE = 2

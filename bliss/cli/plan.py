@@ -405,9 +405,12 @@ def _check_arrival_in_range(res, ephem: str) -> None:
                          f"{ephem!r} ephemeris' valid range {text} TDB; choose an earlier --date (no files written)")
 
 
-#: What the first run spends compiling the planner's numba kernels [s]: the default plan took 76 s cold and
-#: 13.7 s warm on this 2-core machine (README, benchmarks/results/planning.txt).
-FIRST_RUN_COMPILE_S = 60
+#: What the first run spends compiling the planner's numba kernels [s]: the default plan took 37.9 s cold and
+#: 7.5 s warm on this 2-core machine at load ~2 (benchmarks/results/startup.txt, 2026-12-01 05:46 UTC).
+FIRST_RUN_COMPILE_S = 30
+#: Index files of the planner's kernels in numba's cache (one folder per source folder, ``<folder>_<hash>``,
+#: files ``<module>.<function>-<line>.py311.nbi``): the rendezvous law's and the optimiser's.
+PLANNER_KERNEL_INDEXES = ("*/rendezvous.*.nbi", "optimise_*/kernels.*.nbi")
 
 
 def kernels_cached() -> bool:
@@ -416,7 +419,7 @@ def kernels_cached() -> bool:
     from numba.core import config
 
     folder = Path(config.CACHE_DIR) if config.CACHE_DIR else Path(__file__).resolve().parents[1]  # bliss/
-    return all(any(folder.rglob(f"{name}.*.nbi")) for name in ("rendezvous", "optimise"))
+    return all(any(folder.rglob(pattern)) for pattern in PLANNER_KERNEL_INDEXES)
 
 
 def run(args) -> int:
@@ -427,7 +430,7 @@ def run(args) -> int:
     check_writable(args.out)
     if not kernels_cached():
         print(f"bliss plan: compiling numerical kernels, first run only, ~{FIRST_RUN_COMPILE_S} s (later runs "
-              f"load them from the cache)", file=sys.stderr, flush=True)
+              f"load them from the cache; `bliss warm` compiles them ahead)", file=sys.stderr, flush=True)
     try:
         res = plan(inputs, n_segments=args.segments, show_progress=not args.no_progress,
                    log=lambda m: print(m, file=sys.stderr, flush=True))

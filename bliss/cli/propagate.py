@@ -32,6 +32,7 @@ from bliss.cli.third_bodies import THIRD_BODY_CHOICES, THIRD_BODY_STEP_S, third_
 from bliss.cli.third_bodies import one_line as _one_line
 from bliss.cli.third_bodies import parse_third_bodies as _parse_third_bodies
 from bliss.io.atomic import OutputSet, check_writable
+from bliss.io.forked import Worker
 from sim.constants import AU as _AU_M
 from sim.constants import MIN_SAFE_SUN_DISTANCE as _MIN_SAFE_SUN_DISTANCE
 from sim.constants import AU, CONE_MAX_ALONG_TRACK, GM_SUN
@@ -229,6 +230,16 @@ def _validate(args) -> Plan:
 # Run
 # ------------------------------------------------------------------------------------------------------
 def run(args) -> int:
+    # the plot's process, forked now: it imports matplotlib (0.5 s) side by side with the validation's and
+    # the propagation's imports, then draws the figure while the other files are written (bliss.io.forked)
+    plotter = Worker(_import_plotting)
+    try:
+        return _run(args, plotter)
+    finally:
+        plotter.close()  # no plot sent (bad input, a failed propagation): the child is stopped
+
+
+def _run(args, plotter: Worker) -> int:
     wall0 = time.perf_counter()
     plan = _validate(args)
 
@@ -239,7 +250,7 @@ def run(args) -> int:
     third_bodies = None
     if plan.third:
         third_bodies = _third_body_table(plan)
-    from bliss.plots.trajectory import default_reference_orbits  # lazy: matplotlib, not paid by `bliss --help`
+    from bliss.plots.orbits import default_reference_orbits  # lazy: numba and astropy, not paid by `bliss --help`
 
     try:
         orbits = default_reference_orbits(plan.t0)
@@ -273,11 +284,10 @@ def run(args) -> int:
     cone_col = np.full(n, plan.cone)
     clock_col = np.full(n, plan.clock)
 
-    # lazy: astropy and matplotlib, not paid by `bliss --help`
+    # lazy: astropy, not paid by `bliss --help`
     from bliss.io.csvout import write_trajectory_csv, tdb_seconds_to_iso
     from bliss.io.oem import write_oem
     from bliss.io.summary import sail_summary, write_summary
-    from bliss.plots.trajectory import plot_trajectory
 
     sail = plan.sail
     epochs = tdb_seconds_to_iso([plan.t0, t_end])
@@ -311,13 +321,15 @@ def run(args) -> int:
     label = (f"cone {plan.cone_signed_deg:.4g} deg, clock {plan.clock_deg:g} deg, "
              f"{sail.mass * 1e3:g} g, {sail.area:g} m^2, {sail.optics.name}")
     with OutputSet(plan.out) as out:
-        write_oem(out.path("trajectory.oem"), t_rows, y_rows,
-                  comments=(f"Constant RTN attitude: {label}.",)
-                  + ((f"Stopped at the minimum Sun distance {plan.r_min / AU:g} AU.",) if stopped else ()))
-        write_trajectory_csv(out.path("trajectory.csv"), t_rows, y_rows, cone_col, clock_col)
-        plot_trajectory(out.path("trajectory.png"), t_rows, y_rows, orbits=orbits,
-                        title=f"BLISS sail, {flown_days:.6g} days: {label}")
-        write_summary(out.path("summary.json"), summary)
+        # the plot's temporary path is taken here, in the parent, which publishes the set
+        plotter.submit(_plot, out.path("trajectory.png"), t_rows, y_rows, orbits,
+                       f"BLISS sail, {flown_days:.6g} days: {label}")
+        with plotter:  # waits for the plot before the set is published
+            write_oem(out.path("trajectory.oem"), t_rows, y_rows,
+                      comments=(f"Constant RTN attitude: {label}.",)
+                      + ((f"Stopped at the minimum Sun distance {plan.r_min / AU:g} AU.",) if stopped else ()))
+            write_trajectory_csv(out.path("trajectory.csv"), t_rows, y_rows, cone_col, clock_col)
+            write_summary(out.path("summary.json"), summary)
 
     wall = time.perf_counter() - wall0
     print(f"bliss propagate: departure {epochs[0]} TDB from Earth (C3 = 0, ephemeris {plan.ephem}), "
@@ -335,6 +347,17 @@ def run(args) -> int:
     print(f"  wall time {wall:.2f} s (propagation {prop_wall * 1e3:.1f} ms, {traj.nfev} RHS evaluations)",
           flush=True)
     return 0
+
+
+def _import_plotting() -> None:
+    """In the plot's process (:class:`bliss.io.forked.Worker`): import matplotlib before the data arrive."""
+    import bliss.plots.trajectory  # noqa: F401  # lazy: matplotlib, imported by the plot's process only
+
+
+def _plot(path, t_rows, y_rows, orbits, title) -> None:
+    from bliss.plots.trajectory import plot_trajectory  # lazy: matplotlib, imported by the plot's process only
+
+    plot_trajectory(path, t_rows, y_rows, orbits=orbits, title=title)
 
 
 def _third_body_table(plan: Plan):

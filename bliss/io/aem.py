@@ -1,10 +1,16 @@
-"""Sail attitude schedule as a CCSDS Attitude Ephemeris Message (AEM 2.0, XML), via ``ccsds-ndm``.
+"""Sail attitude schedule as a CCSDS Attitude Ephemeris Message (AEM 2.0, XML), read with ``ccsds-ndm``.
 
 Library and format. ``ccsds-ndm`` (maintained, installed, CCSDS NDM/XML 4.0 schemas) builds AEM 2.0
 (CCSDS 504.0-B-2, ADM 2.0) object trees and writes/reads them as XML or KVN. Its KVN *reader* fails on
 AEM 2.0 quaternion data (ccsds-ndm 3.1.1: ``KeyError: 'quaternion_state'``) and its KVN writer puts QC
 first on data lines, so we write **XML**, where every quaternion component is a named element
 (Q1, Q2, Q3, QC) and the round trip through the same library is exact.
+
+Writer. Importing ``ccsds-ndm`` costs 1.2-2.5 s (it builds and patches the dataclasses of every NDM type,
+CCSDS-wide), paid by every ``bliss plan`` (issue 10), so :func:`write_aem` writes the XML with the standard
+library's ElementTree, element for element and in the same layout as the library's own writer (
+``NdmIo().to_string(..., XML)``); tests/test_aem.py reads each file back with ``ccsds-ndm`` and checks that
+the library writes the same text again. :func:`read_aem` uses the library.
 
 Content. One AEM segment per schedule segment (the attitude is discontinuous at segment switches, so
 each constant-attitude segment gets its own START_TIME/STOP_TIME and two states: at its start and at
@@ -22,21 +28,11 @@ internal heliocentric ecliptic J2000 frame.
 from __future__ import annotations
 
 import os
+import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
 import numpy as np
 from astropy.time import Time
-from ccsds_ndm.mapping import NDMFileFormats
-from ccsds_ndm.models.ndmxml4 import Aem
-from ccsds_ndm.models.ndmxml4.ndmxml_4_0_0_aem_2_0 import AemBody, AemData, AemMetadata, AemSegment
-from ccsds_ndm.models.ndmxml4.ndmxml_4_0_0_common_4_0 import (
-    AdmHeader,
-    AttitudeStateType,
-    AttitudeTypeType,
-    QuaternionEphemerisType,
-    QuaternionType,
-)
-from ccsds_ndm.ndm_io import NdmIo
 
 from bliss.guidance.schedule import MODE_NAMES, AttitudeSchedule, matrix_to_quaternion, quaternion_to_matrix
 from sim.constants import DAY
@@ -74,9 +70,25 @@ def _to_frame(q_ecl: np.ndarray, m: np.ndarray) -> np.ndarray:
     return np.array([matrix_to_quaternion(m @ quaternion_to_matrix(q)) for q in q_ecl]).reshape(-1, 4)
 
 
-def _state(epoch: str, q: np.ndarray) -> AttitudeStateType:
-    quat = QuaternionType(q1=float(q[0]), q2=float(q[1]), q3=float(q[2]), qc=float(q[3]))
-    return AttitudeStateType(quaternion_ephemeris=QuaternionEphemerisType(epoch=epoch, quaternion=quat))
+#: AEM version attributes of the root element (CCSDS 504.0-B-2 XML: id and version).
+_AEM_ID, _AEM_VERSION = "CCSDS_AEM_VERS", "2.0"
+#: ATTITUDE_TYPE of a quaternion ephemeris, upper case as in CCSDS 504.0-B-2.
+_ATTITUDE_TYPE = "QUATERNION"
+
+
+def _add(parent: ET.Element, tag: str, text: str) -> ET.Element:
+    node = ET.SubElement(parent, tag)
+    node.text = text
+    return node
+
+
+def _state(parent: ET.Element, epoch: str, q: np.ndarray) -> None:
+    """An ``attitudeState`` element: a quaternion ephemeris line (EPOCH, Q1, Q2, Q3, QC)."""
+    eph = ET.SubElement(ET.SubElement(parent, "attitudeState"), "quaternionEphemeris")
+    _add(eph, "EPOCH", epoch)
+    quat = ET.SubElement(eph, "quaternion")
+    for tag, value in zip(("Q1", "Q2", "Q3", "QC"), q):
+        _add(quat, tag, repr(float(value)))  # shortest round-trip text, as the library writes floats
 
 
 def write_aem(path: str | os.PathLike, schedule: AttitudeSchedule, *, object_name: str = "BLISS",
@@ -91,32 +103,33 @@ def write_aem(path: str | os.PathLike, schedule: AttitudeSchedule, *, object_nam
     q1 = _to_frame(schedule.quaternion_end, m)
     e0 = _iso(schedule.t_start)
     e1 = _iso(schedule.t_end)
-    segments = []
+    root = ET.Element("aem", {"id": _AEM_ID, "version": _AEM_VERSION})
+    header = ET.SubElement(root, "header")
+    for line in ("BLISS solar-sail attitude schedule: constant-attitude segments, one AEM segment each.",
+                 "Quaternion rotates ICRF axes onto SC_BODY_1 (scalar QC): body +Z = sail normal,",
+                 "body +X = Sun direction projected on the sail plane, body +Y = Z x X.",
+                 *comments):
+        _add(header, "COMMENT", line)
+    _add(header, "CREATION_DATE", datetime.now(timezone.utc).strftime(_EPOCH_FMT))
+    _add(header, "ORIGINATOR", originator)
+    body = ET.SubElement(root, "body")
     for k in range(n):
         mode = MODE_NAMES.get(int(schedule.mode[k]), "?")
         note = (f"segment {k}: mode {mode}, cone {np.degrees(schedule.cone[k]):.6f} deg, "
                 f"clock {np.degrees(schedule.clock[k]):.6f} deg (RTN frame at segment start)")
-        meta = AemMetadata(
-            comment=[note], object_name=object_name, object_id=object_id, center_name="SUN",
-            ref_frame_a=AEM_REF_FRAME_A, ref_frame_b=AEM_REF_FRAME_B, time_system=AEM_TIME_SYSTEM,
-            start_time=e0[k], stop_time=e1[k],
-            attitude_type=AttitudeTypeType.QUATERNION_1,  # upper case "QUATERNION", as in CCSDS 504.0-B-2
-            interpolation_method="LINEAR", interpolation_degree=1,
-        )
-        data = AemData(attitude_state=[_state(e0[k], q0[k]), _state(e1[k], q1[k])])
-        segments.append(AemSegment(metadata=meta, data=data))
-    header = AdmHeader(
-        comment=[
-            "BLISS solar-sail attitude schedule: constant-attitude segments, one AEM segment each.",
-            "Quaternion rotates ICRF axes onto SC_BODY_1 (scalar QC): body +Z = sail normal,",
-            "body +X = Sun direction projected on the sail plane, body +Y = Z x X.",
-            *comments,
-        ],
-        creation_date=datetime.now(timezone.utc).strftime(_EPOCH_FMT),
-        originator=originator,
-    )
-    aem = Aem(header=header, body=AemBody(segment=segments))
-    text = NdmIo().to_string(aem, NDMFileFormats.XML)
+        segment = ET.SubElement(body, "segment")
+        meta = ET.SubElement(segment, "metadata")
+        for tag, text in (("COMMENT", note), ("OBJECT_NAME", object_name), ("OBJECT_ID", object_id),
+                          ("CENTER_NAME", "SUN"), ("REF_FRAME_A", AEM_REF_FRAME_A),
+                          ("REF_FRAME_B", AEM_REF_FRAME_B), ("TIME_SYSTEM", AEM_TIME_SYSTEM),
+                          ("START_TIME", e0[k]), ("STOP_TIME", e1[k]), ("ATTITUDE_TYPE", _ATTITUDE_TYPE),
+                          ("INTERPOLATION_METHOD", "LINEAR"), ("INTERPOLATION_DEGREE", "1")):
+            _add(meta, tag, text)
+        data = ET.SubElement(segment, "data")
+        _state(data, e0[k], q0[k])
+        _state(data, e1[k], q1[k])
+    ET.indent(root, space="  ")
+    text = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()
@@ -129,6 +142,8 @@ def read_aem(path: str | os.PathLike) -> dict[str, np.ndarray]:
     inertial->body quaternions with the inertial axes rotated back to heliocentric ecliptic J2000,
     plus ``normal`` (n, 3), body +Z at each segment start in the same frame.
     """
+    from ccsds_ndm.ndm_io import NdmIo  # lazy: 1.2-2.5 s of import, paid only by a reader
+
     try:
         aem = NdmIo().from_path(path)
     except Exception as exc:  # the library raises several types for malformed files

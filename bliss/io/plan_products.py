@@ -13,12 +13,11 @@ from bliss.guidance.problem import departure_state
 from bliss.io.aem import write_aem
 from bliss.io.atomic import OutputSet
 from bliss.io.csvout import tdb_seconds_to_iso
+from bliss.io.forked import Forked
 from bliss.io.oem import write_oem
 from bliss.io.schedule_csv import write_schedule_csv
 from bliss.io.summary import sail_summary, write_summary
-from bliss.plots import plan as plots
-from bliss.plots.plan import suspected_local_minima
-from bliss.plots.trajectory import sample_orbit
+from bliss.plots.orbits import sample_orbit
 from sim.constants import AU, DAY
 from sim.ephemeris import body_states
 
@@ -95,6 +94,8 @@ def build_summary(res: PlanOutcome, request: PlanRequest) -> dict:
         "files": {},
     }
     if res.window is not None:
+        from bliss.plots.plan import suspected_local_minima  # lazy: matplotlib, only for a window scan
+
         rows = res.window
         local = suspected_local_minima([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
         out["window"] = [{"departure": iso(r[0]), "t_tdb_s": r[0], "tof_days": r[1] / DAY, "converged": r[2],
@@ -134,24 +135,37 @@ def write_products(out_dir, res: PlanOutcome, request: PlanRequest) -> dict:
         + ["summary.json"]
     summary["files"] = {n: n for n in names}
     with OutputSet(out_dir) as out:
-        write_oem(out.path("trajectory.oem"), t_s, y, comments=(
-            f"Planned transfer to {target.name}, method {res.best.method}.",))
-        write_aem(out.path("attitude.aem"), att, comments=(f"Planned transfer to {target.name}.",))
-        write_schedule_csv(out.path("schedule.csv"), att)
-        orbits = {"Earth": sample_orbit(lambda t: body_states("earth", t), float(t_s[0])),
-                  target.name: sample_orbit(_vectorised(target.state), float(t_s[0]))}
-        plots.plot_plan_trajectory(out.path("trajectory.png"), t_s, y, orbits, res.target_r, target.name,
-                                   feedback=_feedback_path(prob, res.warm, res.best))
-        plots.plot_attitude(out.path("attitude.png"), att.t_start, att.t_end, att.cone, att.clock,
-                            prob.limits.max_cone_deg)
-        plots.plot_elements(out.path("elements.png"), t_s, y, target.orbit_elements(float(t_s[-1])),
-                            target.name)
-        plots.plot_approach(out.path("approach.png"), t_s, y, target.state, target.name)
-        if res.window is not None:
-            w = np.array([tuple(r[:3]) + (tuple(r[3:5]) if len(r) >= 5 else (math.nan, 0.0))
-                          for r in res.window], dtype=float).reshape(-1, 5)
-            plots.plot_window(out.path("window.png"), w[:, 0], w[:, 1], w[:, 2] > 0.5, float(t_s[0]),
-                              feedback_tof_s=w[:, 3])
-        write_summary(out.path("summary.json"), summary)
+        # the plots (matplotlib's import and drawing: most of the products' time) in a child process,
+        # side by side with the other files (bliss.io.forked); their temporary paths are taken here, in the
+        # parent, which publishes the set
+        pngs = {n: out.path(n) for n in names if n.endswith(".png")}
+        with Forked(lambda: _write_plots(pngs, res)):
+            write_oem(out.path("trajectory.oem"), t_s, y, comments=(
+                f"Planned transfer to {target.name}, method {res.best.method}.",))
+            write_aem(out.path("attitude.aem"), att, comments=(f"Planned transfer to {target.name}.",))
+            write_schedule_csv(out.path("schedule.csv"), att)
+            write_summary(out.path("summary.json"), summary)
     return summary
+
+
+def _write_plots(paths: dict, res: PlanOutcome) -> None:
+    """The plan's PNGs, to ``paths`` {name: path} (names as in :func:`write_products`)."""
+    from bliss.plots import plan as plots  # lazy: matplotlib, imported by the plotting child process only
+
+    prob, att = res.problem, res.attitude
+    t_s, y = res.t, res.y
+    target = prob.target
+    orbits = {"Earth": sample_orbit(lambda t: body_states("earth", t), float(t_s[0])),
+              target.name: sample_orbit(_vectorised(target.state), float(t_s[0]))}
+    plots.plot_plan_trajectory(paths["trajectory.png"], t_s, y, orbits, res.target_r, target.name,
+                               feedback=_feedback_path(prob, res.warm, res.best))
+    plots.plot_attitude(paths["attitude.png"], att.t_start, att.t_end, att.cone, att.clock,
+                        prob.limits.max_cone_deg)
+    plots.plot_elements(paths["elements.png"], t_s, y, target.orbit_elements(float(t_s[-1])), target.name)
+    plots.plot_approach(paths["approach.png"], t_s, y, target.state, target.name)
+    if res.window is not None:
+        w = np.array([tuple(r[:3]) + (tuple(r[3:5]) if len(r) >= 5 else (math.nan, 0.0))
+                      for r in res.window], dtype=float).reshape(-1, 5)
+        plots.plot_window(paths["window.png"], w[:, 0], w[:, 1], w[:, 2] > 0.5, float(t_s[0]),
+                          feedback_tof_s=w[:, 3])
 
