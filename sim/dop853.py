@@ -25,6 +25,7 @@ import math
 import numpy as np
 from numba import njit
 
+from sim.constants import GM_SUN
 from sim.dynamics import rhs, segment_attitude
 from sim.mee import cart_to_mee, mee_atol, mee_to_cart, rhs_mee
 from sim.kepler import elements_state
@@ -227,6 +228,7 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
         g_old[e] = _event_g(ev_kind[e], ev_par[e], t, y0)
     h = 0.0
     steps = 0
+    tu = math.sqrt(math.sqrt(y0[0] ** 2 + y0[1] ** 2 + y0[2] ** 2) ** 3 / GM_SUN)  # s, canonical time unit
     for k in range(nseg):
         t_end = seg_t[k + 1]
         mode = seg_mode[k]
@@ -234,7 +236,10 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
         _deriv(form, t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, f)
         nfev += 1
         if h == 0.0:
-            # initial step (Hairer et al. 1993, sec. II.4, simplified)
+            # initial step (Hairer et al. 1993, sec. II.4, simplified). Their formula assumes a problem
+            # in unit-scaled time (it sets h^8 max(|f|, |f'|) = 0.01), so it is applied in the orbit's
+            # canonical time unit tu = sqrt(r^3 / GM_sun) (58 d at 1 AU) and converted back: in seconds
+            # it starts a sail's year with a 0.4 s step and spends ~8 steps growing it (6x per step)
             d0 = 0.0
             d1 = 0.0
             for i in range(6):
@@ -242,8 +247,8 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
                 d0 += (y[i] / sc) ** 2
                 d1 += (f[i] / sc) ** 2
             d0 = math.sqrt(d0 / 6.0)
-            d1 = math.sqrt(d1 / 6.0)
-            h = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+            d1 = math.sqrt(d1 / 6.0) * tu
+            h = 1e-6 * tu if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1 * tu
             for i in range(6):
                 ytmp[i] = y[i] + h * f[i]
             _deriv(form, t + h, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K[1])
@@ -252,11 +257,11 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
             for i in range(6):
                 sc = atol[i] + rtol * relw[i] * abs(y[i])
                 d2 += ((K[1, i] - f[i]) / sc) ** 2
-            d2 = math.sqrt(d2 / 6.0) / h
+            d2 = math.sqrt(d2 / 6.0) / h * tu * tu
             if max(d1, d2) <= 1e-15:
-                h1 = max(1e-6, h * 1e-3)
+                h1 = max(1e-6 * tu, h * 1e-3)
             else:
-                h1 = (0.01 / max(d1, d2)) ** (1.0 / 8.0)
+                h1 = (0.01 / max(d1, d2)) ** (1.0 / 8.0) * tu
             h = min(100.0 * h, h1)
         while t < t_end:
             if steps >= max_steps:
