@@ -6,7 +6,7 @@ segments) and sail parameters. For Monte Carlo runs and optimiser finite differe
 from __future__ import annotations
 
 import numpy as np
-from numba import get_num_threads, njit, parallel_chunksize, prange
+from numba import njit, prange
 
 from sim.dop853 import FORM_CARTESIAN, FORM_MEE, final_state, writable_c
 
@@ -37,9 +37,5 @@ def propagate_final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol=1e-10, formulati
     if SEG_T.shape[1] != SEG_MODE.shape[1] + 1 or SEG_ATT.shape[1] != SEG_MODE.shape[1]:
         raise ValueError("SEG_T must have one more column than SEG_MODE and SEG_ATT has rows")
     out = np.empty((n, 6))
-    # rows handed out in chunks of ~1/8 of a thread's share as threads come free (numba's default gives
-    # each thread one fixed block up front: on a shared machine the thread that was slowed down finishes
-    # last while the other idles)
-    with parallel_chunksize(max(1, n // (8 * get_num_threads()))):
-        _final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, float(rtol), forms[formulation], out)
+    _final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, float(rtol), forms[formulation], out)
     return out
