@@ -25,6 +25,7 @@ import math
 import numpy as np
 from numba import njit
 
+from sim.constants import GM_SUN
 from sim.dynamics import rhs, segment_attitude
 from sim.mee import cart_to_mee, mee_atol, mee_to_cart, rhs_mee
 from sim.kepler import elements_state
@@ -71,6 +72,7 @@ B = A[12, :N_STAGES].copy()                                 # (12,)
 C = np.array(_C)                                            # (16,)
 E3 = np.array(_E3)                                          # (13,)
 E5 = np.array(_E5)                                          # (13,)
+E53 = np.array([_E5, _E3])                                  # (2, 13): rows E5, E3
 D = np.array(_D)                                            # (4, 16)
 
 SAFETY = 0.9        # step-size safety factor (Hairer's 0.9)
@@ -120,11 +122,15 @@ def _event_g(kind, par, t, y):
 
 
 @njit(cache=True, inline="always")
-def _deriv(form, t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out):
+def _deriv(form, t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, row):
+    """K[row, :] = dy/dt, through the scratch array kk: the stage loop makes no array view (a view of K
+    per stage costs two atomic reference-count updates, which were ~45 % of a sail year's time)."""
     if form == FORM_MEE:
-        rhs_mee(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out)
+        rhs_mee(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk)
     else:
-        rhs(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out)
+        rhs(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk)
+    for i in range(6):
+        K[row, i] = kk[i]
 
 
 @njit(cache=True, inline="always")
@@ -144,13 +150,35 @@ def _copy6(src, dst):
 
 
 @njit(cache=True, inline="always")
+def _combine(W, r, n, K):
+    """sum_{j < n} W[r, j] K[j, :] as a 6-tuple, each component summed in j order (as a loop over the
+    components with an inner loop over j would: the same numbers), but with the six sums as independent
+    running totals, so that the processor overlaps them instead of waiting on one chain of adds; the
+    tableau's zeros are skipped (adding 0 x K changes no sum). Rows by index: no array views."""
+    a0 = a1 = a2 = a3 = a4 = a5 = 0.0
+    for j in range(n):
+        w = W[r, j]
+        if w != 0.0:
+            a0 += w * K[j, 0]
+            a1 += w * K[j, 1]
+            a2 += w * K[j, 2]
+            a3 += w * K[j, 3]
+            a4 += w * K[j, 4]
+            a5 += w * K[j, 5]
+    return a0, a1, a2, a3, a4, a5
+
+
+@njit(cache=True, inline="always")
 def _stage_state(s, K, y, h, out):
-    """The state at which stage s is evaluated: y + h sum_j A[s, j] K[j]."""
-    for i in range(6):
-        acc = 0.0
-        for jj in range(s):
-            acc += A[s, jj] * K[jj, i]
-        out[i] = y[i] + h * acc
+    """The state at which stage s is evaluated: y + h sum_j A[s, j] K[j] (s = 12: the new point, as
+    A[12, :12] = B)."""
+    a0, a1, a2, a3, a4, a5 = _combine(A, s, s, K)
+    out[0] = y[0] + h * a0
+    out[1] = y[1] + h * a1
+    out[2] = y[2] + h * a2
+    out[3] = y[3] + h * a3
+    out[4] = y[4] + h * a4
+    out[5] = y[5] + h * a5
 
 
 @njit(cache=True)
@@ -166,15 +194,12 @@ def _dense_eval(t_old, h, y_old, F, t, out):
 def _error_norm(K, h, y, y_new, rtol, atol, relw):
     e5 = 0.0
     e3 = 0.0
+    s5 = _combine(E53, 0, 13, K)
+    s3 = _combine(E53, 1, 13, K)
     for i in range(6):
         sc = atol[i] + rtol * relw[i] * max(abs(y[i]), abs(y_new[i]))
-        a5 = 0.0
-        a3 = 0.0
-        for j in range(13):
-            a5 += E5[j] * K[j, i]
-            a3 += E3[j] * K[j, i]
-        e5 += (a5 / sc) ** 2
-        e3 += (a3 / sc) ** 2
+        e5 += (s5[i] / sc) ** 2
+        e3 += (s3[i] / sc) ** 2
     if e5 == 0.0 and e3 == 0.0:
         return 0.0
     return abs(h) * e5 / math.sqrt((e5 + 0.01 * e3) * 6.0)
@@ -211,7 +236,7 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
     y_new = np.empty(6)
     att = np.empty(4)
     ytmp = np.empty(6)
-    f = np.empty(6)
+    kk = np.empty(6)  # one derivative, copied into its row of K
     g_old = np.empty(n_ev_spec)
     nfev = 0
     n_acc = 0
@@ -227,36 +252,40 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
         g_old[e] = _event_g(ev_kind[e], ev_par[e], t, y0)
     h = 0.0
     steps = 0
+    tu = math.sqrt(math.sqrt(y0[0] ** 2 + y0[1] ** 2 + y0[2] ** 2) ** 3 / GM_SUN)  # s, canonical time unit
     for k in range(nseg):
         t_end = seg_t[k + 1]
         mode = seg_mode[k]
         segment_attitude(mode, seg_att[k], att)
-        _deriv(form, t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, f)
+        _deriv(form, t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, 0)
         nfev += 1
         if h == 0.0:
-            # initial step (Hairer et al. 1993, sec. II.4, simplified)
+            # initial step (Hairer et al. 1993, sec. II.4, simplified). Their formula assumes a problem
+            # in unit-scaled time (it sets h^8 max(|f|, |f'|) = 0.01), so it is applied in the orbit's
+            # canonical time unit tu = sqrt(r^3 / GM_sun) (58 d at 1 AU) and converted back: in seconds
+            # it starts a sail's year with a 0.4 s step and spends ~8 steps growing it (6x per step)
             d0 = 0.0
             d1 = 0.0
             for i in range(6):
                 sc = atol[i] + rtol * relw[i] * abs(y[i])
                 d0 += (y[i] / sc) ** 2
-                d1 += (f[i] / sc) ** 2
+                d1 += (K[0, i] / sc) ** 2
             d0 = math.sqrt(d0 / 6.0)
-            d1 = math.sqrt(d1 / 6.0)
-            h = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+            d1 = math.sqrt(d1 / 6.0) * tu
+            h = 1e-6 * tu if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1 * tu
             for i in range(6):
-                ytmp[i] = y[i] + h * f[i]
-            _deriv(form, t + h, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K[1])
+                ytmp[i] = y[i] + h * K[0, i]
+            _deriv(form, t + h, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, 1)
             nfev += 1
             d2 = 0.0
             for i in range(6):
                 sc = atol[i] + rtol * relw[i] * abs(y[i])
-                d2 += ((K[1, i] - f[i]) / sc) ** 2
-            d2 = math.sqrt(d2 / 6.0) / h
+                d2 += ((K[1, i] - K[0, i]) / sc) ** 2
+            d2 = math.sqrt(d2 / 6.0) / h * tu * tu
             if max(d1, d2) <= 1e-15:
-                h1 = max(1e-6, h * 1e-3)
+                h1 = max(1e-6 * tu, h * 1e-3)
             else:
-                h1 = (0.01 / max(d1, d2)) ** (1.0 / 8.0)
+                h1 = (0.01 / max(d1, d2)) ** (1.0 / 8.0) * tu
             h = min(100.0 * h, h1)
         while t < t_end:
             if steps >= max_steps:
@@ -275,17 +304,12 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
                 status = STATUS_STEP_UNDERFLOW
                 break
             # --- one DOP853 step ---
-            _copy6(f, K[0])
             for s in range(1, N_STAGES):
                 _stage_state(s, K, y, h_try, ytmp)
-                _deriv(form, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K[s])
-            for i in range(6):
-                acc = 0.0
-                for jj in range(N_STAGES):
-                    acc += B[jj] * K[jj, i]
-                y_new[i] = y[i] + h_try * acc
+                _deriv(form, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, s)
+            _stage_state(12, K, y, h_try, y_new)
             t_new = t_end if last else t + h_try
-            _deriv(form, t_new, y_new, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K[12])
+            _deriv(form, t_new, y_new, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, 12)
             nfev += N_STAGES
             steps += 1
             err = _error_norm(K, h_try, y, y_new, rtol, atol, relw)
@@ -309,18 +333,17 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
             if need_dense or g_new_any:
                 for s in range(13, 16):
                     _stage_state(s, K, y, h_try, ytmp)
-                    _deriv(form, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K[s])
+                    _deriv(form, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, s)
                 nfev += 3
                 for i in range(6):
                     dy = y_new[i] - y[i]
                     F[0, i] = dy
                     F[1, i] = h_try * K[0, i] - dy
                     F[2, i] = 2.0 * dy - h_try * (K[12, i] + K[0, i])
-                    for r in range(4):
-                        acc = 0.0
-                        for jj in range(16):
-                            acc += D[r, jj] * K[jj, i]
-                        F[3 + r, i] = h_try * acc
+                for r in range(4):
+                    d = _combine(D, r, 16, K)
+                    for i in range(6):
+                        F[3 + r, i] = h_try * d[i]
             # events: locate on the dense output (bisection with regula falsi, Illinois variant)
             stop_t = t_new
             stopped = False
@@ -378,7 +401,8 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
                 break
             t = t_new
             _copy6(y_new, y)
-            _copy6(K[12], f)
+            for i in range(6):  # FSAL: the new point's derivative is the next step's first stage
+                K[0, i] = K[12, i]
             if err == 0.0:
                 factor = MAX_FACTOR
             else:
