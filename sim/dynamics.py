@@ -103,7 +103,7 @@ def schedule_problem(seg_t, seg_mode, seg_att):
     return SCHEDULE_OK
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def rhs(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out):
     """Write dy/dt into ``out`` for state y = [r, v] (m, m/s) at time t (TDB s past J2000).
 

@@ -75,7 +75,7 @@ def mee_to_cart(m, out):
     out[5] = b1 * fz + b2 * gz
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def rhs_mee(t, m, mode, att, sp, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out):
     """d(MEE)/dt for the Sun's gravity plus sail SRP (plus third bodies), as ``sim.dynamics.rhs``.
 
