@@ -1,6 +1,9 @@
 """Jupiter-family comet sample return, closed end to end: screen all comets, then for a few of them plan
 leg 1 (Earth -> comet, ``bliss plan``'s minimum-time rendezvous), the stay, and leg 2 (comet -> Earth
-position with v_inf <= the capsule limit, ``bliss.missions.earth_return``), and replay both legs.
+position with v_inf <= the capsule limit, ``bliss.missions.earth_return``), and replay both legs. Each
+chain is ``bliss.missions.jfc.plan_sample_return`` with a ``jfc.ChainOptions``, the code ``bliss missions
+jfc`` runs (the same chain: ``bliss missions jfc --no-feedback --lead-days D --stay-until-perihelion-days N
+--return-min-days R``; ``tests/test_missions.py::test_cli_builds_the_benchmarks_289p_chain``).
 
     XDG_CACHE_HOME=... .venv/bin/python benchmarks/jfc_sample_return.py [--comets 218P,79P] [--out DIR]
 
