@@ -390,3 +390,16 @@ def test_cli_products_of_the_saved_289p_mission_replay(tmp_path):
     w, = written["missions"]
     assert w["leg1"]["departure"] == m["leg1"]["departure"] and w["leg2"]["arrival"] == m["leg2"]["arrival"]
     _replay_saved(written | {"v_inf_limit_m_s": saved["v_inf_limit_m_s"]})
+
+
+def test_cli_run_of_289p_replays():
+    """The saved `bliss missions jfc` run of the 289P command (docs/missions.md,
+    benchmarks/results/missions/jfc_cli_289P/jfc_missions.json, the CLI's own product) flies again
+    within the tolerances, and lands on the benchmark's dates."""
+    import json
+
+    cli = json.loads((SAVED_MISSION.parents[1] / "jfc_cli_289P" / "jfc_missions.json").read_text())
+    _replay_saved(cli)
+    m, = cli["missions"]
+    b, = json.loads((SAVED_289P / "missions.json").read_text())["missions"]
+    assert (m["leg1"]["departure"], m["leg2"]["arrival"]) == (b["leg1"]["departure"], b["leg2"]["arrival"])
