@@ -1,6 +1,9 @@
 """Jupiter-family comet sample return, closed end to end: screen all comets, then for a few of them plan
 leg 1 (Earth -> comet, ``bliss plan``'s minimum-time rendezvous), the stay, and leg 2 (comet -> Earth
-position with v_inf <= the capsule limit, ``bliss.missions.earth_return``), and replay both legs.
+position with v_inf <= the capsule limit, ``bliss.missions.earth_return``), and replay both legs. Each
+chain is ``bliss.missions.jfc.plan_sample_return`` with a ``jfc.ChainOptions``, the code ``bliss missions
+jfc`` runs (the same chain: ``bliss missions jfc --no-feedback --lead-days D --stay-until-perihelion-days N
+--return-min-days R``; ``tests/test_missions.py::test_cli_builds_the_benchmarks_289p_chain``).
 
     XDG_CACHE_HOME=... .venv/bin/python benchmarks/jfc_sample_return.py [--comets 218P,79P] [--out DIR]
 
@@ -21,20 +24,15 @@ import time
 
 import numpy as np
 
-from bliss.guidance.problem import Target, departure_state
 from bliss.missions import earth_return as er
 from bliss.missions import jfc
 from bliss.missions.catalogue import load_comets
-from sim.constants import AU, DAY
+from sim.constants import DAY
 from sim.sail import Sail
-from sim.timeconv import epoch_to_tdb_seconds, tdb_seconds_to_epoch
+from sim.timeconv import epoch_to_tdb_seconds
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "results", "missions", "jfc_return")
-
-
-def iso(t):
-    return str(tdb_seconds_to_epoch(float(t)).iso)[:10]
 
 
 def loadavg() -> str:
@@ -42,72 +40,34 @@ def loadavg() -> str:
         return f.read().strip()
 
 
-def sched_dict(s) -> dict:
-    return {"t": np.asarray(s.t).tolist(), "mode": np.asarray(s.mode).tolist(), "att": np.asarray(s.att).tolist()}
+#: ``jfc.ChainOptions`` field -> this script's flag (for the one-line errors).
+CHAIN_FLAGS = {"lead_days": "--lead-days", "stay_until_perihelion_days": "--leave-before-next-perihelion",
+               "return_min_days": "--return-min-days", "return_max_days": "--return-days"}
 
 
-def plan_one(sail, bodies, k, scr, t_window, log, lead_days=None, leave_before_next=None, min_days=None,
-             return_days=None) -> dict:
-    el = bodies.elements[k]
+def chain_options(args) -> jfc.ChainOptions:
+    """The chain this script flies (leg 1 from the crude guesses only, no feedback warm start), as
+    ``bliss missions jfc --no-feedback`` builds it from the same values."""
+    given = {"lead_days": args.lead_days, "stay_until_perihelion_days": args.leave_before_next_perihelion,
+             "return_min_days": args.return_min_days}
+    if args.return_days is not None:  # one arrival date only: the scan's first and last date
+        given.update(return_min_days=args.return_days, return_max_days=args.return_days)
+    return jfc.ChainOptions(feedback=False, **{k: v for k, v in given.items() if v is not None}).check(CHAIN_FLAGS)
+
+
+def plan_one(sail, bodies, k, scr, t_window, log, options: jfc.ChainOptions) -> dict:
+    """One comet's chain by ``bliss.missions.jfc.plan_sample_return`` (the code ``bliss missions jfc`` runs),
+    saved as ``jfc.mission_record``."""
     name = str(bodies.designation[k])
-    est = float(scr["leg_s"][k])
     cands = jfc.candidate_passages(bodies, scr, [k], t_window)
     if not cands:
         return {"name": name, "status": "no perihelion passage suits the window"}
-    tp = cands[0][1]
-    t_dep = jfc.phased_departure(el, tp, est) if lead_days is None else tp - lead_days * DAY
-    if not t_window[0] <= t_dep <= t_window[1]:
-        log(f"{name}: leg-1 departure {iso(t_dep)} is outside the window {jfc.WINDOW[0]} to {jfc.WINDOW[1]}")
-        return {"name": name, "status": f"departure {iso(t_dep)} outside the window"}
-    log(f"{name}: perihelion {iso(tp)}, leg-1 departure {iso(t_dep)}")
-    leg1 = jfc.solve_leg(sail, t_dep, departure_state(t_dep), Target(name=name, elements=el), tp - t_dep,
-                         feedback=False)
-    out = {"name": name, "row": int(k), "elements": el.tolist(), "t_perihelion": tp, "perihelion": iso(tp),
-           "leg1": {"departure": iso(leg1.t_depart), "t_depart": leg1.t_depart, "tof_days": leg1.tof / DAY,
-                    "arrival": iso(leg1.t_arrive) if leg1.converged else "", "miss_m": leg1.miss_pos,
-                    "miss_m_s": leg1.miss_vel, "closed": leg1.converged, "seconds": leg1.seconds,
-                    "arrival_minus_perihelion_days": (leg1.t_arrive - tp) / DAY,
-                    "schedule": sched_dict(leg1.schedule) if leg1.schedule is not None else None,
-                    "y_depart": leg1.y_depart.tolist()},
-           "stay_days": jfc.MIN_STAY_DAYS}
-    stay = jfc.MIN_STAY_DAYS * DAY
-    if leave_before_next is not None:  # co-orbit to the next perihelion, leave this many days before it
-        tp_next = jfc.perihelion_passages(el, tp + DAY, tp + 20 * 365.25 * DAY)[0]
-        stay = max(stay, tp_next - leave_before_next * DAY - leg1.t_arrive)
-        out.update({"next_perihelion": iso(tp_next), "t_next_perihelion": tp_next})
-    out["stay_days"] = stay / DAY
-    log(f"  leg 1: closed={leg1.converged} {leg1.tof / DAY:.1f} d, replayed {leg1.miss_pos:.1f} m / "
-        f"{leg1.miss_vel:.2e} m/s ({leg1.seconds:.0f} s)")
-    if not leg1.converged:
-        out["status"] = "leg 1 not closed"
-        return out
-    t2 = leg1.t_arrive + stay
-    r2, v2 = jfc.comet_state(el, t2)
-    y2 = np.concatenate([r2, v2])
-    scan = {} if min_days is None else {"min_days": min_days}
-    if return_days is not None:  # one arrival date only: the scan's first and last date
-        scan = {"min_days": return_days, "max_days": return_days}
-    ret = er.earliest_return(sail, y2, t2, **scan)
-    out["leg2"] = {"departure": iso(t2), "t_depart": t2, "y_depart": y2.tolist(), "closed": ret["closed"],
-                   "n_solves": ret["n_solves"], "seconds": ret["seconds"], "note": ret["note"],
-                   "comet_sun_distance_au": float(np.linalg.norm(r2)) / AU}
-    if "t_arrive" in ret:
-        out["leg2"].update({"arrival": iso(ret["t_arrive"]), "t_arrive": ret["t_arrive"], "tof_days": ret["tof_days"],
-                            "miss_m": ret["miss_m"], "v_inf_m_s": ret["v_inf_m_s"], "r_min_au": ret["r_min_au"],
-                            "schedule": sched_dict(ret["replay"]["schedule"])})
-        log(f"  leg 2: closed={ret['closed']} {ret['tof_days']:.1f} d, replayed {ret['miss_m'] / 1e3:.1f} km, "
-            f"v_inf {ret['v_inf_m_s']:.0f} m/s ({ret['seconds']:.0f} s, {ret['n_solves']} solves)")
-    else:
-        log(f"  leg 2: {ret['note']} ({ret['seconds']:.0f} s)")
-    if ret["closed"]:
-        out["total_days"] = (ret["t_arrive"] - leg1.t_depart) / DAY
-        out["status"] = "closed"
-    else:
-        out["status"] = "leg 2 not closed"
-    return out
+    res = jfc.plan_sample_return(sail, bodies.elements[k], name, cands[0][1], float(scr["leg_s"][k]), options,
+                                 t_window=t_window, log=log)
+    return dict(jfc.mission_record(res), row=int(k))
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--comets", default="218P", help="comma-separated designations to plan (default 218P)")
     ap.add_argument("--top", type=int, default=0, help="also plan the screen's N best (default 0)")
@@ -116,11 +76,20 @@ def main(argv=None) -> int:
     ap.add_argument("--leave-before-next-perihelion", type=float, default=None, metavar="DAYS",
                     help="stay on the comet until this many days before its next perihelion (default: 30-day stay)")
     ap.add_argument("--return-min-days", type=float, default=None,
-                    help="first arrival date of the return scan [days after leaving] (default earth_return's)")
+                    help="first arrival date of the return scan [days after leaving] (default earth_return's 120)")
     ap.add_argument("--return-days", type=float, default=None,
                     help="try this one return time [days] instead of scanning for the earliest")
     ap.add_argument("--out", default=DEFAULT_OUT)
+    return ap
+
+
+def main(argv=None) -> int:
+    ap = parser()
     args = ap.parse_args(argv)
+    try:
+        options = chain_options(args)
+    except ValueError as exc:
+        ap.error(str(exc))
     os.makedirs(args.out, exist_ok=True)
     lines = [f"# benchmarks/jfc_sample_return.py {' '.join(argv or sys.argv[1:])}", f"loadavg start: {loadavg()}"]
 
@@ -147,8 +116,7 @@ def main(argv=None) -> int:
     rows += [int(k) for k in order[:args.top] if int(k) not in rows]
     results = []
     for k in rows:
-        results.append(plan_one(sail, bodies, k, scr, t_window, log, args.lead_days, args.leave_before_next_perihelion,
-                                args.return_min_days, args.return_days))
+        results.append(plan_one(sail, bodies, k, scr, t_window, log, options))
         with open(os.path.join(args.out, "missions.json"), "w") as f:  # after each comet: a long run keeps its work
             json.dump({"sail_mass_kg": sail.mass, "sail_area_m2": sail.area,
                        "v_inf_limit_m_s": er.V_INF_ENTRY_MAX, "stardust_v_inf_m_s": er.STARDUST_V_INF_M_S,

@@ -177,8 +177,8 @@ def test_jfc_leg_chain_consistency():
     t0 = float(epoch_to_tdb_seconds(jfc.WINDOW[0]))
     scr = jfc.screen_comets(b, np.array([t0]), SAIL.characteristic_acceleration)
     (row, tp), = jfc.candidate_passages(b, scr, [k], (t0, t0 + 13 * 365.25 * DAY))
-    res = jfc.plan_sample_return(SAIL, b.elements[k], b.designation[k], tp, scr["leg_s"][k], scr["leg_s"][k],
-                                 feedback=False)
+    res = jfc.plan_sample_return(SAIL, b.elements[k], b.designation[k], tp, scr["leg_s"][k],
+                                 jfc.ChainOptions(feedback=False))
     assert res["leg1"]["converged"], res["status"]
     leg1, leg2 = res["_legs"]
     assert leg1.miss_pos <= 1e6 and leg1.miss_vel <= 1.0
@@ -260,10 +260,13 @@ def test_saved_sample_return_replays():
     within 1,000 km of the Earth with v_inf <= the capsule limit (Stardust's 6.62 km/s)."""
     import json
 
+    _replay_saved(json.loads(SAVED_MISSION.read_text()))
+
+
+def _replay_saved(saved):
     from bliss.missions import earth_return as er
     from sim.integrator import Schedule, propagate
 
-    saved = json.loads(SAVED_MISSION.read_text())
     closed = [m for m in saved["missions"] if m.get("status") == "closed"]
     assert closed, "no closed mission saved"
     m = closed[0]
@@ -280,3 +283,123 @@ def test_saved_sample_return_replays():
     assert np.linalg.norm(tr2.y_final[:3] - r_e) <= er.FLYBY_TOL_M
     assert np.linalg.norm(tr2.y_final[3:] - v_e) <= er.V_INF_ENTRY_MAX
     assert saved["v_inf_limit_m_s"] == pytest.approx(er.V_INF_ENTRY_MAX)
+
+
+# --- `bliss missions jfc` flies the benchmark's chain (issue 14) --------------------------------------
+
+SAVED_289P = SAVED_MISSION.parents[1] / "jfc_return_289P"
+#: The command of docs/missions.md that reproduces the saved 289P mission.
+CLI_289P = ["missions", "jfc", "--comets", "289P", "--no-feedback", "--lead-days", "800",
+            "--stay-until-perihelion-days", "60", "--return-min-days", "600"]
+
+
+def _benchmark():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "jfc_sample_return.py"
+    spec = importlib.util.spec_from_file_location("jfc_sample_return", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("flags, why", [
+    (["--stay-days", "40", "--stay-until-perihelion-days", "60"], "not allowed with argument --stay-days"),
+    (["--stay-until-perihelion-days", "-1"], "--stay-until-perihelion-days must be a number of days >= 0"),
+    (["--stay-until-perihelion-days", "nan"], "--stay-until-perihelion-days must be a number of days >= 0"),
+    (["--stay-days", "10"], "--stay-days must be at least 30 days"),
+    (["--lead-days", "0"], "--lead-days must be a positive number of days"),
+    (["--return-min-days", "-5"], "--return-min-days must be a positive number of days"),
+    (["--return-min-days", "600", "--return-max-days", "300"], "--return-max-days must be a number of days >= "),
+])
+def test_jfc_chain_flags_bad_input(tmp_path, capsys, flags, why):
+    out = tmp_path / "o"
+    try:
+        rc = main(["missions", "jfc", "--optimise", "0", "--out", str(out), *flags])
+    except SystemExit as exc:  # argparse's own errors (the mutually exclusive pair, a non-number)
+        rc = exc.code
+    err = capsys.readouterr().err
+    assert rc == 2 and why in err and len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_cli_builds_the_benchmarks_289p_chain():
+    """The CLI command of docs/missions.md and the benchmark command saved in run.txt give the same chain
+    options, and that chain, built by the library functions the CLI runs, starts leg 1 on the saved
+    date and leaves the comet on the saved date and state (the saved 289P mission was flown by this chain)."""
+    import json
+    import shlex
+
+    from bliss.cli import build_parser
+    from bliss.cli.missions import chain_options
+
+    bench = _benchmark()
+    cmd = (SAVED_289P / "run.txt").read_text().splitlines()[0]
+    b_opts = bench.chain_options(bench.parser().parse_args(shlex.split(cmd)[2:]))
+    c_opts = chain_options(build_parser(CLI_289P).parse_args(CLI_289P))
+    assert c_opts == b_opts
+    assert c_opts.stay_until_perihelion_days == 60 and c_opts.lead_days == 800 and not c_opts.feedback
+
+    m, = json.loads((SAVED_289P / "missions.json").read_text())["missions"]
+    b = load_comets()
+    k = b.index("289P")
+    np.testing.assert_array_equal(b.elements[k], m["elements"])
+    t_window = tuple(float(epoch_to_tdb_seconds(d)) for d in jfc.WINDOW)
+    scr = jfc.screen_comets(b, np.array([t_window[0]]), SAIL.characteristic_acceleration)
+    (_, tp), = jfc.candidate_passages(b, scr, [k], t_window)
+    assert tp == pytest.approx(m["t_perihelion"], abs=1e-3)
+    assert jfc.leg1_departure(b.elements[k], tp, scr["leg_s"][k], c_opts) == pytest.approx(m["leg1"]["t_depart"],
+                                                                                           abs=1e-3)
+    t_arrive = m["leg1"]["t_depart"] + m["leg1"]["tof_days"] * DAY
+    t2, tp_next = jfc.leave_comet(b.elements[k], tp, t_arrive, c_opts)
+    assert t2 == pytest.approx(m["leg2"]["t_depart"], abs=1e-3)
+    assert (tp_next - t2) / DAY == pytest.approx(60.0, abs=1e-9) and tp_next == pytest.approx(m["t_next_perihelion"])
+    r2, v2 = jfc.comet_state(b.elements[k], t2)
+    np.testing.assert_allclose(m["leg2"]["y_depart"], np.concatenate([r2, v2]), rtol=0, atol=1e-3)
+
+
+def test_cli_products_of_the_saved_289p_mission_replay(tmp_path):
+    """The saved 289P legs written by the CLI's writer (``bliss.missions.products.write_jfc``, via
+    ``jfc.mission_record``) replay from its jfc_missions.json as the benchmark's missions.json does."""
+    import json
+
+    from sim.integrator import Schedule
+
+    saved = json.loads((SAVED_289P / "missions.json").read_text())
+    m, = saved["missions"]
+    legs = []
+    for key, miss_vel in (("leg1", "miss_m_s"), ("leg2", "v_inf_m_s")):
+        g, s = m[key], m[key]["schedule"]
+        legs.append(jfc.Leg(g["t_depart"], g["tof_days"] * DAY, g["closed"], g["miss_m"], g[miss_vel],
+                            np.asarray(g["y_depart"]), np.full(6, np.nan), Schedule(s["t"], s["mode"], s["att"]),
+                            g["seconds"]))
+    res = {"name": m["name"], "elements": m["elements"], "t_perihelion": m["t_perihelion"],
+           "t_next_perihelion": m["t_next_perihelion"], "stay_days": m["stay_days"], "status": m["status"],
+           "leg1": jfc.leg_summary(legs[0]), "leg2": jfc.leg_summary(legs[1]), "total_days": m["total_days"],
+           "_legs": tuple(legs)}
+    b = load_comets()
+    k = b.index("289P")
+    t0 = float(epoch_to_tdb_seconds(jfc.WINDOW[0]))
+    run = {"screen": jfc.screen_comets(b, np.array([t0]), SAIL.characteristic_acceleration), "rows": [k],
+           "results": {k: res}, "timings": {}}
+    from bliss.missions.products import write_jfc
+
+    files = write_jfc(tmp_path / "o", b, SAIL, run, {})
+    assert "jfc_missions.json" in files and "jfc_mission.png" in files
+    written = json.loads((tmp_path / "o" / "jfc_missions.json").read_text())
+    w, = written["missions"]
+    assert w["leg1"]["departure"] == m["leg1"]["departure"] and w["leg2"]["arrival"] == m["leg2"]["arrival"]
+    _replay_saved(written | {"v_inf_limit_m_s": saved["v_inf_limit_m_s"]})
+
+
+def test_cli_run_of_289p_replays():
+    """The saved `bliss missions jfc` run of the 289P command (docs/missions.md,
+    benchmarks/results/missions/jfc_cli_289P/jfc_missions.json, the CLI's own product) flies again
+    within the tolerances, and lands on the benchmark's dates."""
+    import json
+
+    cli = json.loads((SAVED_MISSION.parents[1] / "jfc_cli_289P" / "jfc_missions.json").read_text())
+    _replay_saved(cli)
+    m, = cli["missions"]
+    b, = json.loads((SAVED_289P / "missions.json").read_text())["missions"]
+    assert (m["leg1"]["departure"], m["leg2"]["arrival"]) == (b["leg1"]["departure"], b["leg2"]["arrival"])

@@ -1,7 +1,8 @@
 """``bliss missions jfc|interstellar``: the paper's other missions for a BLISS sail.
 
 ``jfc``: Jupiter-family comet sample return (Earth -> comet near perihelion, stay >= 30 days -> Earth):
-screen all comets of the packaged MPC table, plan the best with the ``bliss plan`` planner as Dask tasks.
+screen all comets of the packaged MPC table, plan the best with the ``bliss plan`` planner as Dask tasks
+(the chain of ``bliss.missions.jfc``, as ``benchmarks/jfc_sample_return.py`` flies it).
 ``interstellar``: the earliest flyby of 1I, 2I and 3I from Earth's orbit after their discovery (or
 ``--lead-days`` before perihelion), replayed, and the numbers that rule out a rendezvous.
 Products (all or none) in ``--out``: a CSV table, plots and summary.json. Exit 2 on bad input
@@ -10,6 +11,7 @@ Products (all or none) in ``--out``: a CSV table, plots and summary.json. Exit 2
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 
@@ -34,7 +36,19 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help="plan these comets instead, comma-separated (e.g. '79P,218P')")
     j.add_argument("--window", nargs=2, default=["2028-01-01", "2040-12-31"], metavar=("START", "END"),
                    help="leg-1 departure window (TDB; default 2028-01-01 2040-12-31)")
-    j.add_argument("--stay-days", type=float, default=30.0, metavar="DAYS", help="stay at the comet (>= 30, default 30)")
+    stay = j.add_mutually_exclusive_group()
+    stay.add_argument("--stay-days", type=float, default=None, metavar="DAYS",
+                      help="stay at the comet (>= 30, default 30)")
+    stay.add_argument("--stay-until-perihelion-days", type=float, default=None, metavar="N",
+                      help="stay (co-orbit) until N days before the comet's next perihelion instead (>= 0; the "
+                           "chain that closed: 60, docs/missions.md)")
+    j.add_argument("--lead-days", type=float, default=None, metavar="DAYS",
+                   help="leg 1 departs this many days before the perihelion passage (default: the phased date, "
+                        "bliss.missions.jfc.phased_departure)")
+    j.add_argument("--return-min-days", type=float, default=None, metavar="DAYS",
+                   help="first Earth-arrival date of the return scan, days after leaving the comet (default 120)")
+    j.add_argument("--return-max-days", type=float, default=None, metavar="DAYS",
+                   help="last Earth-arrival date of the return scan (default 1200)")
     j.add_argument("--no-feedback", action="store_true",
                    help="start the optimiser from its crude guesses only, without the feedback laws' warm start "
                         "(minutes of CPU less per leg)")
@@ -81,14 +95,32 @@ def run(args) -> int:
     return run_jfc(args, sail) if args.mission == "jfc" else run_interstellar(args, sail)
 
 
+#: ``bliss.missions.jfc.ChainOptions`` field -> the flag that sets it (for the one-line errors).
+CHAIN_FLAGS = {"lead_days": "--lead-days", "stay_days": "--stay-days",
+               "stay_until_perihelion_days": "--stay-until-perihelion-days",
+               "return_min_days": "--return-min-days", "return_max_days": "--return-max-days"}
+
+
+def chain_options(args):
+    """The chain's ``bliss.missions.jfc.ChainOptions`` from the parsed flags (defaults where not given);
+    ``UsageError`` naming the flag on a bad value."""
+    # lazy: numba and astropy, not paid by `bliss --help`
+    from bliss.missions import jfc
+
+    given = {f: getattr(args, f) for f in CHAIN_FLAGS if getattr(args, f) is not None}
+    try:
+        return jfc.ChainOptions(feedback=not args.no_feedback, **given).check(CHAIN_FLAGS)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def run_jfc(args, sail) -> int:
     # lazy: numba, astropy, scipy and matplotlib, not paid by `bliss --help`
     from bliss.missions import jfc
     from bliss.missions.catalogue import load_comets
     from bliss.missions.products import write_jfc
 
-    if not (math.isfinite(args.stay_days) and args.stay_days >= jfc.MIN_STAY_DAYS):
-        raise UsageError(f"--stay-days must be at least {jfc.MIN_STAY_DAYS:g}, got {args.stay_days}")
+    options = chain_options(args)
     if args.optimise < 0:
         raise UsageError(f"--optimise must be 0 or more comets, got {args.optimise}")
     if args.workers is not None and (args.workers < 1 or args.scheduler is not None):
@@ -103,19 +135,29 @@ def run_jfc(args, sail) -> int:
             bodies.index(n)
         except KeyError:
             raise UsageError(f"comet {n!r} is not in the table; give part of its designation, e.g. '79P'") from None
-    res = jfc.run_jfc(bodies, sail, (t0, t1), n_optimise=args.optimise, names=names, stay_days=args.stay_days,
-                      scheduler=args.scheduler, n_workers=args.workers, feedback=not args.no_feedback)
-    meta = {"n_comets": len(bodies), "window": list(args.window), "stay_days": args.stay_days,
+    n_plan = len(names) if names else args.optimise
+    if n_plan:
+        print(f"bliss missions jfc: planning {n_plan} comet(s) as Dask tasks, minutes to an hour each "
+              "(289P: ~7 min at load 6); one line per comet as it finishes", file=sys.stderr, flush=True)
+
+    def on_result(r, done, total):
+        sec = sum(r[k]["seconds"] for k in ("leg1", "leg2") if r.get(k) and "seconds" in r[k])
+        print(f"  [{done}/{total}] {r['name']}: {r['status']} ({sec:.0f} s)", file=sys.stderr, flush=True)
+
+    res = jfc.run_jfc(bodies, sail, (t0, t1), n_optimise=args.optimise, names=names, options=options,
+                      scheduler=args.scheduler, n_workers=args.workers, on_result=on_result)
+    meta = {"n_comets": len(bodies), "window": list(args.window), "chain_options": dataclasses.asdict(options),
             "sail_mass_kg": sail.mass, "sail_area_m2": sail.area,
             "characteristic_acceleration_m_s2": sail.characteristic_acceleration,
             "earth_arrival_v_inf_limit_m_s": jfc.V_INF_ENTRY_MAX, "max_mission_days": jfc.MAX_MISSION_DAYS,
-            "near_perihelion_days": jfc.NEAR_PERIHELION_DAYS, "feedback_warm_start": not args.no_feedback, "replay_tolerance": "1,000 km and 1 m/s",
-            "timings_s": res["timings"]}
+            "near_perihelion_days": jfc.NEAR_PERIHELION_DAYS, "feedback_warm_start": not args.no_feedback,
+            "replay_tolerance": "1,000 km and 1 m/s", "timings_s": res["timings"]}
     files = write_jfc(args.out, bodies, sail, res, meta)
     print(f"bliss missions jfc: {len(bodies)} comets screened in {res['timings']['screen_s']:.1f} s, "
           f"{len(res['results'])} planned in {res['timings']['optimise_s']:.0f} s; wrote {', '.join(files)} to {args.out}")
     for k, r in sorted(res["results"].items(), key=lambda kr: kr[1].get("total_days", math.inf)):
-        legs = f"leg 1 {r['leg1']['tof_days']:.0f} d" + (f", leg 2 {r['leg2']['tof_days']:.0f} d" if r["leg2"] else "")
+        legs = "" if r["leg1"] is None or "tof_days" not in r["leg1"] else f"leg 1 {r['leg1']['tof_days']:.0f} d"
+        legs += f", stay {r['stay_days']:.0f} d, leg 2 {r['leg2']['tof_days']:.0f} d" if r["leg2"] else ""
         print(f"  {r['name']:<28} {r['status']:<40} {legs}"
               + (f", total {r['total_days']:.0f} d" if r.get("total_days") else ""))
     return 0

@@ -20,10 +20,13 @@ polish), and a stay between them:
    continuation on the bound, replayed at rtol 1e-10 and judged at 1,000 km and the bound). The
    leg's ``miss_vel`` is that v_inf.
 
-The stay is free (>= 30 days): this chain takes the given stay (default the shortest, 30 days). A short
+The stay is free (>= 30 days) and the chain's options (:class:`ChainOptions`) choose it: a fixed stay
+(default the shortest, 30 days), or co-orbiting until N days before the comet's next perihelion. A short
 stay after a leg 1 that arrived after perihelion leaves leg 2 on the outbound branch, from which no
-return was found (docs/missions.md); ``benchmarks/jfc_sample_return.py`` can instead co-orbit to 60 days
-before the comet's next perihelion, the chain that closed.
+return was found (docs/missions.md); leaving 60 days before the next perihelion, with leg 1 departing
+800 days before the first and the return scanned from 600 days, is the chain that closed (289P, 320P,
+15P; ``bliss missions jfc --stay-until-perihelion-days 60 --lead-days 800 --return-min-days 600``,
+the same code as ``benchmarks/jfc_sample_return.py``).
 
 Each leg's schedule is replayed with ``sim.integrator.propagate`` at ``bliss plan``'s tolerance
 (rtol 1e-10): leg 1 judged against 1,000 km and 1 m/s (``bliss.guidance.pipeline.TOL_POS_M``/
@@ -33,7 +36,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -126,6 +129,7 @@ class Leg:
     schedule: object       # sim.integrator.Schedule
     seconds: float         # wall time of the solve
     note: str = ""
+    info: dict = field(default_factory=dict)  # leg 2: n_solves, r_min_au, comet_sun_distance_au
 
     @property
     def t_arrive(self) -> float:
@@ -204,25 +208,111 @@ def phased_departure(elements, t_perihelion: float, leg_est_s: float) -> float:
     return best
 
 
-def plan_sample_return(sail, elements, name: str, t_perihelion: float, leg1_est_s: float, leg2_est_s: float,
-                       stay_days: float = MIN_STAY_DAYS, limits=None, feedback: bool = True) -> dict:
-    """The whole chain for one comet and one perihelion passage (module docstring). Returns a dict of
-    plain values (Dask-friendly): the two legs' dates, times, replayed misses and a ``status``."""
-    if stay_days < MIN_STAY_DAYS:
-        raise ValueError(f"stay must be at least {MIN_STAY_DAYS:g} days, got {stay_days}")
+@dataclass(frozen=True)
+class ChainOptions:
+    """How one sample-return chain is flown (``bliss missions jfc``'s and ``benchmarks/jfc_sample_return.py``'s
+    options; one object so that both build the same problem).
+
+    - ``lead_days``: leg 1 departs this many days before the perihelion passage [days]; None: the
+      phased date of :func:`phased_departure`.
+    - ``stay_days``: the stay at the comet [days], at least ``MIN_STAY_DAYS``; or
+    - ``stay_until_perihelion_days``: stay (co-orbit) until this many days before the comet's *next*
+      perihelion [days] (the stay is still at least ``MIN_STAY_DAYS``): the chain that closed (docs/missions.md).
+    - ``return_min_days``/``return_max_days``: first and last Earth-arrival date of the return's scan
+      [days after leaving the comet] (``bliss.missions.earth_return``: 120 and 1,200 by default).
+    - ``feedback``: warm-start leg 1 from the feedback laws (minutes of CPU per leg) or not.
+    """
+
+    lead_days: float | None = None
+    stay_days: float = MIN_STAY_DAYS
+    stay_until_perihelion_days: float | None = None
+    return_min_days: float = earth_return.MIN_RETURN_DAYS
+    return_max_days: float = earth_return.MAX_RETURN_DAYS
+    feedback: bool = True
+
+    def check(self, names: dict | None = None) -> "ChainOptions":
+        """Raise ``ValueError`` (one line naming the option, as ``names`` maps field names, e.g. to CLI
+        flags) on a bad value; return self."""
+        def nm(f):
+            return (names or {}).get(f, f)
+
+        def finite(x):
+            return x is not None and math.isfinite(x)
+
+        if self.lead_days is not None and not (finite(self.lead_days) and self.lead_days > 0):
+            raise ValueError(f"{nm('lead_days')} must be a positive number of days, got {self.lead_days!r}")
+        if not (finite(self.stay_days) and self.stay_days >= MIN_STAY_DAYS):
+            raise ValueError(f"{nm('stay_days')} must be at least {MIN_STAY_DAYS:g} days, got {self.stay_days!r}")
+        n = self.stay_until_perihelion_days
+        if n is not None and not (finite(n) and n >= 0):
+            raise ValueError(f"{nm('stay_until_perihelion_days')} must be a number of days >= 0, got {n!r}")
+        if n is not None and self.stay_days != MIN_STAY_DAYS:
+            raise ValueError(f"give either {nm('stay_days')} or {nm('stay_until_perihelion_days')}, not both")
+        lo, hi = self.return_min_days, self.return_max_days
+        if not (finite(lo) and lo > 0):
+            raise ValueError(f"{nm('return_min_days')} must be a positive number of days, got {lo!r}")
+        if not (finite(hi) and hi >= lo):
+            raise ValueError(f"{nm('return_max_days')} must be a number of days >= {nm('return_min_days')} "
+                             f"({lo:g}), got {hi!r}")
+        return self
+
+
+def leg1_departure(elements, t_perihelion: float, leg_est_s: float, options: ChainOptions) -> float:
+    """Leg-1 departure date [TDB s]: ``lead_days`` before perihelion, else :func:`phased_departure`."""
+    if options.lead_days is None:
+        return phased_departure(elements, t_perihelion, leg_est_s)
+    return float(t_perihelion) - options.lead_days * DAY
+
+
+def leave_comet(elements, t_perihelion: float, t_arrive: float, options: ChainOptions) -> tuple[float, float]:
+    """(date the sail leaves the comet [TDB s], next perihelion after ``t_perihelion`` [TDB s] or nan).
+    The stay is ``stay_days``, or lasts until ``stay_until_perihelion_days`` before the next perihelion;
+    never shorter than ``MIN_STAY_DAYS``."""
+    stay = max(MIN_STAY_DAYS, options.stay_days) * DAY
+    tp_next = math.nan
+    if options.stay_until_perihelion_days is not None:
+        tp_next = float(perihelion_passages(elements, t_perihelion + DAY, t_perihelion + 20 * 365.25 * DAY)[0])
+        stay = max(MIN_STAY_DAYS * DAY, tp_next - options.stay_until_perihelion_days * DAY - t_arrive)
+    return float(t_arrive) + stay, tp_next
+
+
+def plan_sample_return(sail, elements, name: str, t_perihelion: float, leg1_est_s: float,
+                       options: ChainOptions = ChainOptions(), limits=None, t_window=None, log=None) -> dict:
+    """The whole chain for one comet and one perihelion passage (module docstring), flown as ``options``
+    says. ``t_window`` (t0, t1): refuse a leg-1 departure outside it. ``log``: a callable given one line
+    per step (None: quiet; Dask tasks). Returns a dict of plain values (Dask-friendly): the two legs'
+    dates, times, replayed misses, a ``status``, and ``_legs`` (the :class:`Leg` objects)."""
+    options.check()
     el = np.asarray(elements, float)
+    say = log or (lambda s: None)
     comet = Target(name=name, elements=el)
-    t_dep = phased_departure(el, t_perihelion, leg1_est_s)
-    leg1 = solve_leg(sail, t_dep, departure_state(t_dep), comet, t_perihelion - t_dep, limits, feedback=feedback)
-    out = {"name": name, "t_perihelion": float(t_perihelion), "stay_days": float(stay_days),
-           "leg1": leg_summary(leg1), "leg2": None, "status": ""}
+    t_dep = leg1_departure(el, t_perihelion, leg1_est_s, options)
+    out = {"name": name, "elements": el.tolist(), "t_perihelion": float(t_perihelion),
+           "stay_days": float(options.stay_days), "leg1": None, "leg2": None, "status": ""}
+    if t_window is not None and not t_window[0] <= t_dep <= t_window[1]:
+        out["status"] = "leg-1 departure outside the window"
+        out["leg1"] = {"t_depart": t_dep}
+        say(f"{name}: {out['status']}")
+        return out
+    say(f"{name}: perihelion TDB s {t_perihelion:.0f}, leg 1 departs {(t_perihelion - t_dep) / DAY:.0f} d before")
+    leg1 = solve_leg(sail, t_dep, departure_state(t_dep), comet, t_perihelion - t_dep, limits,
+                     feedback=options.feedback)
+    out["leg1"] = leg_summary(leg1)
+    say(f"  leg 1: closed={leg1.converged} {leg1.tof / DAY:.1f} d, replayed {leg1.miss_pos:.1f} m / "
+        f"{leg1.miss_vel:.2e} m/s ({leg1.seconds:.0f} s)")
     if not leg1.converged:
         out["status"] = f"leg 1 not closed ({leg1.note})"
+        out["_legs"] = (leg1, None)
         return out
-    t2 = leg1.t_arrive + stay_days * DAY
+    t2, tp_next = leave_comet(el, t_perihelion, leg1.t_arrive, options)
+    out["stay_days"] = (t2 - leg1.t_arrive) / DAY
+    out["t_next_perihelion"] = tp_next
     r2, v2 = comet_state(el, t2)
-    leg2 = return_leg(sail, t2, np.concatenate([r2, v2]), limits)
+    leg2 = return_leg(sail, t2, np.concatenate([r2, v2]), limits, options.return_min_days, options.return_max_days)
     out["leg2"] = leg_summary(leg2)
+    out["leg2"].update(leg2.info)
+    say(f"  leg 2: closed={leg2.converged} {leg2.tof / DAY:.1f} d, replayed {leg2.miss_pos / 1e3:.1f} km, "
+        f"v_inf {leg2.miss_vel:.0f} m/s ({leg2.seconds:.0f} s) {leg2.note}")
     out["status"] = "closed" if leg2.converged else f"leg 2 not closed ({leg2.note})"
     if leg2.converged:
         out["total_days"] = (leg2.t_arrive - leg1.t_depart) / DAY
@@ -230,14 +320,19 @@ def plan_sample_return(sail, elements, name: str, t_perihelion: float, leg1_est_
     return out
 
 
-def return_leg(sail, t2: float, y2, limits=None) -> Leg:
-    """Leg 2 by ``bliss.missions.earth_return.earliest_return`` as a :class:`Leg` (``miss_vel``: v_inf)."""
-    ret = earth_return.earliest_return(sail, y2, t2, limits)
+def return_leg(sail, t2: float, y2, limits=None, min_days: float = earth_return.MIN_RETURN_DAYS,
+               max_days: float = earth_return.MAX_RETURN_DAYS) -> Leg:
+    """Leg 2 by ``bliss.missions.earth_return.earliest_return`` (arrival dates scanned from ``min_days``
+    to ``max_days`` after ``t2``) as a :class:`Leg` (``miss_vel``: v_inf; ``info``: solves, closest
+    approach to the Sun [AU], the comet's distance from the Sun at departure [AU])."""
+    ret = earth_return.earliest_return(sail, y2, t2, limits, min_days=min_days, max_days=max_days)
     rep = ret.get("replay")
+    info = {"n_solves": ret["n_solves"], "r_min_au": ret.get("r_min_au", math.nan),
+            "comet_sun_distance_au": float(np.linalg.norm(np.asarray(y2, float)[:3])) / AU}
     return Leg(float(t2), ret.get("tof_days", math.nan) * DAY, bool(ret["closed"]), ret.get("miss_m", math.nan),
                ret.get("v_inf_m_s", math.nan), np.asarray(y2, float),
                rep["y"][-1].copy() if rep else np.full(6, np.nan), rep["schedule"] if rep else None,
-               ret["seconds"], ret["note"])
+               ret["seconds"], ret["note"], info)
 
 
 def leg_summary(leg: Leg) -> dict:
@@ -260,15 +355,54 @@ def candidate_passages(bodies, scr: dict, rows, t_window) -> list[tuple[int, flo
     return out
 
 
-def run_jfc(bodies, sail, t_window, n_optimise: int = 10, names=None, stay_days: float = MIN_STAY_DAYS,
-            scheduler=None, n_workers=None, limits=None, progress=None, feedback: bool = True) -> dict:
-    """Screen every comet, then plan the sample return of the ``n_optimise`` best (or of ``names``) as
-    Dask tasks (``bliss.distributed.open_client``: a local cluster, or ``scheduler``). Returns the
-    screen arrays, the rows optimised and one :func:`plan_sample_return` result per row (None when the
-    comet has no perihelion passage that suits the window)."""
+def mission_record(res: dict) -> dict:
+    """One planned chain as JSON-able values, schedules included, so that the saved solution can be
+    flown again (``tests/test_missions.py``): the layout of ``benchmarks/jfc_sample_return.py``'s
+    ``missions.json`` and of ``bliss missions jfc``'s ``jfc_missions.json``. ISO dates are TDB."""
+    # lazy: astropy's time scales, only when a record is written
+    from sim.timeconv import tdb_seconds_to_epoch
+
+    def iso(t):
+        return "" if t is None or not math.isfinite(t) else str(tdb_seconds_to_epoch(float(t)).tdb.isot)[:10]
+
+    def sched(s):
+        return None if s is None else {k: np.asarray(getattr(s, k)).tolist() for k in ("t", "mode", "att")}
+
+    tp = res["t_perihelion"]
+    out = {"name": res["name"], "status": res["status"], "elements": res["elements"], "t_perihelion": tp,
+           "perihelion": iso(tp), "stay_days": res["stay_days"]}
+    if math.isfinite(res.get("t_next_perihelion", math.nan)):
+        out.update({"t_next_perihelion": res["t_next_perihelion"], "next_perihelion": iso(res["t_next_perihelion"])})
+    legs = res.get("_legs") or (None, None)
+    for key, leg in zip(("leg1", "leg2"), legs):
+        if leg is None:
+            continue
+        d = {"t_depart": leg.t_depart, "departure": iso(leg.t_depart), "y_depart": leg.y_depart.tolist(),
+             "closed": leg.converged, "tof_days": leg.tof / DAY, "seconds": leg.seconds, "note": leg.note,
+             "miss_m": leg.miss_pos, "schedule": sched(leg.schedule), **leg.info}
+        if math.isfinite(leg.tof):
+            d.update({"t_arrive": leg.t_arrive, "arrival": iso(leg.t_arrive)})
+        if key == "leg1":
+            d.update({"miss_m_s": leg.miss_vel, "arrival_minus_perihelion_days": (leg.t_arrive - tp) / DAY})
+        else:
+            d["v_inf_m_s"] = leg.miss_vel
+        out[key] = d
+    if "total_days" in res:
+        out["total_days"] = res["total_days"]
+    return out
+
+
+def run_jfc(bodies, sail, t_window, n_optimise: int = 10, names=None, options: ChainOptions = ChainOptions(),
+            scheduler=None, n_workers=None, limits=None, on_result=None) -> dict:
+    """Screen every comet, then plan the sample return of the ``n_optimise`` best (or of ``names``), each
+    chain flown as ``options`` says, as Dask tasks (``bliss.distributed.open_client``: a local cluster,
+    or ``scheduler``). ``on_result(result, done, total)`` is called as each comet finishes (progress).
+    Returns the screen arrays, the rows optimised and one :func:`plan_sample_return` result per row
+    (rows with no perihelion passage that suits the window are left out)."""
     # lazy: dask's client library, only when the optimiser runs
     from distributed import as_completed
 
+    options.check()
     t0, t1 = float(t_window[0]), float(t_window[1])
     dates = np.arange(t0, t1 + 1.0, 30.0 * DAY)
     t_w = time.perf_counter()
@@ -285,11 +419,11 @@ def run_jfc(bodies, sail, t_window, n_optimise: int = 10, names=None, stay_days:
     if cands:
         with open_client(scheduler, n_workers) as client:
             futs = {client.submit(plan_sample_return, sail, bodies.elements[k], str(bodies.designation[k]), tp,
-                                  float(scr["leg_s"][k]), float(scr["leg_s"][k]), stay_days, limits, feedback, pure=False): k
+                                  float(scr["leg_s"][k]), options, limits, (t0, t1), pure=False): k
                     for k, tp in cands}
             for fut in as_completed(list(futs)):
                 results[futs[fut]] = fut.result()
-                if progress is not None:
-                    progress.update(1)
+                if on_result is not None:
+                    on_result(results[futs[fut]], len(results), len(futs))
     timings["optimise_s"] = time.perf_counter() - t_w
     return {"screen": scr, "rows": rows, "results": results, "timings": timings}

@@ -71,7 +71,9 @@ def jfc_rows(bodies, run: dict) -> list[dict]:
                "screen_leg_days": scr["leg_s"][k] / DAY, "screen_total_days": scr["total_s"][k] / DAY,
                "survey_screen_leg1_days": scr["survey_screen_s"][k] / DAY, "screen_note": scr["reason"][k]}
         res = run["results"].get(int(k))
-        if res is not None:
+        if res is not None and res["leg1"] is None:  # not planned: the departure fell outside the window
+            row.update({"perihelion_TDB": iso_date(res["t_perihelion"]), "status": res["status"]})
+        elif res is not None:
             l1, l2 = res["leg1"], res["leg2"]
             row.update({"perihelion_TDB": iso_date(res["t_perihelion"]), "leg1_departure_TDB": iso_date(l1["t_depart"]),
                         "leg1_arrival_TDB": iso_date(l1["t_arrive"]), "leg1_tof_days": l1["tof_days"],
@@ -162,12 +164,19 @@ def jfc_target(elements, comet: bool):
 
 
 def write_jfc(out_dir, bodies, sail: Sail, run: dict, meta: dict) -> list[str]:
-    """jfc_missions.csv, jfc_screen.png, jfc_mission.png (the shortest closed mission) and summary.json."""
+    """jfc_missions.csv, jfc_missions.json (when comets were planned: each chain with its schedules,
+    ``bliss.missions.jfc.mission_record``), jfc_screen.png, jfc_mission.png (the shortest closed
+    mission) and summary.json."""
     rows = jfc_rows(bodies, run)
     closed = [(k, r) for k, r in run["results"].items() if r.get("status") == "closed"]
     best = min(closed, key=lambda kr: kr[1]["total_days"]) if closed else None
     with OutputSet(out_dir) as out:
         _write_csv(out.path("jfc_missions.csv"), JFC_COLUMNS, rows)
+        if run["results"]:
+            _write_json(out.path("jfc_missions.json"),
+                        {"sail_mass_kg": sail.mass, "sail_area_m2": sail.area, "v_inf_limit_m_s": jfc.V_INF_ENTRY_MAX,
+                         "max_mission_days": jfc.MAX_MISSION_DAYS,
+                         "missions": [dict(jfc.mission_record(r), row=int(k)) for k, r in sorted(run["results"].items())]})
         _plot_jfc_screen(out.path("jfc_screen.png"), bodies, run)
         if best is not None and "_legs" in best[1]:
             _plot_jfc_mission(out.path("jfc_mission.png"), sail, bodies.elements[best[0]], best[1])
