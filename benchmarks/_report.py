@@ -14,6 +14,10 @@ def loadavg() -> str:
         return "n/a"
 
 
+#: The line above the earlier runs in a saved results file.
+EARLIER = "# ---- earlier runs of the same script"
+
+
 class Report:
     """``say`` prints a line and keeps it; ``save`` writes the kept lines."""
 
@@ -27,6 +31,14 @@ class Report:
         self.lines.append(line)
 
     def save(self, path: Path) -> None:
+        """Write this run at the top of ``path``; the runs already there follow under one ``EARLIER`` line
+        (newest first), so a saved figure is never lost by the next run."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("\n".join(self.lines) + "\n", encoding="utf-8")
+        text = "\n".join(self.lines) + "\n"
+        if path.exists():
+            before = path.read_text(encoding="utf-8")
+            head, mark, rest = before.partition(EARLIER)
+            older = rest.split("\n", 1)[1] if mark and "\n" in rest else ""
+            text += f"\n{EARLIER} (each with its own load), newest first ----\n\n{head.rstrip()}\n\n{older.lstrip()}"
+        path.write_text(text.rstrip() + "\n", encoding="utf-8")
         print(f"saved {path}")
