@@ -423,7 +423,21 @@ def kernels_cached() -> bool:
 
 
 def run(args) -> int:
-    # lazy: the writers import matplotlib, astropy and ccsds_ndm, not paid by `bliss --help`
+    from bliss.io.forked import Worker
+    from bliss.plots import plan_job
+
+    # the plots' process, forked now: it imports matplotlib and draws a throw-away figure (1.2 s on this
+    # machine) side by side with the planning, then draws the plan's figures while the other files are
+    # written (bliss.io.forked); stopped unused on bad input or a failed plan
+    plotter = Worker(plan_job.prepare)
+    try:
+        return _run(args, plotter)
+    finally:
+        plotter.close()
+
+
+def _run(args, plotter) -> int:
+    # lazy: the writers import astropy and the guidance, not paid by `bliss --help`
     from bliss.io.plan_products import write_products
 
     inputs = build_inputs(args)
@@ -443,7 +457,11 @@ def run(args) -> int:
               flush=True)
         return 1
     _check_arrival_in_range(res, inputs.ephem)
-    summary = write_products(args.out, res, inputs)
+    try:
+        summary = write_products(args.out, res, inputs, plotter=plotter)
+    except RuntimeError as exc:  # the plot process failed (bliss.io.forked): the set was discarded
+        print(f"bliss: error: plan: {one_line(exc)}; no files written", file=sys.stderr, flush=True)
+        return 1
     f = summary["feedback"]
     if f is None:
         fb = "skipped"
