@@ -447,7 +447,7 @@ def _run(args, plotter) -> int:
               f"load them from the cache; `bliss warm` compiles them ahead)", file=sys.stderr, flush=True)
     try:
         res = plan(inputs, n_segments=args.segments, show_progress=not args.no_progress,
-                   log=lambda m: print(m, file=sys.stderr, flush=True))
+                   log=lambda m: print(m, file=sys.stderr, flush=True), fork_extra_starts=True)
     except PlanFailed as exc:
         print(f"bliss plan: no transfer found, no files written: {exc}", file=sys.stderr, flush=True)
         return 1
