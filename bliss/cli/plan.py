@@ -33,6 +33,8 @@ from bliss.cli.third_bodies import HELP as THIRD_BODY_HELP
 from bliss.cli.third_bodies import THIRD_BODY_STEP_S, one_line, parse_third_bodies, third_body_table
 from bliss.guidance.pipeline import TOL_POS_M, TOL_VEL_M_S, PlanFailed, PlanRequest, departure_v_inf, plan
 from bliss.io.atomic import check_writable
+from bliss.io.forked import Worker
+from bliss.plots import plan_job
 from sim.constants import AU, DAY, GM_SUN
 
 #: Default departure date (TDB): the shortest minimum-time transfer of the default mission (10 g, 1 m^2,
@@ -423,9 +425,6 @@ def kernels_cached() -> bool:
 
 
 def run(args) -> int:
-    from bliss.io.forked import Worker
-    from bliss.plots import plan_job
-
     # the plots' process, forked now: it imports matplotlib and draws a throw-away figure (1.2 s on this
     # machine) side by side with the planning, then draws the plan's figures while the other files are
     # written (bliss.io.forked); stopped unused on bad input or a failed plan
