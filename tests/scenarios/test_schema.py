@@ -83,6 +83,22 @@ def test_golden_diff_names_quantity_and_change():
                                    "schedule": {"cone_deg": [10.05, 20.0]}}}) == []
 
 
+def test_golden_clock_is_compared_by_the_turn_of_the_sail_normal():
+    """A clock angle is judged by how far it turns the sail normal: 0.13 deg of clock at a 2.7 deg cone
+    (0.006 deg of normal, what another processor's last bits did to bennu-default) passes, 0.3 deg of
+    clock at a 60 deg cone (0.26 deg of normal) fails, and so does a changed cone."""
+    def sched(cone, clock):
+        return {"plan": {"schedule": {"cone_deg": cone, "clock_deg": clock}}}
+
+    gold = {"stages": sched([19.5, 2.71, 60.0], [106.0, -170.292, 45.0])}
+    assert compare(gold, sched([19.5, 2.71, 60.0], [106.0, -170.159, 45.0])) == []
+    d = compare(gold, sched([19.5, 2.71, 60.0], [106.0, -170.292, 45.3]))
+    assert len(d) == 1 and d[0].startswith("plan.schedule.clock_deg: 1 of 3 entries turn the sail normal")
+    assert "at cone 60 deg" in d[0]
+    assert compare(gold, sched([19.5, 2.91, 60.0], [106.0, -170.292, 45.0]))[0].startswith("plan.schedule.cone_deg")
+    assert "length 3 -> 2" in compare(gold, sched([19.5, 2.71], [106.0, -170.292]))[0]
+
+
 def test_cli_unknown_scenario_exits_2(capsys):
     assert main(["scenario", "run", "no-such-mission"]) == 2
     err = capsys.readouterr().err
