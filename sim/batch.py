@@ -8,13 +8,23 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from sim.dop853 import FORM_CARTESIAN, FORM_MEE, final_state, writable_c
+from sim.dop853 import final_state_cartesian, final_state_mee, writable_c
 
 
 @njit(cache=True, parallel=True)
-def _final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol, form, out):
+def _final_batch_mee(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol, out):
     for j in prange(Y0.shape[0]):
-        out[j, :] = final_state(Y0[j], SEG_T[j], SEG_MODE[j], SEG_ATT[j], P[j], rtol, form)
+        out[j, :] = final_state_mee(Y0[j], SEG_T[j], SEG_MODE[j], SEG_ATT[j], P[j], rtol)
+
+
+@njit(cache=True, parallel=True)
+def _final_batch_cartesian(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol, out):
+    for j in prange(Y0.shape[0]):
+        out[j, :] = final_state_cartesian(Y0[j], SEG_T[j], SEG_MODE[j], SEG_ATT[j], P[j], rtol)
+
+
+#: One kernel per formulation, so that a batch compiles only its own (``sim.dop853.INTEGRATORS``).
+_BATCH = {"mee": _final_batch_mee, "cartesian": _final_batch_cartesian}
 
 
 def propagate_final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol=1e-10, formulation="mee"):
@@ -24,8 +34,7 @@ def propagate_final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol=1e-10, formulati
     P (n, n_params) from ``Sail.kernel_params()`` (a single row is broadcast to all trajectories).
     ``formulation``: ``"mee"`` or ``"cartesian"``, as ``sim.integrator.propagate``.
     """
-    forms = {"mee": FORM_MEE, "cartesian": FORM_CARTESIAN}
-    if formulation not in forms:
+    if formulation not in _BATCH:
         raise ValueError(f"formulation must be 'mee' or 'cartesian', got {formulation!r}")
     Y0 = writable_c(Y0)
     n = Y0.shape[0]
@@ -37,5 +46,5 @@ def propagate_final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol=1e-10, formulati
     if SEG_T.shape[1] != SEG_MODE.shape[1] + 1 or SEG_ATT.shape[1] != SEG_MODE.shape[1]:
         raise ValueError("SEG_T must have one more column than SEG_MODE and SEG_ATT has rows")
     out = np.empty((n, 6))
-    _final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, float(rtol), forms[formulation], out)
+    _BATCH[formulation](Y0, SEG_T, SEG_MODE, SEG_ATT, P, float(rtol), out)
     return out
