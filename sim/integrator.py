@@ -320,6 +320,6 @@ def propagate_final(y0, seg_t, seg_mode, seg_att, sail_params, rtol=1e-10, formu
     """Final state only (Sun + sail), compiled and with no output arrays: for optimisers.
 
     Plain arrays in (as in :class:`Schedule`); ``sail_params`` from ``Sail.kernel_params()``. Through
-    ``sim.dop853.integrate_final``, whose compiled core ``sim.dop853.final_state`` numba code may call.
+    ``sim.dop853.integrate_final``, whose compiled cores ``sim.dop853.FINAL_STATES`` numba code may call.
     """
     return dop853.integrate_final(y0, seg_t, seg_mode, seg_att, sail_params, rtol, _FORMS[formulation])

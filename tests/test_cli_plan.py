@@ -432,3 +432,23 @@ def test_first_run_says_it_compiles_and_later_runs_do_not(tmp_path, capsys, monk
     assert plan_cli.kernels_cached()
     main([*argv, "--out", str(tmp_path / "b")])
     assert "compiling" not in capsys.readouterr().err
+
+
+def test_a_failing_plot_process_exits_1_with_one_line_and_no_files(tmp_path, capsys, monkeypatch):
+    """The plots are drawn in a process forked at the command's start (bliss.plots.plan_job): if drawing
+    fails there, the command says so in one line, exits 1 and publishes none of the products."""
+    import bliss.plots.plan as plots
+
+    def broken(paths, data, groups=(0, 1)):
+        raise ValueError("cannot draw this")
+
+    monkeypatch.setattr(plots, "draw_plan_plots", broken)
+    monkeypatch.setattr(pipeline, "fly_feedback", lambda problem, progress=None: _fake_planner(problem))
+    monkeypatch.setattr(pipeline, "minimise_time", lambda problem, warm, **kw: _fake_planner(problem))
+    out = tmp_path / "p"
+    rc = main(["plan", "--no-progress", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "ValueError: cannot draw this" in err and "no files written" in err and "Traceback" not in err
+    assert not out.exists()
+    assert not any(tmp_path.iterdir())  # no temporary folder left behind either

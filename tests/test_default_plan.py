@@ -33,3 +33,22 @@ def test_default_plan_time_of_flight_and_miss_are_pinned(tmp_path, capsys):
     assert s["converged"] and s["warm_start"] == "feedback transfer"
     assert s["tof_days"] == pytest.approx(214.345, abs=0.01)
     assert s["arrival"]["position_error_m"] < 10.0 and s["arrival"]["velocity_error_m_s"] < 1e-6
+
+
+def test_forking_the_extra_starts_changes_nothing():
+    """``fork_extra_starts`` (what `bliss plan` uses) runs the optimiser's extra crude-guess starts in a
+    process of their own while the feedback laws fly: the plan must be the same, bit for bit."""
+    import numpy as np
+
+    from bliss.cli import build_parser
+    from bliss.cli.plan import build_inputs
+    from bliss.guidance.pipeline import plan
+
+    request = build_inputs(build_parser(["plan"]).parse_args(["plan", "--out", "unused"]))
+    here = plan(request, show_progress=False, log=lambda m: None)
+    forked = plan(request, show_progress=False, log=lambda m: None, fork_extra_starts=True)
+    assert forked.best.tof == here.best.tof
+    np.testing.assert_array_equal(forked.best.schedule.att, here.best.schedule.att)
+    np.testing.assert_array_equal(forked.y, here.y)
+    assert forked.best.history.get("multi_start") == here.best.history.get("multi_start")
+    assert len(here.best.history["multi_start"]) == 2  # the extra start was counted both times

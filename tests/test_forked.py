@@ -86,3 +86,35 @@ def test_a_worker_job_that_fails_raises_in_join(tmp_path):
     worker.submit(_write, str(tmp_path / "no-such-folder" / "x.txt"), "x")
     with pytest.raises(RuntimeError, match="child process failed: FileNotFoundError"):
         worker.join()
+
+
+def test_a_forked_call_returns_its_value_from_another_process():
+    from bliss.io.forked import ForkedCall
+
+    call = ForkedCall(lambda: {"pid": os.getpid(), "values": list(range(100_000))})
+    got = call.result()
+    assert got["pid"] != os.getpid()  # computed in the child
+    assert got["values"] == list(range(100_000))  # larger than a pipe's buffer: read while it is written
+
+
+def test_a_forked_call_that_fails_raises_its_one_line_error():
+    from bliss.io.forked import ForkedCall
+
+    with pytest.raises(RuntimeError, match=r"forked computation failed: ValueError: no such plot$"):
+        ForkedCall(_fail).result()
+
+
+def test_a_forked_call_closed_unasked_is_stopped(tmp_path):
+    import time
+
+    from bliss.io.forked import ForkedCall
+
+    marker = tmp_path / "late"
+
+    def slow():
+        time.sleep(5.0)
+        marker.write_text("still ran")
+
+    t0 = time.perf_counter()
+    ForkedCall(slow).close()
+    assert time.perf_counter() - t0 < 4.0 and not marker.exists()

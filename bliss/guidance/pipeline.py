@@ -165,16 +165,25 @@ def fly_feedback(problem, progress=None):
     return feedback.fly_feedback(problem, progress=progress)
 
 
-def minimise_time(problem, warm, n_segments=None, progress=None, tof_guess=None, extra_guesses=()):
+def minimise_time(problem, warm, n_segments=None, progress=None, tof_guess=None, extra_guesses=(),
+                  extra_results=()):
     """G2's minimum-time optimiser: from ``warm``, or from its crude guess at ``tof_guess`` [s] when
-    ``warm`` is None."""
+    ``warm`` is None; plus a crude-guess start per TOF in ``extra_guesses`` [s] and the ``extra_results``
+    of such starts already made."""
     # lazy: scipy, not paid by `bliss --help` (bliss.cli.plan imports this module)
     from bliss.guidance import optimise
 
     kw = {} if n_segments is None else {"n_segments": n_segments}
     if warm is None:
         kw["tof_guess"] = tof_guess
-    return optimise.minimise_time(problem, warm, progress=progress, extra_guesses=extra_guesses, **kw)
+    return optimise.minimise_time(problem, warm, progress=progress, extra_guesses=extra_guesses,
+                                  extra_results=extra_results, **kw)
+
+
+def _extra_starts(problem, guesses, n_segments) -> list:
+    """The optimiser's crude-guess starts at each TOF in ``guesses`` [s], each on its own (as
+    ``minimise_time(..., extra_guesses=guesses)`` runs them after its main start)."""
+    return [minimise_time(problem, None, n_segments=n_segments, tof_guess=g) for g in guesses]
 
 
 def departure_window(problem_factory, dates, progress=None, n_segments=None):
@@ -258,8 +267,14 @@ def replay(problem, schedule, step_s: float = OUTPUT_STEP_S):
     return traj.t, traj.y
 
 
-def plan(request: PlanRequest, n_segments=None, show_progress=True, log=print) -> PlanOutcome:
-    """Run the planning pipeline; returns everything the writers need (no files written)."""
+def plan(request: PlanRequest, n_segments=None, show_progress=True, log=print,
+         fork_extra_starts: bool = False) -> PlanOutcome:
+    """Run the planning pipeline; returns everything the writers need (no files written).
+
+    With ``fork_extra_starts`` the optimiser's extra crude-guess starts (``EXTRA_TOF_GUESSES_S``), which do
+    not depend on the feedback warm start, run in a process forked before the feedback laws are flown, on
+    the second core (``bliss.io.forked.ForkedCall``); the result is the same as without (same runs, same
+    arithmetic, combined in the same order). If that process fails, the starts run here as before."""
     from tqdm import tqdm
 
     # lazy: numba, not paid by `bliss --help` (bliss.cli.plan imports this module)
@@ -267,6 +282,7 @@ def plan(request: PlanRequest, n_segments=None, show_progress=True, log=print) -
 
     timings = {}
     window_rows = None
+    early = None  # the extra starts' process (fork_extra_starts)
     n_stages = 3 + (request.window is not None) + (request.tof_guess is None)
     # no ETA: the stages differ in length by 10x and the first run also compiles the kernels
     bar = tqdm(total=n_stages, desc="bliss plan", unit="stage", bar_format="{desc}: stage {n}/{total} "
@@ -290,6 +306,12 @@ def plan(request: PlanRequest, n_segments=None, show_progress=True, log=print) -
         else:
             t_dep = float(request.dates[0])
         problem = make_problem(request, t_dep)
+        extra = EXTRA_TOF_GUESSES_S if request.tof_guess is None else ()
+        if fork_extra_starts and extra:
+            # lazy: only a command that asks for it forks
+            from bliss.io.forked import ForkedCall
+
+            early = ForkedCall(lambda: _extra_starts(problem, extra, n_segments))
 
         warm, feedback_failure = None, None
         if request.tof_guess is None:
@@ -307,12 +329,20 @@ def plan(request: PlanRequest, n_segments=None, show_progress=True, log=print) -
         bar.set_postfix_str("minimum-time optimisation")
         t_w = time.perf_counter()
         attempts = optimiser_starts(warm, feedback_failure, request.tof_guess)
+        extra_results = ()
+        if early is not None:
+            try:
+                extra, extra_results = (), early.result()
+            except RuntimeError as exc:
+                log(f"bliss plan: the optimiser's extra starts failed in their own process "
+                    f"({first_line(exc)}); running them here")
+            early = None
         warm_note = attempts[0][2]
         best, failures = None, []
         for st, tg, note in attempts:
             try:
-                r = minimise_time(problem, st, n_segments=n_segments, tof_guess=tg,
-                                  extra_guesses=EXTRA_TOF_GUESSES_S if request.tof_guess is None else (),
+                r = minimise_time(problem, st, n_segments=n_segments, tof_guess=tg, extra_guesses=extra,
+                                  extra_results=extra_results,
                                   progress=_StageProgress(bar, "optimiser") if show_progress else None)
             except SOLVER_ERRORS as exc:
                 failures.append(f"{note}: {first_line(exc)}")
@@ -344,6 +374,8 @@ def plan(request: PlanRequest, n_segments=None, show_progress=True, log=print) -
         bar.update(1)
     finally:
         bar.close()
+        if early is not None:  # the plan stopped before the optimiser (an error, Ctrl-C): stop that process
+            early.close()
     # "converged" = the rendezvous is closed, judged on the replay (what the files will fly); whether
     # the optimiser also certified minimum time is reported beside it (optimiser_converged).
     converged = miss_pos <= TOL_POS_M and miss_vel <= TOL_VEL_M_S

@@ -6,6 +6,8 @@ run). Two ways to move them off the parent's path, both with ``fork()``:
 
 * :class:`Forked` runs a function in a child forked when the data exist: the child shares the parent's
   memory at the fork (the planned trajectory, the numba kernels already loaded), so nothing is pickled;
+* :class:`ForkedCall` computes a value in a child forked now (e.g. an independent optimiser start, on the
+  second core) and hands it back, pickled, when the parent asks for it;
 * :class:`Worker` forks at a command's start a child that imports at once what it will need (matplotlib),
   side by side with the parent's own imports and computation, then waits for one job: a module-level
   function and picklable arguments (arrays, paths, strings) sent by :meth:`Worker.submit`.
@@ -23,7 +25,7 @@ import signal
 import sys
 import traceback
 
-__all__ = ["Forked", "Worker"]
+__all__ = ["Forked", "ForkedCall", "Worker"]
 
 
 def _fork():
@@ -81,19 +83,25 @@ class _Joinable:
             pass
 
 
+def _start(fn, child_main) -> tuple:
+    """``(pid, read end)`` of a child forked now that runs ``child_main(write end, fn)`` and exits;
+    ``(None, None)`` where ``fork`` does not exist."""
+    if not hasattr(os, "fork"):
+        return None, None
+    pid, read, write = _fork()
+    if pid == 0:
+        os.close(read)
+        child_main(write, fn)
+    os.close(write)
+    return pid, read
+
+
 class Forked(_Joinable):
     """``fn()`` running in a child process forked now; :meth:`join` waits for it."""
 
     def __init__(self, fn):
-        self._fn, self._pid = fn, None
-        if not hasattr(os, "fork"):
-            return
-        pid, read, write = _fork()
-        if pid == 0:
-            os.close(read)
-            _child_exit(write, fn)
-        os.close(write)
-        self._pid, self._report = pid, read
+        self._fn = fn
+        self._pid, self._report = _start(fn, _child_exit)
 
     def join(self) -> None:
         if self._pid is None:
@@ -176,3 +184,60 @@ def _serve(prepare, jobs_fd: int) -> None:
         return
     fn, args = pickle.loads(data)
     fn(*args)
+
+
+class ForkedCall:
+    """``fn()`` computed in a child process forked now; :meth:`result` waits for it and returns its value
+    (pickled back through a pipe), or raises ``RuntimeError`` with the child's one-line error. Where
+    ``fork`` does not exist, ``fn()`` runs in the caller at :meth:`result`. Call :meth:`result` or
+    :meth:`close` (which kills a child still running) exactly once."""
+
+    def __init__(self, fn):
+        self._fn = fn
+        self._pid, self._read = _start(fn, _child_return)
+
+    def result(self):
+        if self._pid is None:
+            fn, self._fn = self._fn, None
+            return fn()
+        pid, self._pid, self._fn = self._pid, None, None
+        chunks = []
+        while chunk := os.read(self._read, 1 << 20):
+            chunks.append(chunk)
+        os.close(self._read)
+        os.waitpid(pid, 0)
+        data = b"".join(chunks)
+        if data[:1] == b"v":
+            return pickle.loads(data[1:])
+        message = data[1:].decode("utf-8", "replace") if data else "the child process ended without a result"
+        raise RuntimeError(f"a forked computation failed: {message.splitlines()[0] if message else ''}")
+
+    def close(self) -> None:
+        if self._pid is None:
+            return
+        pid, self._pid, self._fn = self._pid, None, None
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.close(self._read)
+        os.waitpid(pid, 0)
+
+
+def _child_return(fd: int, fn) -> None:
+    """In a child: write ``b"v" + pickle(fn())`` or ``b"e" + one-line error`` to ``fd``; exit at once."""
+    code = 0
+    try:
+        try:
+            payload = b"v" + pickle.dumps(fn(), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException as exc:  # noqa: BLE001 - every failure is reported to the parent
+            code = 1
+            line = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+            payload = b"e" + line.encode("utf-8", "replace")
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view):]
+    except BaseException:  # noqa: BLE001 - the parent sees a missing result
+        code = 1
+    finally:
+        os._exit(code)

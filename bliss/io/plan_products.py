@@ -13,10 +13,11 @@ from bliss.guidance.problem import departure_state
 from bliss.io.aem import write_aem
 from bliss.io.atomic import OutputSet
 from bliss.io.csvout import tdb_seconds_to_iso
-from bliss.io.forked import Forked
+from bliss.io.forked import Forked, Worker
 from bliss.io.oem import write_oem
 from bliss.io.schedule_csv import write_schedule_csv
 from bliss.io.summary import sail_summary, write_summary
+from bliss.plots import plan_job
 from bliss.plots.orbits import sample_orbit
 from sim.constants import AU, DAY
 from sim.ephemeris import body_states
@@ -124,48 +125,55 @@ def _feedback_path(problem, warm, best):
         return None
 
 
-def write_products(out_dir, res: PlanOutcome, request: PlanRequest) -> dict:
-    """Write every product into ``out_dir`` atomically; return the summary dict."""
-    prob, att = res.problem, res.attitude
-    t_s, y = res.t, res.y
-    target = prob.target
+def write_products(out_dir, res: PlanOutcome, request: PlanRequest, plotter: Worker | None = None) -> dict:
+    """Write every product into ``out_dir`` atomically; return the summary dict.
+
+    The plots are drawn in a child process side by side with the other files (``bliss.io.forked``): in
+    ``plotter`` when the caller forked one at its start (``bliss plan`` does, with
+    ``bliss.plots.plan_job.prepare``: its child imports matplotlib while the parent plans), else in a child
+    forked here. Either way the child gets only the numbers of :func:`plot_data` and draws them
+    (``bliss.plots.plan_job.draw``)."""
+    target = res.problem.target
     summary = build_summary(res, request)
     names = ["trajectory.oem", "attitude.aem", "schedule.csv", "trajectory.png", "attitude.png",
              "elements.png", "approach.png"] + (["window.png"] if res.window is not None else []) \
         + ["summary.json"]
     summary["files"] = {n: n for n in names}
     with OutputSet(out_dir) as out:
-        # the plots (matplotlib's import and drawing: most of the products' time) in a child process,
-        # side by side with the other files (bliss.io.forked); their temporary paths are taken here, in the
-        # parent, which publishes the set
-        pngs = {n: out.path(n) for n in names if n.endswith(".png")}
-        with Forked(lambda: _write_plots(pngs, res)):
-            write_oem(out.path("trajectory.oem"), t_s, y, comments=(
+        # their temporary paths are taken here, in the parent, which publishes the set
+        pngs = {n: str(out.path(n)) for n in names if n.endswith(".png")}
+        data = plot_data(res)
+        if plotter is None:
+            plotter = Forked(lambda: plan_job.draw(pngs, data))
+        else:
+            plotter.submit(plan_job.draw, pngs, data)
+        with plotter:
+            write_oem(out.path("trajectory.oem"), res.t, res.y, comments=(
                 f"Planned transfer to {target.name}, method {res.best.method}.",))
-            write_aem(out.path("attitude.aem"), att, comments=(f"Planned transfer to {target.name}.",))
-            write_schedule_csv(out.path("schedule.csv"), att)
+            write_aem(out.path("attitude.aem"), res.attitude, comments=(f"Planned transfer to {target.name}.",))
+            write_schedule_csv(out.path("schedule.csv"), res.attitude)
             write_summary(out.path("summary.json"), summary)
     return summary
 
 
-def _write_plots(paths: dict, res: PlanOutcome) -> None:
-    """The plan's PNGs, to ``paths`` {name: path} (names as in :func:`write_products`)."""
-    from bliss.plots import plan as plots  # lazy: matplotlib, imported by the plotting child process only
-
+def plot_data(res: PlanOutcome) -> dict:
+    """The numbers the plan's plots draw, computed in the parent (ephemerides, replays, elements), as
+    plain arrays and strings for ``bliss.plots.plan.draw_plan_plots`` in the plot process."""
     prob, att = res.problem, res.attitude
-    t_s, y = res.t, res.y
+    t_s, y = np.asarray(res.t, float), np.asarray(res.y, float)
     target = prob.target
-    orbits = {"Earth": sample_orbit(lambda t: body_states("earth", t), float(t_s[0])),
-              target.name: sample_orbit(_vectorised(target.state), float(t_s[0]))}
-    plots.plot_plan_trajectory(paths["trajectory.png"], t_s, y, orbits, res.target_r, target.name,
-                               feedback=_feedback_path(prob, res.warm, res.best))
-    plots.plot_attitude(paths["attitude.png"], att.t_start, att.t_end, att.cone, att.clock,
-                        prob.limits.max_cone_deg)
-    plots.plot_elements(paths["elements.png"], t_s, y, target.orbit_elements(float(t_s[-1])), target.name)
-    plots.plot_approach(paths["approach.png"], t_s, y, target.state, target.name)
+    r_tgt, v_tgt = _vectorised(target.state)(t_s)
+    data = {
+        "t": t_s, "y": y, "target_name": target.name, "arrival": res.target_r,
+        "orbits": {"Earth": sample_orbit(lambda t: body_states("earth", t), float(t_s[0])),
+                   target.name: sample_orbit(_vectorised(target.state), float(t_s[0]))},
+        "feedback": _feedback_path(prob, res.warm, res.best),
+        "attitude": (att.t_start, att.t_end, att.cone, att.clock), "max_cone_deg": prob.limits.max_cone_deg,
+        "target_elements": np.asarray(target.orbit_elements(float(t_s[-1])), float),
+        "target_states": (r_tgt, v_tgt),
+        "window": None,
+    }
     if res.window is not None:
-        w = np.array([tuple(r[:3]) + (tuple(r[3:5]) if len(r) >= 5 else (math.nan, 0.0))
-                      for r in res.window], dtype=float).reshape(-1, 5)
-        plots.plot_window(paths["window.png"], w[:, 0], w[:, 1], w[:, 2] > 0.5, float(t_s[0]),
-                          feedback_tof_s=w[:, 3])
-
+        data["window"] = np.array([tuple(r[:3]) + (tuple(r[3:5]) if len(r) >= 5 else (math.nan, 0.0))
+                                   for r in res.window], dtype=float).reshape(-1, 5)
+    return data

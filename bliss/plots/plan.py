@@ -28,7 +28,7 @@ from sim.kepler import rv2coe  # noqa: E402
 from sim.timeconv import tdb_seconds_to_epoch  # noqa: E402
 
 __all__ = ["plot_plan_trajectory", "plot_attitude", "plot_elements", "plot_approach", "plot_window",
-           "osculating_elements", "relative_to_target", "suspected_local_minima", "switch_turns_deg"]
+           "draw_plan_plots", "warm_up", "osculating_elements", "relative_to_target", "suspected_local_minima", "switch_turns_deg"]
 
 StateFn = Callable[[float], tuple]
 
@@ -272,3 +272,48 @@ def plot_window(path: str | os.PathLike, t_depart_s, tof_s, converged, chosen_s:
     fig.autofmt_xdate()
     ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False)
     _save(fig, path)
+
+
+def draw_plan_plots(paths: Mapping[str, str], data: Mapping, groups: tuple[int, ...] = (0, 1)) -> None:
+    """The plan plots of ``groups`` to ``paths`` {file name: path} from ``data``
+    (``bliss.io.plan_products.plot_data``: plain arrays, so this runs in a process that has loaded neither
+    ephemeris nor planner). Group 0: trajectory, approach, window; group 1: attitude, elements (about
+    equal drawing times, so that two processes can share them on two cores)."""
+    t_s, y, name = data["t"], data["y"], data["target_name"]
+    if 0 in groups:
+        plot_plan_trajectory(paths["trajectory.png"], t_s, y, data["orbits"], data["arrival"], name,
+                             feedback=data["feedback"])
+        r_tgt, v_tgt = data["target_states"]  # the target's (r, v) at each of the times t_s
+        plot_approach(paths["approach.png"], t_s, y, _tabulated(np.asarray(t_s, float), r_tgt, v_tgt), name)
+        if data["window"] is not None:
+            w = data["window"]
+            plot_window(paths["window.png"], w[:, 0], w[:, 1], w[:, 2] > 0.5, float(t_s[0]),
+                        feedback_tof_s=w[:, 3])
+    if 1 in groups:
+        plot_attitude(paths["attitude.png"], *data["attitude"], data["max_cone_deg"])
+        plot_elements(paths["elements.png"], t_s, y, data["target_elements"], name)
+
+
+def _tabulated(t_s: np.ndarray, r: np.ndarray, v: np.ndarray) -> StateFn:
+    """``t -> (r, v)`` looked up at the tabulated times ``t_s`` (sorted); other times are an error."""
+    def state(t: float):
+        k = int(np.searchsorted(t_s, t))
+        if k >= t_s.size or t_s[k] != t:
+            raise ValueError(f"no tabulated state at t = {t!r} s")
+        return r[k], v[k]
+    return state
+
+
+def warm_up() -> None:
+    """Draw and save a throw-away figure with text (to memory): loads the fonts, the Agg renderer and the
+    osculating-element kernel, the first figure's extra cost (~0.7 s here), before a plot's data arrive."""
+    import io
+
+    osculating_elements(np.array([[AU, 0.0, 0.0, 0.0, 30e3, 0.0]]))
+    fig, ax = plt.subplots(figsize=(2.0, 2.0), dpi=50)
+    ax.plot([0.0, 1.0], [0.0, 1.0])
+    ax.semilogy([1.0, 2.0], [1.0, 10.0])
+    ax.set_title("warm-up")
+    ax.legend(["a"], fontsize="small")
+    buf = io.BytesIO()
+    _save(fig, buf)

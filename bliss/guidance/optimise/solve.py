@@ -414,13 +414,15 @@ def _single_blas_thread(fn):
 
 
 def _minimise_time(problem: TransferProblem, warm: TransferResult | None = None, n_segments: int = 40,
-                   progress=None, extra_guesses=(), **kwargs) -> TransferResult:
+                   progress=None, extra_guesses=(), extra_results=(), **kwargs) -> TransferResult:
     """Minimum-time transfer (see :func:`_minimise_time_single` for the method and keyword arguments:
     n_arcs, tof_guess [s], tol_pos [m], tol_vel [m/s], max_iter, continuation, feas_nfev).
 
     Multi-start: the main solve (from ``warm`` or the crude guess at ``tof_guess``) plus one crude-guess
     solve per TOF in ``extra_guesses`` [s]; the shortest converged result wins (else the one with the
     smallest miss); ``history["multi_start"]`` lists (start TOF d, TOF d, converged) of every run.
+    ``extra_results`` are such crude-guess runs already made (e.g. in another process while the warm start
+    was flown), counted as if run here after the ``extra_guesses``.
     Transfers with different revolution counts / phasing are separate local optima, so a few guesses
     (e.g. 250, 365, 500 days for Bennu) are worth their cost."""
     extra = [float(g) for g in extra_guesses]
@@ -430,6 +432,7 @@ def _minimise_time(problem: TransferProblem, warm: TransferResult | None = None,
     kwargs.pop("tof_guess", None)
     for g in extra:
         runs.append(_minimise_time_single(problem, None, n_segments, progress, tof_guess=g, **kwargs))
+    runs += list(extra_results)
     if len(runs) == 1:
         return runs[0]
     ok = [r for r in runs if r.converged]
