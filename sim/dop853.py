@@ -211,9 +211,10 @@ def _integrator(form):
 
     ``form`` is a constant of the closure, so numba drops the other formulation's branches (here and in
     the inlined helpers ``_deriv`` and ``_cart``) before it compiles: the MEE kernel, the one every
-    default propagation and plan uses, does not compile the Cartesian right-hand side (1.1 s of CPU of a
-    first ``bliss propagate`` on an empty cache on this 2-core machine), and the other way round. numba's
-    cache keeps the two kernels apart by the closure's value of ``form``."""
+    default propagation and plan uses, does not compile the Cartesian right-hand side (with its share of
+    the step loop, 1.1 s of CPU of a first ``bliss propagate`` on an empty cache on this 2-core machine,
+    2026-12-02, ``benchmarks/first_propagate_compiles.py``), and the other way round. numba's cache keeps
+    the two kernels apart by their names and the closure's value of ``form``."""
 
     def integrate_form(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel,
                        rtol, atol, t_out, y_out, ev_kind, ev_par, ev_t, ev_y, ev_which, max_steps):
