@@ -5,8 +5,9 @@ segments) and sail parameters. For Monte Carlo runs and optimiser finite differe
 
 Two methods:
 
-* ``"rows"`` (default): one scalar DOP853 per row (``sim.dop853.final_state``), in the chosen formulation
-  (modified equinoctial elements by default, or Cartesian); rows may have different segment times.
+* ``"rows"`` (default): one scalar DOP853 per row (``sim.dop853.final_state_mee`` or ``_cartesian``), in the
+  chosen formulation (modified equinoctial elements by default, or Cartesian); rows may have different
+  segment times.
 * ``"lanes"``: blocks of ``sim.batch_lanes.W`` rows stepped in lockstep by one vectorised DOP853 on
   Cartesian coordinates (``sim.batch_lanes``); several times faster per core, but every row must share the
   same segment times (a row's step sizes are then shared with the other rows of its block, which only
@@ -18,13 +19,23 @@ import numpy as np
 from numba import njit, prange
 
 from sim.batch_lanes import W, final_batch_lanes
-from sim.dop853 import FORM_CARTESIAN, FORM_MEE, STATUS_OK, final_state, writable_c
+from sim.dop853 import STATUS_OK, final_state_cartesian, final_state_mee, writable_c
 
 
 @njit(cache=True, parallel=True)
-def _final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol, form, out):
+def _final_batch_mee(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol, out):
     for j in prange(Y0.shape[0]):
-        out[j, :] = final_state(Y0[j], SEG_T[j], SEG_MODE[j], SEG_ATT[j], P[j], rtol, form)
+        out[j, :] = final_state_mee(Y0[j], SEG_T[j], SEG_MODE[j], SEG_ATT[j], P[j], rtol)
+
+
+@njit(cache=True, parallel=True)
+def _final_batch_cartesian(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol, out):
+    for j in prange(Y0.shape[0]):
+        out[j, :] = final_state_cartesian(Y0[j], SEG_T[j], SEG_MODE[j], SEG_ATT[j], P[j], rtol)
+
+
+#: One ``"rows"`` kernel per formulation, so that a batch compiles only its own (``sim.dop853.INTEGRATORS``).
+_BATCH = {"mee": _final_batch_mee, "cartesian": _final_batch_cartesian}
 
 
 def propagate_final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol=1e-10, formulation=None, method="rows", lanes=W):
@@ -41,10 +52,9 @@ def propagate_final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol=1e-10, formulati
     """
     if method not in ("rows", "lanes"):
         raise ValueError(f"method must be 'rows' or 'lanes', got {method!r}")
-    forms = {"mee": FORM_MEE, "cartesian": FORM_CARTESIAN}
     if formulation is None:
         formulation = "mee" if method == "rows" else "cartesian"
-    if formulation not in forms:
+    if formulation not in _BATCH:
         raise ValueError(f"formulation must be 'mee' or 'cartesian', got {formulation!r}")
     if int(lanes) != lanes or not 1 <= lanes <= W:
         raise ValueError(f"lanes must be a whole number from 1 to {W}, got {lanes!r}")
@@ -65,7 +75,7 @@ def propagate_final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, rtol=1e-10, formulati
     out = np.empty((n, 6))
     if method == "rows":
         SEG_T = writable_c(np.broadcast_to(SEG_T, (n,) + np.shape(SEG_T)[-1:]))
-        _final_batch(Y0, SEG_T, SEG_MODE, SEG_ATT, P, float(rtol), forms[formulation], out)
+        _BATCH[formulation](Y0, SEG_T, SEG_MODE, SEG_ATT, P, float(rtol), out)
         return out
     seg_t = np.asarray(SEG_T, dtype=np.float64)
     if seg_t.ndim == 2:

@@ -17,7 +17,7 @@ the tolerance), so each lane is integrated at least as accurately as alone. A bl
 the same trajectory takes the very steps of the scalar integrator and gives its answer bit for bit.
 
 The equations are those of ``sim.dynamics.rhs`` (Cartesian state, Sun point mass, no third bodies, as
-``sim.dop853.final_state``) with the sail force of ``sim.sail.srp_accel_unit``, written without branches
+``sim.dop853.final_state_cartesian``) with the sail force of ``sim.sail.srp_accel_unit``, written without branches
 so that lanes in different attitude modes and with the Sun on either face of the sail run in one loop:
 
 * the sail normal is ``n = cos(cone) R + sin(cone) (cos(clock) T + sin(clock) N) + n_inertial``, with the
@@ -54,7 +54,7 @@ from sim.sail import K_BB, K_BF, K_EB, K_EF, K_RHO, K_RHO_BACK, K_S, K_S_BACK, K
 #: Lanes per block (the stride of the lane index): 8 float64 numbers make one 512-bit AVX-512 vector.
 W = 8
 
-#: Step limit per block, as ``sim.dop853.final_state`` gives ``integrate``.
+#: Step limit per block, as ``sim.dop853.final_state_cartesian`` gives ``integrate_cartesian``.
 MAX_STEPS = 10_000_000
 
 #: Rows of the per-lane sail coefficients (``lane_sail``): the scale P_SRP_1AU A / m AU^2 [m^3/s^2], and

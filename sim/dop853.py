@@ -205,7 +205,230 @@ def _error_norm(K, h, y, y_new, rtol, atol, relw):
     return abs(h) * e5 / math.sqrt((e5 + 0.01 * e3) * 6.0)
 
 
-@njit(cache=True)
+def _integrator(form):
+    """The compiled step loop for one formulation (``form``: FORM_CARTESIAN or FORM_MEE, see
+    :func:`integrate`).
+
+    ``form`` is a constant of the closure, so numba drops the other formulation's branches (here and in
+    the inlined helpers ``_deriv`` and ``_cart``) before it compiles: the MEE kernel, the one every
+    default propagation and plan uses, does not compile the Cartesian right-hand side (with its share of
+    the step loop, 1.1 s of CPU of a first ``bliss propagate`` on an empty cache on this 2-core machine,
+    2026-12-02, ``benchmarks/first_propagate_compiles.py``), and the other way round. numba's cache keeps
+    the two kernels apart by their names and the closure's value of ``form``."""
+
+    def integrate_form(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel,
+                       rtol, atol, t_out, y_out, ev_kind, ev_par, ev_t, ev_y, ev_which, max_steps):
+        nseg = seg_mode.shape[0]
+        n_out = t_out.shape[0]
+        n_ev_spec = ev_kind.shape[0]
+        ev_cap = ev_t.shape[0]
+        K = np.empty((16, 6))
+        F = np.empty((7, 6))
+        y = np.empty(6)
+        # weights of the relative part of the error scale: the true longitude L of MEE grows without bound
+        # (2 pi per revolution), so its error is held in absolute terms only
+        relw = np.ones(6)
+        if form == FORM_MEE:
+            cart_to_mee(y0, y)
+            relw[5] = 0.0
+        else:
+            _copy6(y0, y)
+        yc = np.empty(6)  # Cartesian scratch for outputs and events
+        y_new = np.empty(6)
+        att = np.empty(4)
+        ytmp = np.empty(6)
+        kk = np.empty(6)  # one derivative, copied into its row of K
+        g_old = np.empty(n_ev_spec)
+        nfev = 0
+        n_acc = 0
+        n_rej = 0
+        n_ev = 0
+        status = STATUS_OK
+        t = seg_t[0]
+        j_out = 0
+        while j_out < n_out and t_out[j_out] <= t:  # outputs at (or before) the start
+            _copy6(y0, y_out[j_out])
+            j_out += 1
+        for e in range(n_ev_spec):
+            g_old[e] = _event_g(ev_kind[e], ev_par[e], t, y0)
+        h = 0.0
+        steps = 0
+        tu = math.sqrt(math.sqrt(y0[0] ** 2 + y0[1] ** 2 + y0[2] ** 2) ** 3 / GM_SUN)  # s, canonical time unit
+        for k in range(nseg):
+            t_end = seg_t[k + 1]
+            mode = seg_mode[k]
+            segment_attitude(mode, seg_att[k], att)
+            _deriv(form, t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, 0)
+            nfev += 1
+            if h == 0.0:
+                # initial step (Hairer et al. 1993, sec. II.4, simplified). Their formula assumes a problem
+                # in unit-scaled time (it sets h^8 max(|f|, |f'|) = 0.01), so it is applied in the orbit's
+                # canonical time unit tu = sqrt(r^3 / GM_sun) (58 d at 1 AU) and converted back: in seconds
+                # it starts a sail's year with a 0.4 s step and spends ~8 steps growing it (6x per step)
+                d0 = 0.0
+                d1 = 0.0
+                for i in range(6):
+                    sc = atol[i] + rtol * relw[i] * abs(y[i])
+                    d0 += (y[i] / sc) ** 2
+                    d1 += (K[0, i] / sc) ** 2
+                d0 = math.sqrt(d0 / 6.0)
+                d1 = math.sqrt(d1 / 6.0) * tu
+                h = 1e-6 * tu if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1 * tu
+                for i in range(6):
+                    ytmp[i] = y[i] + h * K[0, i]
+                _deriv(form, t + h, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, 1)
+                nfev += 1
+                d2 = 0.0
+                for i in range(6):
+                    sc = atol[i] + rtol * relw[i] * abs(y[i])
+                    d2 += ((K[1, i] - K[0, i]) / sc) ** 2
+                d2 = math.sqrt(d2 / 6.0) / h * tu * tu
+                if max(d1, d2) <= 1e-15:
+                    h1 = max(1e-6 * tu, h * 1e-3)
+                else:
+                    h1 = (0.01 / max(d1, d2)) ** (1.0 / 8.0) * tu
+                h = min(100.0 * h, h1)
+            while t < t_end:
+                if steps >= max_steps:
+                    status = STATUS_MAX_STEPS
+                    break
+                last = False
+                if t + h >= t_end or (t_end - (t + h)) < 1e-3 * h:
+                    h_try = t_end - t
+                    last = True
+                else:
+                    h_try = h
+                if h_try <= 1e-12 * max(1.0, abs(t)):
+                    if last:  # floating-point sliver at the segment end
+                        t = t_end
+                        break
+                    status = STATUS_STEP_UNDERFLOW
+                    break
+                # --- one DOP853 step ---
+                for s in range(1, N_STAGES):
+                    _stage_state(s, K, y, h_try, ytmp)
+                    _deriv(form, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, s)
+                _stage_state(12, K, y, h_try, y_new)
+                t_new = t_end if last else t + h_try
+                _deriv(form, t_new, y_new, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, 12)
+                nfev += N_STAGES
+                steps += 1
+                err = _error_norm(K, h_try, y, y_new, rtol, atol, relw)
+                if err > 1.0:
+                    n_rej += 1
+                    h = h_try * max(MIN_FACTOR, SAFETY * err ** ERR_EXP)
+                    continue
+                n_acc += 1
+                # --- accepted: dense output only if something needs it in (t, t_new): an output exactly at
+                # t_new (a segment switch, on the default grid) is y_new itself and costs no extra stages ---
+                need_dense = j_out < n_out and t_out[j_out] < t_new
+                g_new_any = False
+                if n_ev_spec > 0:
+                    _cart(form, y_new, yc)
+                for e in range(n_ev_spec):
+                    g_new = _event_g(ev_kind[e], ev_par[e], t_new, yc)
+                    d = ev_par[e, EV_DIR] if ev_kind[e] != EV_CLOSEST else 1.0
+                    crossed = (g_old[e] < 0.0 <= g_new and d >= 0.0) or (g_old[e] > 0.0 >= g_new and d <= 0.0)
+                    if crossed:
+                        g_new_any = True
+                if need_dense or g_new_any:
+                    for s in range(13, 16):
+                        _stage_state(s, K, y, h_try, ytmp)
+                        _deriv(form, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel,
+                               kk, K, s)
+                    nfev += 3
+                    for i in range(6):
+                        dy = y_new[i] - y[i]
+                        F[0, i] = dy
+                        F[1, i] = h_try * K[0, i] - dy
+                        F[2, i] = 2.0 * dy - h_try * (K[12, i] + K[0, i])
+                    for r in range(4):
+                        d = _combine(D, r, 16, K)
+                        for i in range(6):
+                            F[3 + r, i] = h_try * d[i]
+                # events: locate on the dense output (bisection with regula falsi, Illinois variant)
+                stop_t = t_new
+                stopped = False
+                for e in range(n_ev_spec):
+                    g_new = _event_g(ev_kind[e], ev_par[e], t_new, yc)
+                    d = ev_par[e, EV_DIR] if ev_kind[e] != EV_CLOSEST else 1.0
+                    up = g_old[e] < 0.0 <= g_new
+                    down = g_old[e] > 0.0 >= g_new
+                    if (up and d >= 0.0) or (down and d <= 0.0):
+                        ta, tb = t, t_new
+                        ga, gb = g_old[e], g_new
+                        side = 0
+                        tc = tb
+                        for _ in range(100):
+                            tc = (ta * gb - tb * ga) / (gb - ga)
+                            if not (ta < tc < tb):
+                                tc = 0.5 * (ta + tb)
+                            _dense_eval(t, h_try, y, F, tc, ytmp)
+                            _cart(form, ytmp, yc)
+                            gc = _event_g(ev_kind[e], ev_par[e], tc, yc)
+                            if (gc < 0.0) == (ga < 0.0):
+                                ta, ga = tc, gc
+                                if side == -1:
+                                    gb *= 0.5
+                                side = -1
+                            else:
+                                tb, gb = tc, gc
+                                if side == 1:
+                                    ga *= 0.5
+                                side = 1
+                            if tb - ta < 1e-6 * max(1.0, abs(h_try)) * 1e-3 or gc == 0.0:
+                                break
+                        _dense_eval(t, h_try, y, F, tc, ytmp)
+                        if n_ev < ev_cap:
+                            ev_t[n_ev] = tc
+                            _cart(form, ytmp, ev_y[n_ev])
+                            ev_which[n_ev] = e
+                            n_ev += 1
+                        if ev_par[e, EV_TERMINAL] != 0.0 and tc <= stop_t:
+                            stop_t = tc
+                            stopped = True
+                    g_old[e] = g_new
+                # outputs in (t, stop_t]
+                while j_out < n_out and t_out[j_out] <= stop_t:
+                    if t_out[j_out] == t_new:
+                        _cart(form, y_new, y_out[j_out])
+                    else:
+                        _dense_eval(t, h_try, y, F, t_out[j_out], ytmp)
+                        _cart(form, ytmp, y_out[j_out])
+                    j_out += 1
+                if stopped:
+                    _dense_eval(t, h_try, y, F, stop_t, y)
+                    t = stop_t
+                    status = STATUS_EVENT
+                    break
+                t = t_new
+                _copy6(y_new, y)
+                for i in range(6):  # FSAL: the new point's derivative is the next step's first stage
+                    K[0, i] = K[12, i]
+                if err == 0.0:
+                    factor = MAX_FACTOR
+                else:
+                    factor = min(MAX_FACTOR, SAFETY * err ** ERR_EXP)
+                # a step shortened to land on the segment end must not shrink the next segment's first step
+                h = max(h, h_try * factor) if last else h_try * factor
+            if status != STATUS_OK:
+                break
+        y_final = np.empty(6)
+        _cart(form, y, y_final)
+        return y_final, t, status, nfev, n_acc, n_rej, n_ev
+
+    # its own name (in numba's cache folder, compile listings and errors), then compiled
+    name = "integrate_mee" if form == FORM_MEE else "integrate_cartesian"
+    integrate_form.__name__ = integrate_form.__qualname__ = name
+    return njit(cache=True)(integrate_form)
+
+
+integrate_mee = _integrator(FORM_MEE)
+integrate_cartesian = _integrator(FORM_CARTESIAN)
+#: The compiled integrator of each formulation; numba code calls the one it needs directly.
+INTEGRATORS = {FORM_MEE: integrate_mee, FORM_CARTESIAN: integrate_cartesian}
+
+
 def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel,
               rtol, atol, t_out, y_out, ev_kind, ev_par, ev_t, ev_y, ev_which, max_steps, form):
     """Integrate the Cartesian state y0 from seg_t[0] to seg_t[-1] over the attitude segments.
@@ -216,217 +439,45 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
     Fills ``y_out`` (len(t_out), 6) at the requested times (sorted, within the span) and the event arrays
     (``ev_t`` (m,), ``ev_y`` (m, 6), ``ev_which`` (m,)) up to their capacity m.
     Returns (y_final (6,), t_final, status, nfev, n_accepted, n_rejected, n_events).
+    Plain Python: the kernel of the formulation in :data:`INTEGRATORS` does the work.
     """
-    nseg = seg_mode.shape[0]
-    n_out = t_out.shape[0]
-    n_ev_spec = ev_kind.shape[0]
-    ev_cap = ev_t.shape[0]
-    K = np.empty((16, 6))
-    F = np.empty((7, 6))
-    y = np.empty(6)
-    # weights of the relative part of the error scale: the true longitude L of MEE grows without bound
-    # (2 pi per revolution), so its error is held in absolute terms only
-    relw = np.ones(6)
+    return INTEGRATORS[form](y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel,
+                             rtol, atol, t_out, y_out, ev_kind, ev_par, ev_t, ev_y, ev_which, max_steps)
+
+
+@njit(inline="always")
+def _final_state(y0, seg_t, seg_mode, seg_att, p, rtol, form):
+    """Final state only, Sun + sail, no third bodies, no output grid, no events. Inlined into the kernels
+    below, where ``form`` is a constant: numba drops the other formulation's branch (:func:`_integrator`)."""
     if form == FORM_MEE:
-        cart_to_mee(y0, y)
-        relw[5] = 0.0
+        atol = mee_atol(rtol)
+        integrate_form = integrate_mee
     else:
-        _copy6(y0, y)
-    yc = np.empty(6)  # Cartesian scratch for outputs and events
-    y_new = np.empty(6)
-    att = np.empty(4)
-    ytmp = np.empty(6)
-    kk = np.empty(6)  # one derivative, copied into its row of K
-    g_old = np.empty(n_ev_spec)
-    nfev = 0
-    n_acc = 0
-    n_rej = 0
-    n_ev = 0
-    status = STATUS_OK
-    t = seg_t[0]
-    j_out = 0
-    while j_out < n_out and t_out[j_out] <= t:  # outputs at (or before) the start
-        _copy6(y0, y_out[j_out])
-        j_out += 1
-    for e in range(n_ev_spec):
-        g_old[e] = _event_g(ev_kind[e], ev_par[e], t, y0)
-    h = 0.0
-    steps = 0
-    tu = math.sqrt(math.sqrt(y0[0] ** 2 + y0[1] ** 2 + y0[2] ** 2) ** 3 / GM_SUN)  # s, canonical time unit
-    for k in range(nseg):
-        t_end = seg_t[k + 1]
-        mode = seg_mode[k]
-        segment_attitude(mode, seg_att[k], att)
-        _deriv(form, t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, 0)
-        nfev += 1
-        if h == 0.0:
-            # initial step (Hairer et al. 1993, sec. II.4, simplified). Their formula assumes a problem
-            # in unit-scaled time (it sets h^8 max(|f|, |f'|) = 0.01), so it is applied in the orbit's
-            # canonical time unit tu = sqrt(r^3 / GM_sun) (58 d at 1 AU) and converted back: in seconds
-            # it starts a sail's year with a 0.4 s step and spends ~8 steps growing it (6x per step)
-            d0 = 0.0
-            d1 = 0.0
-            for i in range(6):
-                sc = atol[i] + rtol * relw[i] * abs(y[i])
-                d0 += (y[i] / sc) ** 2
-                d1 += (K[0, i] / sc) ** 2
-            d0 = math.sqrt(d0 / 6.0)
-            d1 = math.sqrt(d1 / 6.0) * tu
-            h = 1e-6 * tu if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1 * tu
-            for i in range(6):
-                ytmp[i] = y[i] + h * K[0, i]
-            _deriv(form, t + h, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, 1)
-            nfev += 1
-            d2 = 0.0
-            for i in range(6):
-                sc = atol[i] + rtol * relw[i] * abs(y[i])
-                d2 += ((K[1, i] - K[0, i]) / sc) ** 2
-            d2 = math.sqrt(d2 / 6.0) / h * tu * tu
-            if max(d1, d2) <= 1e-15:
-                h1 = max(1e-6 * tu, h * 1e-3)
-            else:
-                h1 = (0.01 / max(d1, d2)) ** (1.0 / 8.0) * tu
-            h = min(100.0 * h, h1)
-        while t < t_end:
-            if steps >= max_steps:
-                status = STATUS_MAX_STEPS
-                break
-            last = False
-            if t + h >= t_end or (t_end - (t + h)) < 1e-3 * h:
-                h_try = t_end - t
-                last = True
-            else:
-                h_try = h
-            if h_try <= 1e-12 * max(1.0, abs(t)):
-                if last:  # floating-point sliver at the segment end
-                    t = t_end
-                    break
-                status = STATUS_STEP_UNDERFLOW
-                break
-            # --- one DOP853 step ---
-            for s in range(1, N_STAGES):
-                _stage_state(s, K, y, h_try, ytmp)
-                _deriv(form, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, s)
-            _stage_state(12, K, y, h_try, y_new)
-            t_new = t_end if last else t + h_try
-            _deriv(form, t_new, y_new, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, 12)
-            nfev += N_STAGES
-            steps += 1
-            err = _error_norm(K, h_try, y, y_new, rtol, atol, relw)
-            if err > 1.0:
-                n_rej += 1
-                h = h_try * max(MIN_FACTOR, SAFETY * err ** ERR_EXP)
-                continue
-            n_acc += 1
-            # --- accepted: dense output only if something needs it in (t, t_new): an output exactly at
-            # t_new (a segment switch, on the default grid) is y_new itself and costs no extra stages ---
-            need_dense = j_out < n_out and t_out[j_out] < t_new
-            g_new_any = False
-            if n_ev_spec > 0:
-                _cart(form, y_new, yc)
-            for e in range(n_ev_spec):
-                g_new = _event_g(ev_kind[e], ev_par[e], t_new, yc)
-                d = ev_par[e, EV_DIR] if ev_kind[e] != EV_CLOSEST else 1.0
-                crossed = (g_old[e] < 0.0 <= g_new and d >= 0.0) or (g_old[e] > 0.0 >= g_new and d <= 0.0)
-                if crossed:
-                    g_new_any = True
-            if need_dense or g_new_any:
-                for s in range(13, 16):
-                    _stage_state(s, K, y, h_try, ytmp)
-                    _deriv(form, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, s)
-                nfev += 3
-                for i in range(6):
-                    dy = y_new[i] - y[i]
-                    F[0, i] = dy
-                    F[1, i] = h_try * K[0, i] - dy
-                    F[2, i] = 2.0 * dy - h_try * (K[12, i] + K[0, i])
-                for r in range(4):
-                    d = _combine(D, r, 16, K)
-                    for i in range(6):
-                        F[3 + r, i] = h_try * d[i]
-            # events: locate on the dense output (bisection with regula falsi, Illinois variant)
-            stop_t = t_new
-            stopped = False
-            for e in range(n_ev_spec):
-                g_new = _event_g(ev_kind[e], ev_par[e], t_new, yc)
-                d = ev_par[e, EV_DIR] if ev_kind[e] != EV_CLOSEST else 1.0
-                up = g_old[e] < 0.0 <= g_new
-                down = g_old[e] > 0.0 >= g_new
-                if (up and d >= 0.0) or (down and d <= 0.0):
-                    ta, tb = t, t_new
-                    ga, gb = g_old[e], g_new
-                    side = 0
-                    tc = tb
-                    for _ in range(100):
-                        tc = (ta * gb - tb * ga) / (gb - ga)
-                        if not (ta < tc < tb):
-                            tc = 0.5 * (ta + tb)
-                        _dense_eval(t, h_try, y, F, tc, ytmp)
-                        _cart(form, ytmp, yc)
-                        gc = _event_g(ev_kind[e], ev_par[e], tc, yc)
-                        if (gc < 0.0) == (ga < 0.0):
-                            ta, ga = tc, gc
-                            if side == -1:
-                                gb *= 0.5
-                            side = -1
-                        else:
-                            tb, gb = tc, gc
-                            if side == 1:
-                                ga *= 0.5
-                            side = 1
-                        if tb - ta < 1e-6 * max(1.0, abs(h_try)) * 1e-3 or gc == 0.0:
-                            break
-                    _dense_eval(t, h_try, y, F, tc, ytmp)
-                    if n_ev < ev_cap:
-                        ev_t[n_ev] = tc
-                        _cart(form, ytmp, ev_y[n_ev])
-                        ev_which[n_ev] = e
-                        n_ev += 1
-                    if ev_par[e, EV_TERMINAL] != 0.0 and tc <= stop_t:
-                        stop_t = tc
-                        stopped = True
-                g_old[e] = g_new
-            # outputs in (t, stop_t]
-            while j_out < n_out and t_out[j_out] <= stop_t:
-                if t_out[j_out] == t_new:
-                    _cart(form, y_new, y_out[j_out])
-                else:
-                    _dense_eval(t, h_try, y, F, t_out[j_out], ytmp)
-                    _cart(form, ytmp, y_out[j_out])
-                j_out += 1
-            if stopped:
-                _dense_eval(t, h_try, y, F, stop_t, y)
-                t = stop_t
-                status = STATUS_EVENT
-                break
-            t = t_new
-            _copy6(y_new, y)
-            for i in range(6):  # FSAL: the new point's derivative is the next step's first stage
-                K[0, i] = K[12, i]
-            if err == 0.0:
-                factor = MAX_FACTOR
-            else:
-                factor = min(MAX_FACTOR, SAFETY * err ** ERR_EXP)
-            # a step shortened to land on the segment end must not shrink the next segment's first step
-            h = max(h, h_try * factor) if last else h_try * factor
-        if status != STATUS_OK:
-            break
-    y_final = np.empty(6)
-    _cart(form, y, y_final)
-    return y_final, t, status, nfev, n_acc, n_rej, n_ev
+        atol = default_atol(rtol)
+        integrate_form = integrate_cartesian
+    # np.int64(...): a bare constant would be typed as a literal and compile the integrator a second time
+    y, t, status, nfev, na, nr, ne = integrate_form(
+        y0, seg_t, seg_mode, seg_att, p, np.zeros(0), 0.0, 1.0, np.zeros((0, 2, 3)), np.zeros((0, 2, 3)),
+        rtol, atol, np.zeros(0), np.zeros((0, 6)), np.zeros(0, np.int64), np.zeros((0, EV_NPAR)),
+        np.zeros(0), np.zeros((0, 6)), np.zeros(0, np.int64), np.int64(10_000_000))
+    return y
 
 
 @njit(cache=True)
-def final_state(y0, seg_t, seg_mode, seg_att, p, rtol, form):
-    """Final state only, Sun + sail, no third bodies, no output grid, no events: the compiled core of
-    :func:`integrate_final`, callable from numba code (``sim.batch``) with the argument types it lists."""
-    atol = mee_atol(rtol) if form == FORM_MEE else default_atol(rtol)
-    # np.int64(...): a bare constant would be typed as a literal and compile integrate a second time
-    y, t, status, nfev, na, nr, ne = integrate(
-        y0, seg_t, seg_mode, seg_att, p, np.zeros(0), 0.0, 1.0, np.zeros((0, 2, 3)), np.zeros((0, 2, 3)),
-        rtol, atol, np.zeros(0), np.zeros((0, 6)), np.zeros(0, np.int64), np.zeros((0, EV_NPAR)),
-        np.zeros(0), np.zeros((0, 6)), np.zeros(0, np.int64), np.int64(10_000_000), form)
-    return y
+def final_state_mee(y0, seg_t, seg_mode, seg_att, p, rtol):
+    """The compiled core of :func:`integrate_final` on MEE, callable from numba code (``sim.batch``)
+    with the argument types it lists (float64/int64 C arrays)."""
+    return _final_state(y0, seg_t, seg_mode, seg_att, p, rtol, FORM_MEE)
+
+
+@njit(cache=True)
+def final_state_cartesian(y0, seg_t, seg_mode, seg_att, p, rtol):
+    """As :func:`final_state_mee` on Cartesian coordinates."""
+    return _final_state(y0, seg_t, seg_mode, seg_att, p, rtol, FORM_CARTESIAN)
+
+
+#: The compiled final-state core of each formulation (see :data:`INTEGRATORS`).
+FINAL_STATES = {FORM_MEE: final_state_mee, FORM_CARTESIAN: final_state_cartesian}
 
 
 def writable_c(a, dtype=np.float64):
@@ -443,6 +494,6 @@ def integrate_final(y0, seg_t, seg_mode, seg_att, p, rtol, form=FORM_MEE):
     """Final state only, Sun + sail, no third bodies, no output grid, no events (optimiser workhorse).
 
     Plain arrays as :func:`integrate` takes them; ``p`` from ``Sail.kernel_params()``. From numba code
-    call :func:`final_state` (all arguments given, as float64/int64 C arrays)."""
-    return final_state(writable_c(y0), writable_c(seg_t), writable_c(seg_mode, np.int64),
-                       writable_c(seg_att), writable_c(p), float(rtol), int(form))
+    call the formulation's kernel in :data:`FINAL_STATES` (all arguments given, as float64/int64 C arrays)."""
+    return FINAL_STATES[form](writable_c(y0), writable_c(seg_t), writable_c(seg_mode, np.int64),
+                              writable_c(seg_att), writable_c(p), float(rtol))

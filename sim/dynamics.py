@@ -116,22 +116,21 @@ def rhs(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out):
     ux, uy, uz = x * rinv, yy * rinv, z * rinv
     g = -GM_SUN * inv_r2
     ax, ay, az = g * ux, g * uy, g * uz
-    if mode == MODE_RTN:
-        vx, vy, vz = y[3], y[4], y[5]
-        hx, hy, hz = yy * vz - z * vy, z * vx - x * vz, x * vy - yy * vx
-        hinv = 1.0 / math.sqrt(hx * hx + hy * hy + hz * hz)
-        wx, wy, wz = hx * hinv, hy * hinv, hz * hinv      # orbit normal N
-        tx, ty, tz = wy * uz - wz * uy, wz * ux - wx * uz, wx * uy - wy * ux  # transverse T = N x R
-        ca, sa, cd, sd = att[0], att[1], att[2], att[3]
-        nx = ca * ux + sa * (cd * tx + sd * wx)
-        ny = ca * uy + sa * (cd * ty + sd * wy)
-        nz = ca * uz + sa * (cd * tz + sd * wz)
+    if mode == MODE_RTN or mode == MODE_INERTIAL:
+        # the sail normal in the inertial frame; one inlined force model for both modes (compile time)
+        if mode == MODE_RTN:
+            vx, vy, vz = y[3], y[4], y[5]
+            hx, hy, hz = yy * vz - z * vy, z * vx - x * vz, x * vy - yy * vx
+            hinv = 1.0 / math.sqrt(hx * hx + hy * hy + hz * hz)
+            wx, wy, wz = hx * hinv, hy * hinv, hz * hinv      # orbit normal N
+            tx, ty, tz = wy * uz - wz * uy, wz * ux - wx * uz, wx * uy - wy * ux  # transverse T = N x R
+            ca, sa, cd, sd = att[0], att[1], att[2], att[3]
+            nx = ca * ux + sa * (cd * tx + sd * wx)
+            ny = ca * uy + sa * (cd * ty + sd * wy)
+            nz = ca * uz + sa * (cd * tz + sd * wz)
+        else:
+            nx, ny, nz = att[0], att[1], att[2]
         sx, sy, sz = srp_accel_unit(ux, uy, uz, inv_r2, nx, ny, nz, p)
-        ax += sx
-        ay += sy
-        az += sz
-    elif mode == MODE_INERTIAL:
-        sx, sy, sz = srp_accel_unit(ux, uy, uz, inv_r2, att[0], att[1], att[2], p)
         ax += sx
         ay += sy
         az += sz

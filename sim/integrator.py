@@ -292,9 +292,9 @@ def propagate(y0, schedule: Schedule, sail: Sail, t_out=None, rtol=1e-10, atol=N
     else:
         ev_kind, ev_par, ev_t, ev_y, ev_which = _NO_EVENTS
     y_out = np.full((t_out.shape[0], 6), np.nan)
-    y, t, status, nfev, nacc, nrej, nev = dop853.integrate(
+    y, t, status, nfev, nacc, nrej, nev = dop853.INTEGRATORS[form](
         y0, schedule.t, schedule.mode, schedule.att, sail.kernel_array, *tb,
-        float(rtol), atol, t_out, y_out, ev_kind, ev_par, ev_t, ev_y, ev_which, int(max_steps), form)
+        float(rtol), atol, t_out, y_out, ev_kind, ev_par, ev_t, ev_y, ev_which, int(max_steps))
     if status in (dop853.STATUS_MAX_STEPS, dop853.STATUS_STEP_UNDERFLOW):
         what = "too many steps" if status == dop853.STATUS_MAX_STEPS else "step size underflow"
         raise RuntimeError(f"integration failed at t={t:.6g} s ({what}); loosen rtol or check the state")
@@ -320,6 +320,6 @@ def propagate_final(y0, seg_t, seg_mode, seg_att, sail_params, rtol=1e-10, formu
     """Final state only (Sun + sail), compiled and with no output arrays: for optimisers.
 
     Plain arrays in (as in :class:`Schedule`); ``sail_params`` from ``Sail.kernel_params()``. Through
-    ``sim.dop853.integrate_final``, whose compiled core ``sim.dop853.final_state`` numba code may call.
+    ``sim.dop853.integrate_final``, whose compiled cores ``sim.dop853.FINAL_STATES`` numba code may call.
     """
     return dop853.integrate_final(y0, seg_t, seg_mode, seg_att, sail_params, rtol, _FORMS[formulation])

@@ -16,7 +16,7 @@ _TWO_PI = 2.0 * math.pi
 _EPS_DEGENERATE = 1e-11
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def mean_to_eccentric(M, e):
     """Eccentric anomaly E [rad] from mean anomaly M for 0 <= e < 1 (Newton, Danby's start)."""
     M = M - _TWO_PI * math.floor((M + math.pi) / _TWO_PI)  # wrap to [-pi, pi)
@@ -31,7 +31,7 @@ def mean_to_eccentric(M, e):
     return E
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def mean_to_hyperbolic(M, e):
     """Hyperbolic anomaly F from the hyperbolic mean anomaly M = e sinh F - F, e > 1."""
     F = math.asinh(M / e)
@@ -45,7 +45,7 @@ def mean_to_hyperbolic(M, e):
     return F
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def mean_to_true(M, e):
     """True anomaly [rad] from mean anomaly M [rad] (elliptic e < 1 or hyperbolic e > 1)."""
     if e < 1.0:
@@ -65,7 +65,7 @@ def true_to_mean(nu, e):
     return e * math.sinh(F) - F
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def perifocal_axes(i, raan, argp):
     """Unit vectors (P, Q, W) of the perifocal frame in the reference frame, each a 3-tuple: P toward
     periapsis, Q 90 deg ahead of it in the orbit plane, W along the angular momentum (angles in rad)."""
@@ -90,44 +90,69 @@ def coe2rv(mu, a, e, i, raan, argp, nu):
     P, Q, _ = perifocal_axes(i, raan, argp)
     m11, m21, m31 = P
     m12, m22, m32 = Q
-    r = np.array([m11 * xp + m12 * yp, m21 * xp + m22 * yp, m31 * xp + m32 * yp])
-    v = np.array([m11 * vxp + m12 * vyp, m21 * vxp + m22 * vyp, m31 * vxp + m32 * vyp])
+    # (np.empty and stores: np.array of a list compiles numba's list helpers, ~0.1 s of CPU of a first run)
+    r = np.empty(3)
+    v = np.empty(3)
+    r[0], r[1], r[2] = m11 * xp + m12 * yp, m21 * xp + m22 * yp, m31 * xp + m32 * yp
+    v[0], v[1], v[2] = m11 * vxp + m12 * vyp, m21 * vxp + m22 * vyp, m31 * vxp + m32 * vyp
     return r, v
+
+
+@njit(cache=True, inline="always")
+def _cross(ax, ay, az, bx, by, bz):
+    """a x b of 3-vectors given as scalars: np.cross's products and differences, so the same numbers.
+    (numba's np.cross also compiles its shape checks and the formatting of their error messages: 1.2 s of
+    CPU of a first ``bliss propagate`` on an empty cache, 2026-12-02, ``benchmarks/first_propagate_compiles.py``.)"""
+    return ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx
+
+
+@njit(cache=True, inline="always")
+def _vec(x, y, z):
+    """np.array([x, y, z]) without numba's list helpers."""
+    out = np.empty(3)
+    out[0], out[1], out[2] = x, y, z
+    return out
 
 
 @njit(cache=True)
 def rv2coe(mu, r, v):
     """Classical elements (a, e, i, raan, argp, nu) from position [m] and velocity [m/s]."""
-    rn = math.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2)
-    v2 = v[0] ** 2 + v[1] ** 2 + v[2] ** 2
-    h = np.cross(r, v)
-    hn = math.sqrt(h[0] ** 2 + h[1] ** 2 + h[2] ** 2)
-    nvec = np.array([-h[1], h[0], 0.0])  # z x h
-    nn = math.sqrt(nvec[0] ** 2 + nvec[1] ** 2)
-    rv = r[0] * v[0] + r[1] * v[1] + r[2] * v[2]
-    evec = ((v2 - mu / rn) * r - rv * v) / mu
-    e = math.sqrt(evec[0] ** 2 + evec[1] ** 2 + evec[2] ** 2)
+    rx, ry, rz, vx, vy, vz = r[0], r[1], r[2], v[0], v[1], v[2]
+    rn = math.sqrt(rx ** 2 + ry ** 2 + rz ** 2)
+    v2 = vx ** 2 + vy ** 2 + vz ** 2
+    hx, hy, hz = _cross(rx, ry, rz, vx, vy, vz)
+    hn = math.sqrt(hx ** 2 + hy ** 2 + hz ** 2)
+    nx, ny = -hy, hx  # z x h
+    nn = math.sqrt(nx ** 2 + ny ** 2)
+    rv = rx * vx + ry * vy + rz * vz
+    c = v2 - mu / rn
+    ex, ey, ez = (c * rx - rv * vx) / mu, (c * ry - rv * vy) / mu, (c * rz - rv * vz) / mu
+    e = math.sqrt(ex ** 2 + ey ** 2 + ez ** 2)
     energy = v2 / 2.0 - mu / rn
     a = -mu / (2.0 * energy)
-    i = math.acos(min(1.0, max(-1.0, h[2] / hn)))
+    i = math.acos(min(1.0, max(-1.0, hz / hn)))
     equatorial = nn < _EPS_DEGENERATE * hn
     circular = e < _EPS_DEGENERATE
     if equatorial:
         raan = 0.0
-        nhat = np.array([1.0, 0.0, 0.0])
+        nhat = _vec(1.0, 0.0, 0.0)
     else:
-        raan = math.atan2(nvec[1], nvec[0]) % _TWO_PI
-        nhat = nvec / nn
-    # in-plane direction perpendicular to nhat, along the motion
-    hhat = h / hn
-    phat = np.cross(hhat, nhat)
+        raan = math.atan2(ny, nx) % _TWO_PI
+        nhat = _vec(nx / nn, ny / nn, 0.0)
+    # in-plane direction perpendicular to nhat, along the motion; the dot products by np.dot (its sum, in
+    # BLAS, may fuse multiply-adds: written out, argp and nu moved by an ulp)
+    wx, wy, wz = hx / hn, hy / hn, hz / hn
+    px, py, pz = _cross(wx, wy, wz, nhat[0], nhat[1], nhat[2])
+    phat = _vec(px, py, pz)
     if circular:
         argp = 0.0
         nu = math.atan2(np.dot(r, phat), np.dot(r, nhat)) % _TWO_PI
     else:
+        evec = _vec(ex, ey, ez)
         argp = math.atan2(np.dot(evec, phat), np.dot(evec, nhat)) % _TWO_PI
-        ehat = evec / e
-        qhat = np.cross(hhat, ehat)
+        ehat = _vec(ex / e, ey / e, ez / e)
+        qx, qy, qz = _cross(wx, wy, wz, ehat[0], ehat[1], ehat[2])
+        qhat = _vec(qx, qy, qz)
         nu = math.atan2(np.dot(r, qhat), np.dot(r, ehat)) % _TWO_PI
     return a, e, i, raan, argp, nu
 

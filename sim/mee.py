@@ -99,13 +99,15 @@ def rhs_mee(t, m, mode, att, sp, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out):
     else:
         fx = fy = fz = gx = gy = gz = wx = wy = wz = 0.0
         Rx = Ry = Rz = Tx = Ty = Tz = 0.0
-    if mode == MODE_RTN:
-        ca, sa, cd, sd = att[0], att[1], att[2], att[3]
-        ar, at, an = srp_accel_unit(1.0, 0.0, 0.0, inv_r2, ca, sa * cd, sa * sd, sp)
-    elif mode == MODE_INERTIAL:
-        nr = att[0] * Rx + att[1] * Ry + att[2] * Rz
-        nt = att[0] * Tx + att[1] * Ty + att[2] * Tz
-        nn = att[0] * wx + att[1] * wy + att[2] * wz
+    if mode == MODE_RTN or mode == MODE_INERTIAL:
+        # the sail normal's RTN components; one inlined force model for both modes (compile time)
+        if mode == MODE_RTN:
+            sa = att[1]
+            nr, nt, nn = att[0], sa * att[2], sa * att[3]
+        else:
+            nr = att[0] * Rx + att[1] * Ry + att[2] * Rz
+            nt = att[0] * Tx + att[1] * Ty + att[2] * Tz
+            nn = att[0] * wx + att[1] * wy + att[2] * wz
         ar, at, an = srp_accel_unit(1.0, 0.0, 0.0, inv_r2, nr, nt, nn, sp)
     if tb_gm.shape[0] > 0:
         bxs, bys, bzs = third_body_accel(t, r * Rx, r * Ry, r * Rz, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel)

@@ -20,6 +20,7 @@ SLOW_TESTS = {
     "tests/test_cli_plan.py::test_bennu_plan_replays_from_the_written_files_to_bennu",
     "tests/test_integrator.py::test_batch_equals_serial",
     "tests/test_numba_cache.py::test_second_run_loads_compiled_integrator_from_disk",
+    "tests/test_numba_cache.py::test_a_default_propagation_compiles_only_its_formulation",  # ~8 s, 2026-12-02
     "tests/test_aem.py::test_aem_round_trip",
     "tests/test_firmware_fuzz.py::test_standalone_fuzz_driver_finds_no_fault",
 }

@@ -19,7 +19,7 @@ from sim import dop853
 import numpy as np
 y0 = np.array([AU, 0, 0, 0, (GM_SUN / AU) ** 0.5, 0])
 propagate(y0, Schedule.constant_rtn(0.0, JULIAN_YEAR, 0.6, 0.0), Sail())
-st = dop853.integrate.stats
+st = dop853.integrate_mee.stats
 print(json.dumps({"hits": sum(st.cache_hits.values()), "misses": sum(st.cache_misses.values()),
                   "seconds": time.perf_counter() - t}))
 """
@@ -120,12 +120,14 @@ def test_remembered_source_hash_is_reused_until_any_source_file_changes(tmp_path
 
 
 # --- compile once -------------------------------------------------------------------------------------
+#: Runs ``bliss`` commands (given as argument lists) in one process, then prints the signatures numba
+#: compiled for every kernel of ``sim`` and ``bliss``.
 COMPILE_COUNT = """
 import sys, json, tempfile
 from bliss.cli import main
 with tempfile.TemporaryDirectory() as d:
-    assert main(["plan", "--no-progress", "--segments", "12", "--out", d + "/plan"]) in (0, 1)
-    assert main(["propagate", "--duration-days", "10", "--out", d + "/prop"]) == 0
+    for k, argv in enumerate(json.loads(sys.argv[1])):
+        assert main(argv + ["--out", f"{d}/{k}"]) in (0, 1)
 from numba.core.registry import CPUDispatcher
 sigs = {}
 for name, mod in list(sys.modules.items()):
@@ -135,22 +137,42 @@ for name, mod in list(sys.modules.items()):
                 sigs[f"{name}.{k}"] = [str(s) for s in v.signatures]
 print(json.dumps(sigs))
 """
+#: The Cartesian formulation's kernels: a default run (MEE) must not compile them.
+CARTESIAN_KERNELS = ("sim.dynamics.rhs", "sim.dop853.integrate_cartesian", "sim.dop853.final_state_cartesian")
+
+
+def _compiled(tmp_path, commands):
+    """{kernel: [signatures]} of the kernels compiled by ``commands``, on an empty cache, so that every
+    kernel, callees included, compiles (a kernel loaded from the cache brings its callees compiled in,
+    and they would not be counted)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
+    out = subprocess.run([sys.executable, "-c", COMPILE_COUNT, json.dumps(commands)], env=env,
+                         capture_output=True, text=True, timeout=1200, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    sigs = json.loads(out.stdout.strip().splitlines()[-1])
+    return {k: v for k, v in sigs.items() if v}
 
 
 @pytest.mark.slow
 def test_each_kernel_of_a_plan_and_a_propagation_is_compiled_once(tmp_path):
     """A short plan (feedback law, optimiser, replay) and a propagation compile every numba kernel they
     use for one signature only: no second compilation for a read-only array, a literal constant or an
-    omitted default argument. On an empty cache, so that every kernel, callees included, compiles (a
-    kernel loaded from the cache brings its callees compiled in, and they would not be counted)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
-    out = subprocess.run([sys.executable, "-c", COMPILE_COUNT], env=env, capture_output=True, text=True,
-                         timeout=1200, cwd=ROOT)
-    assert out.returncode == 0, out.stderr[-2000:]
-    sigs = json.loads(out.stdout.strip().splitlines()[-1])
-    used = {k: v for k, v in sigs.items() if v}
-    # (the right-hand sides rhs/rhs_mee are inlined into the integrator: no signatures of their own)
-    assert "sim.dop853.integrate" in used and "sim.mee.cart_to_mee" in used
+    omitted default argument."""
+    used = _compiled(tmp_path, [["plan", "--no-progress", "--segments", "12"],
+                                ["propagate", "--duration-days", "10"]])
+    assert "sim.dop853.integrate_mee" in used and "sim.mee.cart_to_mee" in used
     assert "bliss.guidance.optimise.kernels.shoot" in used
+    twice = {k: v for k, v in used.items() if len(v) != 1}
+    assert not twice, f"compiled more than once: {twice}"
+    assert not set(CARTESIAN_KERNELS) & set(used)  # both commands integrate MEE
+
+
+def test_a_default_propagation_compiles_only_its_formulation(tmp_path):
+    """A first `bliss propagate` (MEE, the default) compiles the MEE integrator and right-hand side once
+    each and none of the Cartesian formulation's kernels (sim.dop853.INTEGRATORS: one kernel per
+    formulation; with the formulation a run-time argument, the Cartesian right-hand side compiled too)."""
+    used = _compiled(tmp_path, [["propagate", "--duration-days", "10"]])
+    assert used.keys() >= {"sim.dop853.integrate_mee", "sim.mee.rhs_mee", "sim.kepler.rv2coe"}
+    assert not set(CARTESIAN_KERNELS) & set(used), sorted(used)
     twice = {k: v for k, v in used.items() if len(v) != 1}
     assert not twice, f"compiled more than once: {twice}"
