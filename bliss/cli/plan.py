@@ -407,9 +407,9 @@ def _check_arrival_in_range(res, ephem: str) -> None:
                          f"{ephem!r} ephemeris' valid range {text} TDB; choose an earlier --date (no files written)")
 
 
-#: What the first run spends compiling the planner's numba kernels [s]: the default plan took 37.9 s cold and
-#: 7.5 s warm on this 2-core machine at load ~2 (benchmarks/results/startup.txt, 2026-12-01 05:46 UTC).
-FIRST_RUN_COMPILE_S = 30
+#: What the first run spends compiling the planner's numba kernels [s]: the default plan took 19.0 s cold and
+#: 4.7 s warm on this 2-core machine at load ~1 (benchmarks/results/planning.txt, 2026-12-02 05:20 UTC).
+FIRST_RUN_COMPILE_S = 15
 #: Index files of the planner's kernels in numba's cache (one folder per source folder, ``<folder>_<hash>``,
 #: files ``<module>.<function>-<line>.py311.nbi``): the rendezvous law's and the optimiser's.
 PLANNER_KERNEL_INDEXES = ("*/rendezvous.*.nbi", "optimise_*/kernels.*.nbi")
