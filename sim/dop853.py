@@ -26,8 +26,8 @@ import numpy as np
 from numba import njit
 
 from sim.constants import GM_SUN
-from sim.dynamics import rhs, segment_attitude
-from sim.mee import cart_to_mee, mee_atol, mee_to_cart, rhs_mee
+from sim.dynamics import sun_sail_derivative, segment_attitude, third_body_pull
+from sim.mee import cart_to_mee, mee_atol, mee_sun_sail_derivative, mee_third_body_pull, mee_to_cart
 from sim.kepler import elements_state
 
 # --- the DOP853 tableau (Hairer, Norsett & Wanner 1993; dimensionless) ---------------------------------
@@ -122,15 +122,32 @@ def _event_g(kind, par, t, y):
 
 
 @njit(cache=True, inline="always")
-def _deriv(form, t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, row):
-    """K[row, :] = dy/dt, through the scratch array kk: the stage loop makes no array view (a view of K
-    per stage costs two atomic reference-count updates, which were ~45 % of a sail year's time)."""
+def _deriv(form, third, t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K, row):
+    """K[row, :] = dy/dt, written element by element: the stage loop makes no array view (a view of K
+    per stage costs two atomic reference-count updates), and the right-hand sides return numbers
+    (``sim.dynamics.sun_sail_derivative``: no reference counting per call). ``form`` and ``third`` are
+    constants of the integrator (:func:`_integrator`): numba drops the branches not taken, so an
+    integrator without third bodies compiles none of their code."""
+    has = tb_gm.shape[0] > 0  # a run-time flag (one compiled signature of the right-hand side)
     if form == FORM_MEE:
-        rhs_mee(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk)
+        if third:
+            bx, by, bz = mee_third_body_pull(t, y, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel)
+            d0, d1, d2, d3, d4, d5 = mee_sun_sail_derivative(y, mode, att, p, bx, by, bz, has)
+        else:
+            d0, d1, d2, d3, d4, d5 = mee_sun_sail_derivative(y, mode, att, p, 0.0, 0.0, 0.0, has)
     else:
-        rhs(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk)
-    for i in range(6):
-        K[row, i] = kk[i]
+        d0, d1, d2, d3, d4, d5 = sun_sail_derivative(y, mode, att, p)
+        if third:
+            bx, by, bz = third_body_pull(t, y[0], y[1], y[2], tb_gm, tb_t0, tb_dt, tb_pos, tb_vel)
+            d3 += bx
+            d4 += by
+            d5 += bz
+    K[row, 0] = d0
+    K[row, 1] = d1
+    K[row, 2] = d2
+    K[row, 3] = d3
+    K[row, 4] = d4
+    K[row, 5] = d5
 
 
 @njit(cache=True, inline="always")
@@ -205,19 +222,23 @@ def _error_norm(K, h, y, y_new, rtol, atol, relw):
     return abs(h) * e5 / math.sqrt((e5 + 0.01 * e3) * 6.0)
 
 
-def _integrator(form):
+def _integrator(form, third=False):
     """The compiled step loop for one formulation (``form``: FORM_CARTESIAN or FORM_MEE, see
-    :func:`integrate`).
+    :func:`integrate`), with third bodies (``third``) or without (then it refuses a non-empty table).
 
     ``form`` is a constant of the closure, so numba drops the other formulation's branches (here and in
     the inlined helpers ``_deriv`` and ``_cart``) before it compiles: the MEE kernel, the one every
     default propagation and plan uses, does not compile the Cartesian right-hand side (with its share of
     the step loop, 1.1 s of CPU of a first ``bliss propagate`` on an empty cache on this 2-core machine,
     2026-12-02, ``benchmarks/first_propagate_compiles.py``), and the other way round. numba's cache keeps
-    the two kernels apart by their names and the closure's value of ``form``."""
+    the two kernels apart by their names and the closure's value of ``form``. ``third`` likewise: the
+    third bodies' pull is compiled only into the ``*_third`` kernels, which a run with a third-body
+    table uses (:func:`integrator`)."""
 
     def integrate_form(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel,
                        rtol, atol, t_out, y_out, ev_kind, ev_par, ev_t, ev_y, ev_which, max_steps):
+        if not third and tb_gm.shape[0] > 0:
+            raise ValueError("this integrator has no third bodies: use sim.dop853.integrator(form, True)")
         nseg = seg_mode.shape[0]
         n_out = t_out.shape[0]
         n_ev_spec = ev_kind.shape[0]
@@ -237,7 +258,6 @@ def _integrator(form):
         y_new = np.empty(6)
         att = np.empty(4)
         ytmp = np.empty(6)
-        kk = np.empty(6)  # one derivative, copied into its row of K
         g_old = np.empty(n_ev_spec)
         nfev = 0
         n_acc = 0
@@ -258,7 +278,7 @@ def _integrator(form):
             t_end = seg_t[k + 1]
             mode = seg_mode[k]
             segment_attitude(mode, seg_att[k], att)
-            _deriv(form, t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, 0)
+            _deriv(form, third, t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K, 0)
             nfev += 1
             if h == 0.0:
                 # initial step (Hairer et al. 1993, sec. II.4, simplified). Their formula assumes a problem
@@ -276,7 +296,7 @@ def _integrator(form):
                 h = 1e-6 * tu if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1 * tu
                 for i in range(6):
                     ytmp[i] = y[i] + h * K[0, i]
-                _deriv(form, t + h, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, 1)
+                _deriv(form, third, t + h, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K, 1)
                 nfev += 1
                 d2 = 0.0
                 for i in range(6):
@@ -307,10 +327,10 @@ def _integrator(form):
                 # --- one DOP853 step ---
                 for s in range(1, N_STAGES):
                     _stage_state(s, K, y, h_try, ytmp)
-                    _deriv(form, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, s)
+                    _deriv(form, third, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K, s)
                 _stage_state(12, K, y, h_try, y_new)
                 t_new = t_end if last else t + h_try
-                _deriv(form, t_new, y_new, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, kk, K, 12)
+                _deriv(form, third, t_new, y_new, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, K, 12)
                 nfev += N_STAGES
                 steps += 1
                 err = _error_norm(K, h_try, y, y_new, rtol, atol, relw)
@@ -334,8 +354,8 @@ def _integrator(form):
                 if need_dense or g_new_any:
                     for s in range(13, 16):
                         _stage_state(s, K, y, h_try, ytmp)
-                        _deriv(form, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel,
-                               kk, K, s)
+                        _deriv(form, third, t + C[s] * h_try, ytmp, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel,
+                               K, s)
                     nfev += 3
                     for i in range(6):
                         dy = y_new[i] - y[i]
@@ -418,15 +438,23 @@ def _integrator(form):
         return y_final, t, status, nfev, n_acc, n_rej, n_ev
 
     # its own name (in numba's cache folder, compile listings and errors), then compiled
-    name = "integrate_mee" if form == FORM_MEE else "integrate_cartesian"
+    name = ("integrate_mee" if form == FORM_MEE else "integrate_cartesian") + ("_third" if third else "")
     integrate_form.__name__ = integrate_form.__qualname__ = name
     return njit(cache=True)(integrate_form)
 
 
 integrate_mee = _integrator(FORM_MEE)
 integrate_cartesian = _integrator(FORM_CARTESIAN)
-#: The compiled integrator of each formulation; numba code calls the one it needs directly.
+#: The compiled integrator of each formulation (Sun and sail); numba code calls the one it needs directly.
 INTEGRATORS = {FORM_MEE: integrate_mee, FORM_CARTESIAN: integrate_cartesian}
+#: The same with the third bodies' pull (compiled on first use).
+THIRD_BODY_INTEGRATORS = {FORM_MEE: _integrator(FORM_MEE, True), FORM_CARTESIAN: _integrator(FORM_CARTESIAN, True)}
+
+
+def integrator(form, third: bool):
+    """The compiled integrator of formulation ``form``, with the third bodies' pull if ``third`` (a
+    non-empty third-body table)."""
+    return (THIRD_BODY_INTEGRATORS if third else INTEGRATORS)[form]
 
 
 def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel,
@@ -441,8 +469,9 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
     Returns (y_final (6,), t_final, status, nfev, n_accepted, n_rejected, n_events).
     Plain Python: the kernel of the formulation in :data:`INTEGRATORS` does the work.
     """
-    return INTEGRATORS[form](y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel,
-                             rtol, atol, t_out, y_out, ev_kind, ev_par, ev_t, ev_y, ev_which, max_steps)
+    return integrator(form, tb_gm.shape[0] > 0)(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos,
+                                                tb_vel, rtol, atol, t_out, y_out, ev_kind, ev_par, ev_t, ev_y,
+                                                ev_which, max_steps)
 
 
 @njit(inline="always")

@@ -292,7 +292,7 @@ def propagate(y0, schedule: Schedule, sail: Sail, t_out=None, rtol=1e-10, atol=N
     else:
         ev_kind, ev_par, ev_t, ev_y, ev_which = _NO_EVENTS
     y_out = np.full((t_out.shape[0], 6), np.nan)
-    y, t, status, nfev, nacc, nrej, nev = dop853.INTEGRATORS[form](
+    y, t, status, nfev, nacc, nrej, nev = dop853.integrator(form, tb[0].shape[0] > 0)(
         y0, schedule.t, schedule.mode, schedule.att, sail.kernel_array, *tb,
         float(rtol), atol, t_out, y_out, ev_kind, ev_par, ev_t, ev_y, ev_which, int(max_steps))
     if status in (dop853.STATUS_MAX_STEPS, dop853.STATUS_STEP_UNDERFLOW):

@@ -20,7 +20,7 @@ from numba import njit
 
 from sim.constants import GM_SUN
 from sim.dynamics import MODE_INERTIAL, MODE_RTN, third_body_accel
-from sim.sail import srp_accel_unit
+from sim.sail import sail_numbers, srp_accel_numbers
 
 
 @njit(cache=True, inline="always")
@@ -76,13 +76,17 @@ def mee_to_cart(m, out):
 
 
 @njit(cache=True)
-def rhs_mee(t, m, mode, att, sp, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out):
-    """d(MEE)/dt for the Sun's gravity plus sail SRP (plus third bodies), as ``sim.dynamics.rhs``.
+def mee_sun_sail_derivative(m, mode, att, sp, bx, by, bz, third):
+    """d(MEE)/dt (a 6-tuple) for the Sun's gravity plus sail SRP, plus (``third`` True) the inertial
+    acceleration (bx, by, bz) [m/s^2] of third bodies, as ``sim.dynamics.sun_sail_derivative``: every
+    array read into numbers before the first branch (no reference-count updates left per call).
 
     ``att`` is ``sim.dynamics.segment_attitude`` output; in RTN mode the sail normal's RTN components are
     (cos cone, sin cone cos clock, sin cone sin clock) and no frame rotation is needed.
     """
     p, f, g, h, k, L = m[0], m[1], m[2], m[3], m[4], m[5]
+    a0, a1, a2, a3 = att[0], att[1], att[2], att[3]
+    spn = sail_numbers(sp)
     cL, sL = math.cos(L), math.sin(L)
     w = 1.0 + f * cL + g * sL
     winv = 1.0 / w
@@ -91,7 +95,7 @@ def rhs_mee(t, m, mode, att, sp, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out):
     ar = 0.0
     at = 0.0
     an = 0.0
-    need_axes = mode == MODE_INERTIAL or tb_gm.shape[0] > 0
+    need_axes = mode == MODE_INERTIAL or third
     if need_axes:
         fx, fy, fz, gx, gy, gz, wx, wy, wz = _equinoctial_axes(h, k)
         Rx, Ry, Rz = cL * fx + sL * gx, cL * fy + sL * gy, cL * fz + sL * gz
@@ -102,27 +106,57 @@ def rhs_mee(t, m, mode, att, sp, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out):
     if mode == MODE_RTN or mode == MODE_INERTIAL:
         # the sail normal's RTN components; one inlined force model for both modes (compile time)
         if mode == MODE_RTN:
-            sa = att[1]
-            nr, nt, nn = att[0], sa * att[2], sa * att[3]
+            nr, nt, nn = a0, a1 * a2, a1 * a3
         else:
-            nr = att[0] * Rx + att[1] * Ry + att[2] * Rz
-            nt = att[0] * Tx + att[1] * Ty + att[2] * Tz
-            nn = att[0] * wx + att[1] * wy + att[2] * wz
-        ar, at, an = srp_accel_unit(1.0, 0.0, 0.0, inv_r2, nr, nt, nn, sp)
-    if tb_gm.shape[0] > 0:
-        bxs, bys, bzs = third_body_accel(t, r * Rx, r * Ry, r * Rz, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel)
-        ar += bxs * Rx + bys * Ry + bzs * Rz
-        at += bxs * Tx + bys * Ty + bzs * Tz
-        an += bxs * wx + bys * wy + bzs * wz
+            nr = a0 * Rx + a1 * Ry + a2 * Rz
+            nt = a0 * Tx + a1 * Ty + a2 * Tz
+            nn = a0 * wx + a1 * wy + a2 * wz
+        ar, at, an = srp_accel_numbers(1.0, 0.0, 0.0, inv_r2, nr, nt, nn, spn)
+    if third:
+        ar += bx * Rx + by * Ry + bz * Rz
+        at += bx * Tx + by * Ty + bz * Tz
+        an += bx * wx + by * wy + bz * wz
     sq = math.sqrt(p / GM_SUN)
     s2 = 1.0 + h * h + k * k
     hk = h * sL - k * cL
-    out[0] = 2.0 * p * winv * sq * at
-    out[1] = sq * (ar * sL + ((w + 1.0) * cL + f) * at * winv - hk * g * an * winv)
-    out[2] = sq * (-ar * cL + ((w + 1.0) * sL + g) * at * winv + hk * f * an * winv)
-    out[3] = sq * s2 * an * cL * 0.5 * winv
-    out[4] = sq * s2 * an * sL * 0.5 * winv
-    out[5] = math.sqrt(GM_SUN * p) * (w / p) ** 2 + sq * hk * an * winv
+    return (2.0 * p * winv * sq * at,
+            sq * (ar * sL + ((w + 1.0) * cL + f) * at * winv - hk * g * an * winv),
+            sq * (-ar * cL + ((w + 1.0) * sL + g) * at * winv + hk * f * an * winv),
+            sq * s2 * an * cL * 0.5 * winv,
+            sq * s2 * an * sL * 0.5 * winv,
+            math.sqrt(GM_SUN * p) * (w / p) ** 2 + sq * hk * an * winv)
+
+
+@njit(cache=True)
+def mee_third_body_pull(t, m, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel):
+    """The third bodies' pull (inertial, m/s^2) at the position of the MEE m: a kernel of its own, called
+    by the integrator only when there are third bodies and compiled once (see
+    ``sim.dynamics.third_body_pull``)."""
+    p, f, g, h, k, L = m[0], m[1], m[2], m[3], m[4], m[5]
+    cL, sL = math.cos(L), math.sin(L)
+    r = p * (1.0 / (1.0 + f * cL + g * sL))
+    fx, fy, fz, gx, gy, gz, wx, wy, wz = _equinoctial_axes(h, k)
+    Rx, Ry, Rz = cL * fx + sL * gx, cL * fy + sL * gy, cL * fz + sL * gz
+    return third_body_accel(t, r * Rx, r * Ry, r * Rz, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel)
+
+
+@njit(cache=True, inline="always")
+def mee_derivative(t, m, mode, att, sp, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel):
+    """d(MEE)/dt (a 6-tuple) with the third bodies' pull, if any, at the position of the MEE m (inlined
+    into its caller, so the tables stay the caller's arrays; see :func:`mee_sun_sail_derivative`)."""
+    third = tb_gm.shape[0] > 0  # a run-time flag: one compiled signature of the callee, not two literals
+    bx = by = bz = 0.0
+    if third:
+        bx, by, bz = mee_third_body_pull(t, m, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel)
+    return mee_sun_sail_derivative(m, mode, att, sp, bx, by, bz, third)
+
+
+@njit(cache=True)
+def rhs_mee(t, m, mode, att, sp, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out):
+    """d(MEE)/dt for the Sun's gravity plus sail SRP (plus third bodies), as ``sim.dynamics.rhs``, into
+    ``out``: the array-out form of :func:`mee_derivative` (the integrator calls that one)."""
+    out[0], out[1], out[2], out[3], out[4], out[5] = mee_derivative(t, m, mode, att, sp, tb_gm, tb_t0, tb_dt,
+                                                                    tb_pos, tb_vel)
 
 
 @njit(cache=True)

@@ -160,22 +160,35 @@ def _face_force(c, ux, uy, uz, mx, my, mz, rho, s, b_lit, b_dark, e_lit, e_dark)
 
 
 @njit(cache=True, inline="always")
+def sail_numbers(p):
+    """The kernel parameters ``p`` (``Sail.kernel_params()``) as a tuple of numbers, read in one place:
+    a right-hand side reads its arrays before it branches and hands on numbers (see ``sim.dynamics``)."""
+    return (p[K_SCALE], p[K_RHO], p[K_S], p[K_BF], p[K_BB], p[K_EF], p[K_EB], p[K_RHO_BACK], p[K_S_BACK])
+
+
+@njit(cache=True, inline="always")
+def srp_accel_numbers(ux, uy, uz, inv_r2, nx, ny, nz, sp):
+    """SRP acceleration [m/s^2] given the Sun-to-sail unit vector u, 1/r^2 [1/m^2], the unit normal n and
+    the sail's numbers ``sp`` (:func:`sail_numbers`)."""
+    scale1, rho, s, bf, bb, ef, eb, rho_back, s_back = sp
+    c = nx * ux + ny * uy + nz * uz
+    scale = scale1 * inv_r2
+    if c > 0.0:
+        fx, fy, fz = _face_force(c, ux, uy, uz, nx, ny, nz, rho, s, bf, bb, ef, eb)
+    elif c < 0.0:
+        fx, fy, fz = _face_force(-c, ux, uy, uz, -nx, -ny, -nz, rho_back, s_back, bb, bf, eb, ef)
+    else:
+        return 0.0, 0.0, 0.0
+    return scale * fx, scale * fy, scale * fz
+
+
+@njit(cache=True, inline="always")
 def srp_accel_unit(ux, uy, uz, inv_r2, nx, ny, nz, p):
     """SRP acceleration [m/s^2] given the Sun-to-sail unit vector u, 1/r^2 [1/m^2] and the unit normal n.
 
     The hot-loop form: the caller has already computed u and 1/r^2 for gravity.
     """
-    c = nx * ux + ny * uy + nz * uz
-    scale = p[K_SCALE] * inv_r2
-    if c > 0.0:
-        fx, fy, fz = _face_force(c, ux, uy, uz, nx, ny, nz,
-                                 p[K_RHO], p[K_S], p[K_BF], p[K_BB], p[K_EF], p[K_EB])
-    elif c < 0.0:
-        fx, fy, fz = _face_force(-c, ux, uy, uz, -nx, -ny, -nz,
-                                 p[K_RHO_BACK], p[K_S_BACK], p[K_BB], p[K_BF], p[K_EB], p[K_EF])
-    else:
-        return 0.0, 0.0, 0.0
-    return scale * fx, scale * fy, scale * fz
+    return srp_accel_numbers(ux, uy, uz, inv_r2, nx, ny, nz, sail_numbers(p))
 
 
 @njit(cache=True)

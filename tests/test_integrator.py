@@ -253,3 +253,19 @@ def test_good_schedule_with_every_mode_is_accepted_and_read_only_inputs_are_copi
     t.setflags(write=False)
     s = Schedule(t, np.array([0, 1, 2]), np.array([[0.0, 0.0, 0.0], [0.5, 0.1, 0.0], [0.0, 0.6, 0.8]]))
     assert s.t.flags.writeable and s.mode.dtype == np.int64 and s.n_segments == 3
+
+
+def test_the_integrator_without_third_bodies_refuses_a_third_body_table():
+    """sim.dop853 compiles the third bodies' pull only into its *_third kernels (sim.dop853.integrator);
+    the Sun-and-sail kernel handed a non-empty table must refuse it, not fly without the planets."""
+    from sim import dop853
+
+    y0 = np.array([AU, 0.0, 0.0, 0.0, 29784.7, 0.0])
+    seg_t = np.array([0.0, 86400.0])
+    args = (y0, seg_t, np.ones(1, np.int64), np.zeros((1, 3)), SAIL.kernel_params(),
+            np.array([3.986e14]), 0.0, 86400.0, np.zeros((1, 3, 3)), np.zeros((1, 3, 3)),
+            1e-10, dop853.default_atol(1e-10), np.zeros(0), np.zeros((0, 6)), np.zeros(0, np.int64),
+            np.zeros((0, dop853.EV_NPAR)), np.zeros(0), np.zeros((0, 6)), np.zeros(0, np.int64), 1000)
+    with pytest.raises(ValueError, match="no third bodies"):
+        dop853.integrate_cartesian(*args)
+    assert dop853.integrator(dop853.FORM_CARTESIAN, True) is dop853.THIRD_BODY_INTEGRATORS[dop853.FORM_CARTESIAN]

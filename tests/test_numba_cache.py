@@ -138,7 +138,11 @@ for name, mod in list(sys.modules.items()):
 print(json.dumps(sigs))
 """
 #: The Cartesian formulation's kernels: a default run (MEE) must not compile them.
-CARTESIAN_KERNELS = ("sim.dynamics.rhs", "sim.dop853.integrate_cartesian", "sim.dop853.final_state_cartesian")
+CARTESIAN_KERNELS = ("sim.dynamics.sun_sail_derivative", "sim.dop853.integrate_cartesian",
+                     "sim.dop853.final_state_cartesian")
+#: The third bodies' kernels: a run without a third-body table must not compile them.
+THIRD_BODY_KERNELS = ("sim.mee.mee_third_body_pull", "sim.dynamics.third_body_pull", "sim.dop853.integrate_mee_third",
+                      "sim.dop853.integrate_cartesian_third")
 
 
 def _compiled(tmp_path, commands):
@@ -172,7 +176,8 @@ def test_a_default_propagation_compiles_only_its_formulation(tmp_path):
     each and none of the Cartesian formulation's kernels (sim.dop853.INTEGRATORS: one kernel per
     formulation; with the formulation a run-time argument, the Cartesian right-hand side compiled too)."""
     used = _compiled(tmp_path, [["propagate", "--duration-days", "10"]])
-    assert used.keys() >= {"sim.dop853.integrate_mee", "sim.mee.rhs_mee", "sim.kepler.rv2coe"}
+    assert used.keys() >= {"sim.dop853.integrate_mee", "sim.mee.mee_sun_sail_derivative", "sim.kepler.rv2coe"}
     assert not set(CARTESIAN_KERNELS) & set(used), sorted(used)
+    assert not set(THIRD_BODY_KERNELS) & set(used), sorted(used)
     twice = {k: v for k, v in used.items() if len(v) != 1}
     assert not twice, f"compiled more than once: {twice}"
