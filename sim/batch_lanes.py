@@ -35,8 +35,9 @@ lanes not in RTN mode, whose length gets +1 m^4/s^2 so that a purely radial orbi
 (the RTN frame is then multiplied by zero anyway).
 
 The DOP853 tableau, step-size constants and tolerances come from ``sim.dop853``; the step-size selection
-(landing on segment ends, growth and shrink factors, first step) repeats ``sim.dop853.integrate``'s, line for
-line, so that a block of identical lanes takes the scalar integrator's steps.
+(landing on segment ends, growth and shrink factors) is ``sim.dop853``'s own (``step_to_try``,
+``step_after``) and the first step repeats its formula, so that a block of identical lanes takes the scalar
+integrator's steps.
 """
 from __future__ import annotations
 
@@ -46,8 +47,8 @@ import numpy as np
 from numba import njit, prange
 
 from sim.constants import GM_SUN
-from sim.dop853 import (A, E53, ERR_EXP, MAX_FACTOR, MIN_FACTOR, N_STAGES, SAFETY, STATUS_MAX_STEPS,
-                        STATUS_OK, STATUS_STEP_UNDERFLOW, default_atol)
+from sim.dop853 import (A, E53, N_STAGES, STATUS_MAX_STEPS, STATUS_OK, STATUS_STEP_UNDERFLOW, STEP_SLIVER,
+                        STEP_UNDERFLOW, default_atol, step_after, step_to_try)
 from sim.dynamics import MODE_INERTIAL, MODE_RTN, segment_attitude
 from sim.sail import K_BB, K_BF, K_EB, K_EF, K_RHO, K_RHO_BACK, K_S, K_S_BACK, K_SCALE
 
@@ -275,16 +276,11 @@ def block_final(nl, y0, seg_t, la, ls, rtol, y_out):
             if steps >= MAX_STEPS:
                 status = STATUS_MAX_STEPS
                 break
-            last = False
-            if t + h >= t_end or (t_end - (t + h)) < 1e-3 * h:
-                h_try = t_end - t
-                last = True
-            else:
-                h_try = h
-            if h_try <= 1e-12 * max(1.0, abs(t)):
-                if last:  # floating-point sliver at the segment end
-                    t = t_end
-                    break
+            h_try, last, what = step_to_try(t, h, t_end)
+            if what == STEP_SLIVER:
+                t = t_end
+                break
+            if what == STEP_UNDERFLOW:
                 status = STATUS_STEP_UNDERFLOW
                 break
             for s in range(1, N_STAGES):
@@ -296,19 +292,14 @@ def block_final(nl, y0, seg_t, la, ls, rtol, y_out):
             err = _error_norm(nl, K, h_try, y, y_new, rtol, atol, acc, s3, lane_err)
             if err > 1.0:
                 n_rej += 1
-                h = h_try * max(MIN_FACTOR, SAFETY * err ** ERR_EXP)
+                h = step_after(h, h_try, err, last)
                 continue
             n_acc += 1
             t = t_end if last else t + h_try
             for m in range(6 * W):
                 y[m] = y_new[m]
                 K[0, m] = K[N_STAGES, m]  # FSAL
-            if err == 0.0:
-                factor = MAX_FACTOR
-            else:
-                factor = min(MAX_FACTOR, SAFETY * err ** ERR_EXP)
-            # a step shortened to land on the segment end must not shrink the next segment's first step
-            h = max(h, h_try * factor) if last else h_try * factor
+            h = step_after(h, h_try, err, last)
         if status != STATUS_OK:
             break
     for m in range(6 * W):

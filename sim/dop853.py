@@ -26,8 +26,8 @@ import numpy as np
 from numba import njit
 
 from sim.constants import GM_SUN
-from sim.dynamics import sun_sail_derivative, segment_attitude, third_body_pull
-from sim.mee import cart_to_mee, mee_atol, mee_sun_sail_derivative, mee_third_body_pull, mee_to_cart
+from sim.dynamics import derivative, segment_attitude
+from sim.mee import cart_to_mee, mee_atol, mee_derivative, mee_to_cart
 from sim.kepler import elements_state
 
 # --- the DOP853 tableau (Hairer, Norsett & Wanner 1993; dimensionless) ---------------------------------
@@ -90,11 +90,42 @@ FORM_CARTESIAN, FORM_MEE = 0, 1
 
 STATUS_OK, STATUS_EVENT, STATUS_MAX_STEPS, STATUS_STEP_UNDERFLOW = 0, 1, -1, -2
 
+#: What :func:`step_to_try` says of the step: try it; only a floating-point sliver of the segment is left
+#: (step to its end and go on); the step size underflowed.
+STEP_TRY, STEP_SLIVER, STEP_UNDERFLOW = 0, 1, 2
+
 
 #: Absolute-tolerance scales per unit rtol: 1e10 m of position (0.07 AU) and 2e3 m/s of velocity (the
 #: same fraction of the ~30 km/s orbital speed); for MEE the same 1e10 m on p and 1 on the others.
 ATOL_POS_PER_RTOL = 1e10
 ATOL_VEL_PER_RTOL = 2e3
+
+
+@njit(cache=True, inline="always")
+def step_to_try(t, h, t_end):
+    """``(h_try, last, what)``: the step to try from ``t`` [s] with the proposed step ``h`` [s] in a
+    segment ending at ``t_end`` [s]: ``h`` itself, or what is left of the segment when ``h`` would reach it
+    or fall short of it by less than 1e-3 h (``last``: the step lands on the segment end). ``what``:
+    ``STEP_TRY``, ``STEP_SLIVER`` or ``STEP_UNDERFLOW`` (a step below 1e-12 of t). Shared by
+    :func:`_integrator`'s step loop and ``sim.batch_lanes``, which must take the very same steps."""
+    if t + h >= t_end or (t_end - (t + h)) < 1e-3 * h:
+        h_try, last = t_end - t, True
+    else:
+        h_try, last = h, False
+    if h_try <= 1e-12 * max(1.0, abs(t)):
+        return h_try, last, STEP_SLIVER if last else STEP_UNDERFLOW
+    return h_try, last, STEP_TRY
+
+
+@njit(cache=True, inline="always")
+def step_after(h, h_try, err, last):
+    """The next proposed step [s] after a step ``h_try`` with error norm ``err`` (> 1: rejected, shrunk by
+    at most ``MIN_FACTOR``; else grown by at most ``MAX_FACTOR``). A step shortened to land on the segment
+    end does not shrink the next segment's first step below the proposed ``h``."""
+    if err > 1.0:
+        return h_try * max(MIN_FACTOR, SAFETY * err ** ERR_EXP)
+    factor = MAX_FACTOR if err == 0.0 else min(MAX_FACTOR, SAFETY * err ** ERR_EXP)
+    return max(h, h_try * factor) if last else h_try * factor
 
 
 @njit(cache=True)
@@ -128,20 +159,10 @@ def _deriv(form, third, t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel,
     (``sim.dynamics.sun_sail_derivative``: no reference counting per call). ``form`` and ``third`` are
     constants of the integrator (:func:`_integrator`): numba drops the branches not taken, so an
     integrator without third bodies compiles none of their code."""
-    has = tb_gm.shape[0] > 0  # a run-time flag (one compiled signature of the right-hand side)
     if form == FORM_MEE:
-        if third:
-            bx, by, bz = mee_third_body_pull(t, y, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel)
-            d0, d1, d2, d3, d4, d5 = mee_sun_sail_derivative(y, mode, att, p, bx, by, bz, has)
-        else:
-            d0, d1, d2, d3, d4, d5 = mee_sun_sail_derivative(y, mode, att, p, 0.0, 0.0, 0.0, has)
+        d0, d1, d2, d3, d4, d5 = mee_derivative(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, third)
     else:
-        d0, d1, d2, d3, d4, d5 = sun_sail_derivative(y, mode, att, p)
-        if third:
-            bx, by, bz = third_body_pull(t, y[0], y[1], y[2], tb_gm, tb_t0, tb_dt, tb_pos, tb_vel)
-            d3 += bx
-            d4 += by
-            d5 += bz
+        d0, d1, d2, d3, d4, d5 = derivative(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, third)
     K[row, 0] = d0
     K[row, 1] = d1
     K[row, 2] = d2
@@ -312,16 +333,11 @@ def _integrator(form, third=False):
                 if steps >= max_steps:
                     status = STATUS_MAX_STEPS
                     break
-                last = False
-                if t + h >= t_end or (t_end - (t + h)) < 1e-3 * h:
-                    h_try = t_end - t
-                    last = True
-                else:
-                    h_try = h
-                if h_try <= 1e-12 * max(1.0, abs(t)):
-                    if last:  # floating-point sliver at the segment end
-                        t = t_end
-                        break
+                h_try, last, what = step_to_try(t, h, t_end)
+                if what == STEP_SLIVER:
+                    t = t_end
+                    break
+                if what == STEP_UNDERFLOW:
                     status = STATUS_STEP_UNDERFLOW
                     break
                 # --- one DOP853 step ---
@@ -336,7 +352,7 @@ def _integrator(form, third=False):
                 err = _error_norm(K, h_try, y, y_new, rtol, atol, relw)
                 if err > 1.0:
                     n_rej += 1
-                    h = h_try * max(MIN_FACTOR, SAFETY * err ** ERR_EXP)
+                    h = step_after(h, h_try, err, last)
                     continue
                 n_acc += 1
                 # --- accepted: dense output only if something needs it in (t, t_new): an output exactly at
@@ -425,12 +441,7 @@ def _integrator(form, third=False):
                 _copy6(y_new, y)
                 for i in range(6):  # FSAL: the new point's derivative is the next step's first stage
                     K[0, i] = K[12, i]
-                if err == 0.0:
-                    factor = MAX_FACTOR
-                else:
-                    factor = min(MAX_FACTOR, SAFETY * err ** ERR_EXP)
-                # a step shortened to land on the segment end must not shrink the next segment's first step
-                h = max(h, h_try * factor) if last else h_try * factor
+                h = step_after(h, h_try, err, last)
             if status != STATUS_OK:
                 break
         y_final = np.empty(6)

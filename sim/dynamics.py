@@ -150,11 +150,12 @@ def third_body_pull(t, x, y, z, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel):
 
 
 @njit(cache=True, inline="always")
-def derivative(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel):
-    """dy/dt (a 6-tuple) with the third bodies' pull, if any: :func:`sun_sail_derivative` plus
-    :func:`third_body_pull` (inlined into its caller, so the tables stay the caller's arrays)."""
+def derivative(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, third):
+    """dy/dt (a 6-tuple): :func:`sun_sail_derivative` plus, if ``third``, :func:`third_body_pull`. Inlined:
+    where ``third`` is a compile-time constant (``sim.dop853``'s integrators) numba drops the branch not
+    taken, so an integrator without third bodies compiles none of their code."""
     d0, d1, d2, ax, ay, az = sun_sail_derivative(y, mode, att, p)
-    if tb_gm.shape[0] > 0:
+    if third:
         bx, by, bz = third_body_pull(t, y[0], y[1], y[2], tb_gm, tb_t0, tb_dt, tb_pos, tb_vel)
         ax += bx
         ay += by
@@ -170,7 +171,7 @@ def rhs(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out):
     ``att`` is the output of :func:`segment_attitude` for the segment's mode and attitude.
     """
     out[0], out[1], out[2], out[3], out[4], out[5] = derivative(t, y, mode, att, p, tb_gm, tb_t0, tb_dt,
-                                                                tb_pos, tb_vel)
+                                                                tb_pos, tb_vel, tb_gm.shape[0] > 0)
 
 
 def empty_third_bodies():

@@ -141,14 +141,15 @@ def mee_third_body_pull(t, m, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel):
 
 
 @njit(cache=True, inline="always")
-def mee_derivative(t, m, mode, att, sp, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel):
-    """d(MEE)/dt (a 6-tuple) with the third bodies' pull, if any, at the position of the MEE m (inlined
-    into its caller, so the tables stay the caller's arrays; see :func:`mee_sun_sail_derivative`)."""
-    third = tb_gm.shape[0] > 0  # a run-time flag: one compiled signature of the callee, not two literals
-    bx = by = bz = 0.0
+def mee_derivative(t, m, mode, att, sp, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, third):
+    """d(MEE)/dt (a 6-tuple) with, if ``third``, the third bodies' pull at the position of the MEE m.
+    Inlined: where ``third`` is a compile-time constant (``sim.dop853``'s integrators) numba drops the
+    branch not taken (see :func:`mee_sun_sail_derivative`)."""
+    has = tb_gm.shape[0] > 0  # a run-time flag: one compiled signature of the callee, not two literals
     if third:
         bx, by, bz = mee_third_body_pull(t, m, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel)
-    return mee_sun_sail_derivative(m, mode, att, sp, bx, by, bz, third)
+        return mee_sun_sail_derivative(m, mode, att, sp, bx, by, bz, has)
+    return mee_sun_sail_derivative(m, mode, att, sp, 0.0, 0.0, 0.0, has)
 
 
 @njit(cache=True)
@@ -156,7 +157,7 @@ def rhs_mee(t, m, mode, att, sp, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, out):
     """d(MEE)/dt for the Sun's gravity plus sail SRP (plus third bodies), as ``sim.dynamics.rhs``, into
     ``out``: the array-out form of :func:`mee_derivative` (the integrator calls that one)."""
     out[0], out[1], out[2], out[3], out[4], out[5] = mee_derivative(t, m, mode, att, sp, tb_gm, tb_t0, tb_dt,
-                                                                    tb_pos, tb_vel)
+                                                                    tb_pos, tb_vel, tb_gm.shape[0] > 0)
 
 
 @njit(cache=True)
