@@ -104,18 +104,15 @@ def schedule_problem(seg_t, seg_mode, seg_att):
 
 
 @njit(cache=True)
-def sun_sail_derivative(y, mode, att, p):
-    """dy/dt (a 6-tuple) for state y = [r, v] (m, m/s) under the Sun's gravity and the sail's force;
-    ``att`` is the output of :func:`segment_attitude` for the segment's mode and attitude.
+def sun_sail_derivative(x, yy, z, vx, vy, vz, mode, a0, a1, a2, a3, sp):
+    """dy/dt (a 6-tuple) at the state (x, yy, z, vx, vy, vz) (m, m/s) under the Sun's gravity and the
+    sail's force; (a0, a1, a2, a3) is the output of :func:`segment_attitude` for the segment's mode and
+    attitude, ``sp`` the sail's :func:`sim.sail.sail_numbers`.
 
-    Every array is read into numbers before the first branch, and numbers are returned: numba then
-    prunes all the reference-count updates of the arrays (an array still used inside a branch, or written
-    after one, keeps an atomic increment and decrement per call, measured 2026-12-02 by counting
-    ``NRT_incref`` in the compiled code: 9 in ``rhs`` as it was, 0 here). On the segmented year of
-    ``benchmarks/propagation.py`` that halves the compiled core's time, the same numbers to the bit."""
-    x, yy, z, vx, vy, vz = y[0], y[1], y[2], y[3], y[4], y[5]
-    a0, a1, a2, a3 = att[0], att[1], att[2], att[3]
-    sp = sail_numbers(p)
+    Numbers in, numbers out: an array handed to (or returned from) a compiled function that is not inlined
+    keeps an atomic reference-count increment and decrement per call, and in the integrator's stage loop,
+    where each stage waits on the last, those took half the step's time (measured 2026-12-02 with perf on
+    this machine; ``sim.mee.mee_sun_sail_derivative`` likewise)."""
     r2 = x * x + yy * yy + z * z
     rinv = 1.0 / math.sqrt(r2)
     inv_r2 = rinv * rinv
@@ -154,7 +151,8 @@ def derivative(t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel, third):
     """dy/dt (a 6-tuple): :func:`sun_sail_derivative` plus, if ``third``, :func:`third_body_pull`. Inlined:
     where ``third`` is a compile-time constant (``sim.dop853``'s integrators) numba drops the branch not
     taken, so an integrator without third bodies compiles none of their code."""
-    d0, d1, d2, ax, ay, az = sun_sail_derivative(y, mode, att, p)
+    d0, d1, d2, ax, ay, az = sun_sail_derivative(y[0], y[1], y[2], y[3], y[4], y[5], mode, att[0], att[1], att[2],
+                                                 att[3], sail_numbers(p))
     if third:
         bx, by, bz = third_body_pull(t, y[0], y[1], y[2], tb_gm, tb_t0, tb_dt, tb_pos, tb_vel)
         ax += bx

@@ -269,3 +269,67 @@ def test_the_integrator_without_third_bodies_refuses_a_third_body_table():
     with pytest.raises(ValueError, match="no third bodies"):
         dop853.integrate_cartesian(*args)
     assert dop853.integrator(dop853.FORM_CARTESIAN, True) is dop853.THIRD_BODY_INTEGRATORS[dop853.FORM_CARTESIAN]
+
+
+@pytest.mark.parametrize("optics", ["ideal", "mcinnes-back-reflective"])
+def test_the_rtn_fast_right_hand_side_is_the_general_one_to_the_bit(optics):
+    """sim.mee.mee_rtn_derivative (the integrator's stages on RTN and sail-off segments, with the force
+    sim.mee.segment_rtn_force precomputed per segment) gives the numbers sim.mee.mee_sun_sail_derivative
+    gives, bit for bit, over random orbits and attitudes, front and back lit, edge-on and sail off."""
+    from dataclasses import replace
+
+    from sim.dynamics import MODE_OFF, MODE_RTN, segment_attitude
+    from sim.mee import cart_to_mee, mee_rtn_derivative, mee_sun_sail_derivative, segment_rtn_force
+    from sim.sail import K_SCALE, sail_numbers
+
+    o = IDEAL if optics == "ideal" else replace(MCINNES_1999, back_reflective=True)
+    sp = Sail(0.010, 1.0, o).kernel_params()
+    spn = sail_numbers.py_func(sp)
+    rng = np.random.default_rng(11)
+    att4 = np.empty(4)
+    m = np.empty(6)
+    cones = list(rng.uniform(-math.pi, math.pi, 40)) + [math.pi / 2, 0.0, math.pi]
+    for j, cone in enumerate(cones):
+        mode = MODE_OFF if j % 7 == 0 else MODE_RTN
+        segment_attitude(mode, np.array([cone, rng.uniform(-math.pi, math.pi), 0.0]), att4)
+        force = segment_rtn_force(mode, att4[0], att4[1], att4[2], att4[3], spn)
+        cart_to_mee(_state(rng.uniform(0.5, 3.0), rng.uniform(0.0, 0.6), rng.uniform(0.0, 0.5),
+                           *rng.uniform(0.0, 2 * math.pi, 3)), m)
+        m[5] += 2 * math.pi * rng.integers(0, 30)  # L unwrapped, as the integrator carries it
+        fast = mee_rtn_derivative(*m, sp[K_SCALE], *force)
+        general = mee_sun_sail_derivative(*m, mode, *att4, spn, 0.0, 0.0, 0.0, False)
+        assert fast == general, (mode, cone)
+
+
+@FORMS
+def test_the_plain_entry_flies_the_same_steps_as_the_full_kernel(form):
+    """propagate without events or third bodies goes through sim.dop853.PLAIN_INTEGRATORS (ten arguments);
+    with an event that never fires it goes through the full kernel: the same states to the bit, on a
+    schedule with every mode and outputs between and on the switches."""
+    sched = Schedule(np.array([0.0, 20 * DAY, 45 * DAY, 80 * DAY]), np.array([1, 0, 2]),
+                     np.array([[0.6, 0.3, 0.0], [0.0, 0.0, 0.0], [0.0, 0.6, 0.8]]))
+    t_out = np.array([0.0, 7 * DAY, 20 * DAY, 33.3 * DAY, 80 * DAY])
+    plain = propagate(Y_CIRC, sched, SAIL, t_out=t_out, formulation=form, rtol=1e-10)
+    never = EventSpec.sun_distance(50 * AU)
+    full = propagate(Y_CIRC, sched, SAIL, t_out=t_out, formulation=form, rtol=1e-10, events=[never])
+    assert not full.events
+    np.testing.assert_array_equal(plain.y, full.y)
+    np.testing.assert_array_equal(plain.y_final, full.y_final)
+    assert (plain.n_steps, plain.n_rejected) == (full.n_steps, full.n_rejected)
+
+
+def test_a_step_that_ends_its_segment_skips_the_derivative_no_one_uses():
+    """DOP853 with FSAL evaluates 12 derivatives per step; a step landing on a segment switch skips the
+    derivative at its new point (the next segment starts with its own), unless dense output needs it.
+    Sail off, one step per 1-day segment: 1 + 11 evaluations per segment; with an output inside every
+    segment, 1 + 12 + 3 (the new point and the three dense-output stages)."""
+    n = 5
+    t = np.arange(n + 1) * DAY
+    sched = Schedule(t, np.zeros(n, np.int64), np.zeros((n, 3)))
+    tr = propagate(Y_CIRC, sched, SAIL, rtol=1e-6)
+    assert tr.n_steps == n and tr.n_rejected == 0
+    assert tr.nfev == 1 + n * 12  # the first segment's initial-step estimate costs one more
+    dense = propagate(Y_CIRC, sched, SAIL, t_out=t[:-1] + 0.5 * DAY, rtol=1e-6)
+    assert dense.n_steps == n and dense.nfev == 1 + n * (1 + 12 + 3)
+    rk, _ = kepler_propagate(GM_SUN, Y_CIRC[:3], Y_CIRC[3:], 0.5 * DAY)
+    assert np.linalg.norm(dense.y[0, :3] - rk) < 1.0
