@@ -523,27 +523,34 @@ def integrate(y0, seg_t, seg_mode, seg_att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_v
                                                 ev_which, max_steps)
 
 
-def _plain(form):
+@njit(inline="always")
+def _plain(form, y0, seg_t, seg_mode, seg_att, p, rtol, atol, t_out, y_out, max_steps):
     """The Sun-and-sail integrator of formulation ``form`` for a call with no third bodies and no events,
     with the ten arguments such a call needs: the empty tables are made inside. From Python a compiled
     call costs per argument it unboxes; on a one-year constant-cone propagation (~7 us of integration)
     the twenty arguments of the full kernel were 1.1 us more than these ten (2026-12-02, this machine).
-    Returns what the full kernel returns."""
-    integrate_form = INTEGRATORS[form]
-
-    def integrate_plain(y0, seg_t, seg_mode, seg_att, p, rtol, atol, t_out, y_out, max_steps):
-        return integrate_form(y0, seg_t, seg_mode, seg_att, p, np.zeros(0), 0.0, 1.0, np.zeros((0, 2, 3)),
-                              np.zeros((0, 2, 3)), rtol, atol, t_out, y_out, np.zeros(0, np.int64),
-                              np.zeros((0, EV_NPAR)), np.zeros(0), np.zeros((0, 6)), np.zeros(0, np.int64),
-                              max_steps)
-
-    name = "integrate_plain_mee" if form == FORM_MEE else "integrate_plain_cartesian"
-    integrate_plain.__name__ = integrate_plain.__qualname__ = name
-    return njit(cache=True)(integrate_plain)
+    Returns what the full kernel returns. Inlined into the two kernels below, where ``form`` is a
+    constant (as :func:`_final_state`). (A closure over the integrator kernel, as :func:`_integrator` is
+    a closure over ``form``, missed numba's cache in every new process: a dispatcher in the closure
+    keys the cache index differently each time.)"""
+    integrate_form = integrate_mee if form == FORM_MEE else integrate_cartesian
+    return integrate_form(y0, seg_t, seg_mode, seg_att, p, np.zeros(0), 0.0, 1.0, np.zeros((0, 2, 3)),
+                          np.zeros((0, 2, 3)), rtol, atol, t_out, y_out, np.zeros(0, np.int64),
+                          np.zeros((0, EV_NPAR)), np.zeros(0), np.zeros((0, 6)), np.zeros(0, np.int64), max_steps)
 
 
-integrate_plain_mee = _plain(FORM_MEE)
-integrate_plain_cartesian = _plain(FORM_CARTESIAN)
+@njit(cache=True)
+def integrate_plain_mee(y0, seg_t, seg_mode, seg_att, p, rtol, atol, t_out, y_out, max_steps):
+    """:func:`integrate_mee` without third bodies and events (see :func:`_plain`)."""
+    return _plain(FORM_MEE, y0, seg_t, seg_mode, seg_att, p, rtol, atol, t_out, y_out, max_steps)
+
+
+@njit(cache=True)
+def integrate_plain_cartesian(y0, seg_t, seg_mode, seg_att, p, rtol, atol, t_out, y_out, max_steps):
+    """:func:`integrate_cartesian` without third bodies and events (see :func:`_plain`)."""
+    return _plain(FORM_CARTESIAN, y0, seg_t, seg_mode, seg_att, p, rtol, atol, t_out, y_out, max_steps)
+
+
 #: The no-third-bodies, no-events entry of each formulation (``sim.integrator.propagate``'s common call,
 #: and :func:`integrate_final`'s).
 PLAIN_INTEGRATORS = {FORM_MEE: integrate_plain_mee, FORM_CARTESIAN: integrate_plain_cartesian}
