@@ -28,7 +28,10 @@ Integrators (each flies the segments one after another, restarting at every swit
 
 Accuracy is measured against a reference flown by ours at rtol 1e-13, checked against scipy at rtol 1e-13
 (their difference is printed). Each integrator runs at a few tolerances; wall time is the best of
-``--repeats`` runs after a warm-up run (numba compilation, heyoka JIT). "matched" rows pick, for each
+``--repeats`` means over an inner loop of calls filling ``INNER_LOOP_S`` (one call for scipy), after a
+warm-up call (numba compilation, heyoka JIT). Issue 10's two targets for the public ``propagate`` (at most
+heyoka's time on the constant cone, 0.7 of it on the segmented year, at <= 1 km) are printed with the
+verdict. "matched" rows pick, for each
 integrator, the loosest tolerance tried whose final position error is within the accuracy target.
 On a shared machine (load average printed in the header) the slower Python integrators' times are noisy. Batch
 throughput: many one-year trajectories with sim.batch, per row (method "rows", MEE) and in vectorised blocks of
