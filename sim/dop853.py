@@ -460,6 +460,8 @@ def _integrator(form, third=False):
                         if ev_par[e, EV_TERMINAL] != 0.0 and tc <= stop_t:
                             stop_t = tc
                             stopped = True
+                        # the search used yc as scratch: the next event is checked at the new point
+                        _cart(form, y_new, yc)
                     g_old[e] = g_new
                 # outputs in (t, stop_t]
                 while j_out < n_out and t_out[j_out] <= stop_t:

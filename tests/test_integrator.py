@@ -333,3 +333,28 @@ def test_a_step_that_ends_its_segment_skips_the_derivative_no_one_uses():
     assert dense.n_steps == n and dense.nfev == 1 + n * (1 + 12 + 3)
     rk, _ = kepler_propagate(GM_SUN, Y_CIRC[:3], Y_CIRC[3:], 0.5 * DAY)
     assert np.linalg.norm(dense.y[0, :3] - rk) < 1.0
+
+
+@FORMS
+def test_two_events_in_one_step_are_both_found_where_kepler_puts_them(form):
+    """Two distance crossings inside one step (1.10 and 1.11 AU outward, a few days apart, the steps weeks
+    long): each is found at its analytic time. Locating the first overwrote the Cartesian state the
+    second was checked against (the state at the first crossing, inside 1.11 AU), so the second was
+    missed in that step and then sought in the next step, where it is not."""
+    a, e = 1.2 * AU, 0.2
+    y0 = _state(1.2, e, 0.0, 0.0, 0.0, 0.0)  # at perihelion (0.96 AU)
+
+    def t_cross(R):
+        nu = math.acos((a * (1 - e * e) / R - 1) / e)
+        E = 2 * math.atan(math.sqrt((1 - e) / (1 + e)) * math.tan(nu / 2))
+        return (E - e * math.sin(E)) / math.sqrt(GM_SUN / a**3)
+
+    radii = (1.10 * AU, 1.11 * AU)
+    events = [EventSpec.sun_distance(R, direction=+1, name=f"r{k}") for k, R in enumerate(radii)]
+    tr = propagate(y0, Schedule.off(0.0, 150 * DAY), SAIL, formulation=form, events=events, rtol=1e-9)
+    assert tr.n_steps < 15  # steps of weeks: both crossings (3.5 days apart) fall in one step
+    found = {ev.name: ev for ev in tr.events}
+    assert sorted(found) == ["r0", "r1"], [(ev.name, ev.t / DAY) for ev in tr.events]
+    for k, R in enumerate(radii):
+        assert found[f"r{k}"].t == pytest.approx(t_cross(R), abs=1.0)  # s
+        assert found[f"r{k}"].distance == pytest.approx(R, abs=1e3)  # m
