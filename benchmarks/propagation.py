@@ -125,12 +125,10 @@ INNER_LOOP_S = 2e-3
 
 
 def best_of(fn, repeats: int):
-    t = time.perf_counter()
     fn()  # warm-up: compilation, caches
-    n_inner = max(1, int(INNER_LOOP_S / max(time.perf_counter() - t, 1e-9)))
     t = time.perf_counter()
-    fn()
-    n_inner = max(1, min(n_inner, int(INNER_LOOP_S / max(time.perf_counter() - t, 1e-9))))
+    fn()  # one timed call sizes the inner loop
+    n_inner = max(1, int(INNER_LOOP_S / max(time.perf_counter() - t, 1e-9)))
     best, out = math.inf, None
     for _ in range(repeats):
         t = time.perf_counter()

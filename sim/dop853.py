@@ -173,8 +173,8 @@ def _stage_deriv(form, third, t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, t
     (``sim.mee.segment_rtn_force``): ten numbers per call instead of twenty-five, the same results to the
     bit, 12 % less time on the one-year benchmarks (2026-12-02). The once-per-segment calls keep
     :func:`_deriv`: each call site of this one adds ~0.3 s to the kernel's compilation."""
-    if form == FORM_MEE and not third:
-        if mode != MODE_INERTIAL:
+    if form == FORM_MEE and not third:  # compile-time constants: a separate test, so that numba prunes it
+        if mode != MODE_INERTIAL:  # run time
             return mee_rtn_derivative(y[0], y[1], y[2], y[3], y[4], y[5], p[K_SCALE], rtn_force[0], rtn_force[1],
                                       rtn_force[2])
     return _deriv(form, third, t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel)
@@ -320,7 +320,10 @@ def _integrator(form, third=False):
             t_end = seg_t[k + 1]
             mode = seg_mode[k]
             segment_attitude(mode, seg_att[k], att)
-            rtn_force = segment_rtn_force(mode, att[0], att[1], att[2], att[3], sail_numbers(p))
+            if form == FORM_MEE and not third:  # only _stage_deriv's RTN path uses it
+                rtn_force = segment_rtn_force(mode, att[0], att[1], att[2], att[3], sail_numbers(p))
+            else:
+                rtn_force = (0.0, 0.0, 0.0)
             _put_row(K, 0, _deriv(form, third, t, y, mode, att, p, tb_gm, tb_t0, tb_dt, tb_pos, tb_vel))
             nfev += 1
             if h == 0.0:

@@ -88,11 +88,7 @@ def mee_sun_sail_derivative(p, f, g, h, k, L, mode, a0, a1, a2, a3, spn, bx, by,
     components are (cos cone, sin cone cos clock, sin cone sin clock) and no frame rotation is needed.
     ``spn`` is :func:`sim.sail.sail_numbers` of the sail.
     """
-    cL, sL = math.cos(L), math.sin(L)
-    w = 1.0 + f * cL + g * sL
-    winv = 1.0 / w
-    r = p * winv
-    inv_r2 = 1.0 / (r * r)
+    cL, sL, w, winv, inv_r2 = _orbit_numbers(p, f, g, L)
     ar = 0.0
     at = 0.0
     an = 0.0
@@ -139,13 +135,20 @@ def mee_rtn_derivative(p, f, g, h, k, L, scale1, fr, ft, fn):
     :func:`segment_rtn_force` and scale1 the sail's ``K_SCALE`` [m^3/s^2]. The integrator's common case:
     ten numbers in instead of :func:`mee_sun_sail_derivative`'s twenty-five (each a register or stack slot
     filled on every call), and no optics per call. Same numbers as that function to the bit."""
+    cL, sL, w, winv, inv_r2 = _orbit_numbers(p, f, g, L)
+    scale = scale1 * inv_r2
+    return _gauss_rates(p, f, g, h, k, cL, sL, w, winv, scale * fr, scale * ft, scale * fn)
+
+
+@njit(cache=True, inline="always")
+def _orbit_numbers(p, f, g, L):
+    """(cos L, sin L, w, 1/w, 1/r^2 [1/m^2]) at the MEE p [m], f, g, L [rad], with w = 1 + f cos L + g sin L
+    and r = p / w: what both right-hand sides compute before the forces."""
     cL, sL = math.cos(L), math.sin(L)
     w = 1.0 + f * cL + g * sL
     winv = 1.0 / w
     r = p * winv
-    inv_r2 = 1.0 / (r * r)
-    scale = scale1 * inv_r2
-    return _gauss_rates(p, f, g, h, k, cL, sL, w, winv, scale * fr, scale * ft, scale * fn)
+    return cL, sL, w, winv, 1.0 / (r * r)
 
 
 @njit(cache=True, inline="always")
